@@ -1,0 +1,68 @@
+/**
+ * Every error Driftline raises on purpose: one class, a closed list of stable codes, and a
+ * `retriable` flag that retry decisions read (never the message text).
+ */
+export const ErrorCode = {
+  /** An environment variable is missing or malformed; lists every problem at once. */
+  CONFIG_INVALID: 'DL_CONFIG_INVALID',
+  /** A prerequisite of the local stack (java, mvn, apt-get, a free port…) is missing. */
+  STACK_PREREQUISITE_MISSING: 'DL_STACK_PREREQUISITE_MISSING',
+  /** A local service did not become healthy in time, or exited while starting. */
+  STACK_START_FAILED: 'DL_STACK_START_FAILED',
+  /** Downloading or installing a local service failed. */
+  STACK_PROVISION_FAILED: 'DL_STACK_PROVISION_FAILED',
+  /** The Kafka cluster could not be reached within the connect timeout. */
+  KAFKA_UNREACHABLE: 'DL_KAFKA_UNREACHABLE',
+  /** A Kafka request failed after the connection was made. */
+  KAFKA_REQUEST_FAILED: 'DL_KAFKA_REQUEST_FAILED',
+  /** The schema registry is unreachable or answered with a server error. */
+  REGISTRY_UNAVAILABLE: 'DL_REGISTRY_UNAVAILABLE',
+  /** The schema registry refused a schema (invalid, or incompatible with the subject). */
+  SCHEMA_REJECTED: 'DL_SCHEMA_REJECTED',
+  /** A message could not be encoded with its schema. */
+  ENCODE_FAILED: 'DL_ENCODE_FAILED',
+  /** A message could not be decoded (wrong magic byte, unknown schema id, corrupt bytes). */
+  DECODE_FAILED: 'DL_DECODE_FAILED',
+  /** ClickHouse could not be reached or failed in a way worth retrying. */
+  STORAGE_UNAVAILABLE: 'DL_STORAGE_UNAVAILABLE',
+  /** ClickHouse refused a statement (syntax, unknown table, type mismatch). */
+  STORAGE_QUERY_FAILED: 'DL_STORAGE_QUERY_FAILED',
+  /** A value cannot be put into SQL safely (bad identifier, non-finite number…). */
+  SQL_VALUE_INVALID: 'DL_SQL_VALUE_INVALID',
+  /** A command-line usage error. */
+  USAGE: 'DL_USAGE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface DriftlineErrorOptions {
+  cause?: unknown;
+  retriable?: boolean;
+  /** Structured context (topic, offset, variable…) that is safe to log. */
+  details?: Record<string, unknown>;
+}
+
+export class DriftlineError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: DriftlineErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DriftlineError';
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isDriftlineError(error: unknown, code?: ErrorCode): error is DriftlineError {
+  return error instanceof DriftlineError && (code === undefined || error.code === code);
+}
+
+/** A short, single-line description of any thrown value, for CLI output. */
+export function describeError(error: unknown): string {
+  if (error instanceof DriftlineError) return `${error.message} [${error.code}]`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,148 @@
+/**
+ * Avro through a Confluent-API schema registry (`@kafkajs/confluent-schema-registry`): subjects
+ * registered with an explicit compatibility level, values encoded in the Confluent wire format
+ * (magic byte 0, 4-byte big-endian schema id, Avro body).
+ */
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { DriftlineError, ErrorCode } from '../errors.ts';
+
+export type Compatibility = keyof typeof COMPATIBILITY;
+
+export interface RegistryOptions {
+  url: string;
+  username?: string | undefined;
+  password?: string | undefined;
+}
+
+export interface MessageOrigin {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Bytes 1–4 of a Confluent-framed message: the registry's schema id. */
+export function schemaIdOf(message: Buffer): number {
+  if (message.length < 5 || message[0] !== 0) {
+    throw new DriftlineError(ErrorCode.DECODE_FAILED, 'Message is not in the Confluent wire format (no magic byte 0)', {
+      details: { length: message.length, firstByte: message[0] },
+    });
+  }
+  return message.readUInt32BE(1);
+}
+
+export class AvroCodec {
+  private readonly registry: SchemaRegistry;
+  private readonly url: string;
+  private readonly authHeader: string | undefined;
+
+  constructor(options: RegistryOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    const auth =
+      options.username !== undefined ? { username: options.username, password: options.password ?? '' } : undefined;
+    this.authHeader = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
+    this.registry = new SchemaRegistry({ host: this.url, ...(auth ? { auth } : {}) });
+  }
+
+  /**
+   * Registers `schema` under `subject` and returns its id. The subject's compatibility level is
+   * set first, so the registry itself refuses an incompatible change (SCHEMA_REJECTED) before
+   * anything is produced with it.
+   */
+  async register(subject: string, schema: object, compatibility: Compatibility = 'BACKWARD'): Promise<number> {
+    await this.setCompatibility(subject, compatibility);
+    try {
+      const { id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject, compatibility: COMPATIBILITY[compatibility] },
+      );
+      return id;
+    } catch (error) {
+      throw registryError(`Registering a schema under subject ${subject} failed`, error, { subject });
+    }
+  }
+
+  async encode(schemaId: number, value: unknown): Promise<Buffer> {
+    try {
+      return await this.registry.encode(schemaId, value);
+    } catch (error) {
+      if (isHttpError(error)) throw registryError(`Fetching schema ${schemaId} failed`, error, { schemaId });
+      throw new DriftlineError(ErrorCode.ENCODE_FAILED, `Value does not match schema ${schemaId}`, {
+        cause: error,
+        details: { schemaId, paths: (error as { paths?: unknown }).paths },
+      });
+    }
+  }
+
+  /** Decodes a Confluent-framed Avro message; `origin` goes into the error for dead-lettering. */
+  async decode<T = unknown>(message: Buffer, origin?: MessageOrigin): Promise<T> {
+    const schemaId = schemaIdOf(message);
+    try {
+      return (await this.registry.decode(message)) as T;
+    } catch (error) {
+      if (isHttpError(error) && (error as { status: number }).status >= 500) {
+        throw registryError(`Fetching schema ${schemaId} failed`, error, { schemaId, ...origin });
+      }
+      throw new DriftlineError(ErrorCode.DECODE_FAILED, `Cannot decode message with schema ${schemaId}`, {
+        cause: error,
+        details: { schemaId, ...origin },
+      });
+    }
+  }
+
+  async latestSchemaId(subject: string): Promise<number> {
+    try {
+      return await this.registry.getLatestSchemaId(subject);
+    } catch (error) {
+      throw registryError(`Looking up subject ${subject} failed`, error, { subject });
+    }
+  }
+
+  private async setCompatibility(subject: string, compatibility: Compatibility): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}/config/${encodeURIComponent(subject)}`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/vnd.schemaregistry.v1+json',
+          ...(this.authHeader ? { authorization: this.authHeader } : {}),
+        },
+        body: JSON.stringify({ compatibility }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      throw new DriftlineError(ErrorCode.REGISTRY_UNAVAILABLE, `Schema registry at ${this.url} is unreachable`, {
+        cause: error,
+        retriable: true,
+      });
+    }
+    if (!response.ok) {
+      const body = await response.text().catch(() => '');
+      throw new DriftlineError(
+        response.status >= 500 ? ErrorCode.REGISTRY_UNAVAILABLE : ErrorCode.SCHEMA_REJECTED,
+        `Setting compatibility ${compatibility} on subject ${subject} failed: HTTP ${response.status} ${body}`,
+        { retriable: response.status >= 500, details: { subject, status: response.status } },
+      );
+    }
+  }
+}
+
+function isHttpError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number';
+}
+
+/** Registry answers: 409/422 are refusals of the schema; 5xx and network failures are outages. */
+function registryError(message: string, error: unknown, details: Record<string, unknown>): DriftlineError {
+  const status = isHttpError(error) ? (error as { status: number }).status : undefined;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (status !== undefined && status < 500) {
+    return new DriftlineError(ErrorCode.SCHEMA_REJECTED, `${message}: ${reason}`, {
+      cause: error,
+      details: { ...details, status },
+    });
+  }
+  return new DriftlineError(ErrorCode.REGISTRY_UNAVAILABLE, `${message}: ${reason}`, {
+    cause: error,
+    retriable: true,
+    details: { ...details, status },
+  });
+}

@@ -1,0 +1,127 @@
+/**
+ * kafkajs client factory: one place that sets timeouts, retries and logging, and that turns
+ * kafkajs errors into Driftline errors.
+ */
+import { type Admin, type ITopicConfig, Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import { DriftlineError, ErrorCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export interface KafkaClientOptions {
+  brokers: readonly string[];
+  clientId: string;
+  /** Upper bound for reaching the cluster at start-up; past it, KAFKA_UNREACHABLE. */
+  connectTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions?: number;
+  /** Topic-level configs, e.g. { 'retention.ms': '604800000' }. */
+  configs?: Record<string, string>;
+}
+
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const log = options.logger.child({ component: 'kafkajs' });
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: Math.min(options.connectTimeoutMs, 5_000),
+    requestTimeout: 30_000,
+    // Bounded: a dead cluster surfaces as an error instead of an endless reconnect loop.
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+    logLevel: KafkaLogLevel.INFO,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        if (level === KafkaLogLevel.ERROR) log.error({ kafkajs: rest }, message);
+        else if (level === KafkaLogLevel.WARN) log.warn({ kafkajs: rest }, message);
+        else log.debug({ kafkajs: rest }, message);
+      },
+  };
+  return new Kafka(config);
+}
+
+/**
+ * Connects an admin client, failing with KAFKA_UNREACHABLE once `connectTimeoutMs` passes, so a
+ * wrong address never hangs a service or a test.
+ */
+export async function connectAdmin(kafka: Kafka, options: Pick<KafkaClientOptions, 'brokers' | 'connectTimeoutMs'>) {
+  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 } });
+  await withDeadline(
+    (async () => {
+      await admin.connect();
+      // connect() alone may succeed lazily; a metadata round-trip proves the cluster answers.
+      await admin.describeCluster();
+    })(),
+    options.connectTimeoutMs,
+    () => unreachable(options.brokers, options.connectTimeoutMs),
+  ).catch((error: unknown) => {
+    // Not awaited: against a peer that never answers, disconnect waits for the request timeout.
+    void admin.disconnect().catch(() => {});
+    throw error instanceof DriftlineError ? error : unreachable(options.brokers, options.connectTimeoutMs, error);
+  });
+  return admin;
+}
+
+/** Creates the topics that do not exist yet; existing ones are left as they are. */
+export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], defaultPartitions: number): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing: ITopicConfig[] = specs
+    .filter((spec) => !existing.has(spec.topic))
+    .map((spec) => ({
+      topic: spec.topic,
+      numPartitions: spec.partitions ?? defaultPartitions,
+      replicationFactor: -1,
+      configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+    }));
+  if (missing.length === 0) return [];
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } catch (error) {
+    // Another process may have created the same topic between list and create.
+    if (kafkaErrorType(error) !== 'TOPIC_ALREADY_EXISTS') {
+      throw new DriftlineError(ErrorCode.KAFKA_REQUEST_FAILED, `Creating topics ${missing.map((t) => t.topic).join(', ')} failed`, {
+        cause: error,
+        retriable: isRetriableKafkaError(error),
+      });
+    }
+  }
+  return missing.map((t) => t.topic);
+}
+
+/** kafkajs marks its own errors `retriable`; anything else is not. */
+export function isRetriableKafkaError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+}
+
+function kafkaErrorType(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { type, errors } = error as { type?: unknown; errors?: unknown };
+  if (typeof type === 'string') return type;
+  // createTopics wraps per-topic failures in KafkaJSAggregateError.errors.
+  if (Array.isArray(errors) && errors.length > 0) return kafkaErrorType(errors[0]);
+  return undefined;
+}
+
+function unreachable(brokers: readonly string[], timeoutMs: number, cause?: unknown): DriftlineError {
+  return new DriftlineError(
+    ErrorCode.KAFKA_UNREACHABLE,
+    `Kafka at ${brokers.join(',')} did not answer within ${timeoutMs} ms (check KAFKA_BROKERS, or run \`driftline stack up\`)`,
+    { cause, retriable: true, details: { brokers: [...brokers], timeoutMs } },
+  );
+}
+
+/** Resolves with `work`, or rejects with `onTimeout()` once `ms` pass. */
+export async function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

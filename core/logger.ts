@@ -1,0 +1,33 @@
+/**
+ * One root pino logger; components take `child({ component })`. Secrets are redacted by path
+ * so that a config object or an error carrying credentials never reaches the log in clear.
+ */
+import { pino, type Logger } from 'pino';
+import type { LogLevel } from './config.ts';
+
+export type { Logger } from 'pino';
+
+/** Paths pino censors wherever they appear (top level or one level down). */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'schemaRegistryPassword',
+  '*.schemaRegistryPassword',
+  'clickhousePassword',
+  '*.clickhousePassword',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'SLACK_BOT_TOKEN',
+  'SMTP_PASSWORD',
+];
+
+export function createLogger(
+  level: LogLevel,
+  destination: pino.DestinationStream = pino.destination(2),
+): Logger {
+  return pino({ level, base: { app: 'driftline' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+}
