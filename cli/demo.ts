@@ -19,14 +19,21 @@ export const demoCommand: Command = {
       connectTimeoutMs: config.kafkaConnectTimeoutMs,
       logger,
     });
-    const admin = await connectAdmin(kafka, { brokers: services.kafkaBrokers, connectTimeoutMs: config.kafkaConnectTimeoutMs });
+    const admin = await connectAdmin(kafka, {
+      brokers: services.kafkaBrokers,
+      connectTimeoutMs: config.kafkaConnectTimeoutMs,
+    });
     const cluster = await admin.describeCluster();
     await admin.disconnect();
 
     const subjects = await fetch(`${services.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(10_000) });
     if (!subjects.ok) throw new Error(`schema registry answered HTTP ${subjects.status}`);
 
-    const storage = await openStorage(config, logger, services.clickhouseUrl ? { clickhouseUrl: services.clickhouseUrl } : {});
+    const storage = await openStorage(
+      config,
+      logger,
+      services.clickhouseUrl ? { clickhouseUrl: services.clickhouseUrl } : {},
+    );
     const [version] = await storage.query<{ version: string }>('SELECT version() AS version');
     await storage.close();
 

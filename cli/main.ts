@@ -5,9 +5,9 @@
 import { parseConfig } from '../core/config.ts';
 import { DriftlineError, describeError, ErrorCode } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
-import type { CommandContext, Command } from './command.ts';
-import { stackCommand } from './stack.ts';
+import type { Command, CommandContext } from './command.ts';
 import { demoCommand } from './demo.ts';
+import { stackCommand } from './stack.ts';
 
 const COMMANDS: readonly Command[] = [stackCommand, demoCommand];
 

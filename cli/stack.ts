@@ -1,5 +1,5 @@
 import { stackDown, stackStatus, stackUp } from '../stack/index.ts';
-import { STACK_SERVICES, type ServiceStatus, type StackServiceName } from '../stack/types.ts';
+import { type ServiceStatus, STACK_SERVICES, type StackServiceName } from '../stack/types.ts';
 import { type Command, usageError } from './command.ts';
 
 function parseServices(args: readonly string[]): StackServiceName[] | undefined {
@@ -16,7 +16,14 @@ export function formatStatus(statuses: readonly ServiceStatus[]): string {
   const rows = statuses.map((s) => [s.name, s.state, s.endpoint, s.pid === undefined ? '-' : String(s.pid), s.logFile]);
   const header = ['SERVICE', 'STATE', 'ENDPOINT', 'PID', 'LOG'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export const stackCommand: Command = {

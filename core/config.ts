@@ -145,7 +145,9 @@ class EnvReader {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
       return value.replace(/\/+$/, '');
     } catch {
-      this.problems.push(`${name} must be an http(s) URL (for example http://127.0.0.1:8123); got ${JSON.stringify(value)}`);
+      this.problems.push(
+        `${name} must be an http(s) URL (for example http://127.0.0.1:8123); got ${JSON.stringify(value)}`,
+      );
       return undefined;
     }
   }
@@ -153,7 +155,9 @@ class EnvReader {
   identifier(name: string): string | undefined {
     const value = this.string(name);
     if (value === undefined || IDENTIFIER.test(value)) return value;
-    this.problems.push(`${name} must be letters, digits and underscores, not starting with a digit; got ${JSON.stringify(value)}`);
+    this.problems.push(
+      `${name} must be letters, digits and underscores, not starting with a digit; got ${JSON.stringify(value)}`,
+    );
     return undefined;
   }
 

@@ -29,6 +29,8 @@ export const ErrorCode = {
   STORAGE_QUERY_FAILED: 'DL_STORAGE_QUERY_FAILED',
   /** A value cannot be put into SQL safely (bad identifier, non-finite number…). */
   SQL_VALUE_INVALID: 'DL_SQL_VALUE_INVALID',
+  /** An HTTP service Driftline calls (e.g. the predict service, for the replay) failed. */
+  UPSTREAM_FAILED: 'DL_UPSTREAM_FAILED',
   /** A command-line usage error. */
   USAGE: 'DL_USAGE',
 } as const;

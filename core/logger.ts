@@ -2,7 +2,7 @@
  * One root pino logger; components take `child({ component })`. Secrets are redacted by path
  * so that a config object or an error carrying credentials never reaches the log in clear.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { LogLevel } from './config.ts';
 
 export type { Logger } from 'pino';
@@ -25,9 +25,9 @@ export const REDACTED_PATHS = [
   'SMTP_PASSWORD',
 ];
 
-export function createLogger(
-  level: LogLevel,
-  destination: pino.DestinationStream = pino.destination(2),
-): Logger {
-  return pino({ level, base: { app: 'driftline' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, destination);
+export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(2)): Logger {
+  return pino(
+    { level, base: { app: 'driftline' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    destination,
+  );
 }

@@ -3,12 +3,13 @@
  * an endpoint given in the environment; else containers via testcontainers when a Docker engine
  * answers; else the project's own local stack (`stack/`), provisioned and started on demand.
  */
+
+import { stackDown, stackUp } from '../stack/index.ts';
+import type { StackServiceName } from '../stack/types.ts';
 import type { Config } from './config.ts';
+import { dockerAvailable, startContainers } from './containers.ts';
 import { DriftlineError, ErrorCode } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { stackUp, stackDown } from '../stack/index.ts';
-import type { StackServiceName } from '../stack/types.ts';
-import { dockerAvailable, startContainers } from './containers.ts';
 
 export type ServiceSource = 'env' | 'containers' | 'local' | 'embedded';
 

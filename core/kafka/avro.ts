@@ -4,6 +4,7 @@
  * (magic byte 0, 4-byte big-endian schema id, Avro body).
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
 import { DriftlineError, ErrorCode } from '../errors.ts';
 
 export type Compatibility = keyof typeof COMPATIBILITY;
@@ -19,6 +20,28 @@ export interface MessageOrigin {
   partition: number;
   offset: string;
 }
+
+/**
+ * `timestamp-millis` as a JavaScript Date on both sides (avsc leaves logical types as plain
+ * longs unless told otherwise). Numbers are accepted on encode, so callers holding epoch
+ * milliseconds need not allocate a Date.
+ */
+class TimestampMillis extends avro.types.LogicalType {
+  override _fromValue(value: unknown): Date {
+    return new Date(Number(value));
+  }
+  override _toValue(value: unknown): number | undefined {
+    if (value instanceof Date) return value.getTime();
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+    return undefined;
+  }
+  override _resolve(type: avro.Type): ((value: unknown) => unknown) | undefined {
+    if (avro.Type.isType(type, 'long', 'int', 'logical:timestamp-millis')) return this._fromValue.bind(this);
+    return undefined;
+  }
+}
+
+const AVRO_OPTIONS = { logicalTypes: { 'timestamp-millis': TimestampMillis } };
 
 /** Bytes 1–4 of a Confluent-framed message: the registry's schema id. */
 export function schemaIdOf(message: Buffer): number {
@@ -40,7 +63,9 @@ export class AvroCodec {
     const auth =
       options.username !== undefined ? { username: options.username, password: options.password ?? '' } : undefined;
     this.authHeader = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
-    this.registry = new SchemaRegistry({ host: this.url, ...(auth ? { auth } : {}) });
+    this.registry = new SchemaRegistry({ host: this.url, ...(auth ? { auth } : {}) }, {
+      [SchemaType.AVRO]: AVRO_OPTIONS,
+    } as never);
   }
 
   /**

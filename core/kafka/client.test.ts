@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { createLogger } from '../logger.ts';
-import { DriftlineError, ErrorCode } from '../errors.ts';
-import { connectAdmin, createKafka, withDeadline } from './client.ts';
 import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { DriftlineError, ErrorCode } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { connectAdmin, createKafka, withDeadline } from './client.ts';
 
 const logger = createLogger('silent');
 

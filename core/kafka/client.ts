@@ -2,7 +2,14 @@
  * kafkajs client factory: one place that sets timeouts, retries and logging, and that turns
  * kafkajs errors into Driftline errors.
  */
-import { type Admin, type ITopicConfig, Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import {
+  type Admin,
+  type ITopicConfig,
+  Kafka,
+  type KafkaConfig,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+} from 'kafkajs';
 import { DriftlineError, ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -66,7 +73,11 @@ export async function connectAdmin(kafka: Kafka, options: Pick<KafkaClientOption
 }
 
 /** Creates the topics that do not exist yet; existing ones are left as they are. */
-export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], defaultPartitions: number): Promise<string[]> {
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  defaultPartitions: number,
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing: ITopicConfig[] = specs
     .filter((spec) => !existing.has(spec.topic))
@@ -82,10 +93,14 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], de
   } catch (error) {
     // Another process may have created the same topic between list and create.
     if (kafkaErrorType(error) !== 'TOPIC_ALREADY_EXISTS') {
-      throw new DriftlineError(ErrorCode.KAFKA_REQUEST_FAILED, `Creating topics ${missing.map((t) => t.topic).join(', ')} failed`, {
-        cause: error,
-        retriable: isRetriableKafkaError(error),
-      });
+      throw new DriftlineError(
+        ErrorCode.KAFKA_REQUEST_FAILED,
+        `Creating topics ${missing.map((t) => t.topic).join(', ')} failed`,
+        {
+          cause: error,
+          retriable: isRetriableKafkaError(error),
+        },
+      );
     }
   }
   return missing.map((t) => t.topic);
