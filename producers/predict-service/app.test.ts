@@ -1,0 +1,210 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ModelSpec } from '../../core/feature-spec.ts';
+import { createLogger } from '../../core/logger.ts';
+import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import { build, type EventSink } from './app.ts';
+import { ModelSlot, type ServingModel } from './model-slot.ts';
+
+const spec: ModelSpec = {
+  model: 'toy',
+  target: 'y',
+  features: [
+    { name: 'a', type: 'double', optional: false },
+    { name: 'b', type: 'double', optional: false },
+    { name: 'c', type: 'double', optional: true },
+  ],
+};
+
+/** y = a + 2b, tagged with its version so tests can tell models apart. */
+function linearModel(version: number): ServingModel & { disposed: boolean } {
+  return {
+    name: 'toy',
+    version,
+    spec,
+    disposed: false,
+    predict: (rows) => rows.map(([a = 0, b = 0]) => a + 2 * b + version * 1000),
+    dispose() {
+      this.disposed = true;
+    },
+  };
+}
+
+class MemorySink implements EventSink {
+  predictions: PredictionEvent[] = [];
+  truths: GroundTruth[] = [];
+  failing = false;
+  async sendPrediction(event: PredictionEvent) {
+    if (this.failing) throw new Error('broker down');
+    this.predictions.push(event);
+  }
+  async sendGroundTruth(event: GroundTruth) {
+    this.truths.push(event);
+  }
+  ready() {
+    return !this.failing;
+  }
+}
+
+async function setup(bodyLimit?: number) {
+  const slot = new ModelSlot();
+  slot.swap(linearModel(1));
+  const sink = new MemorySink();
+  const app = await build({ spec, slot, sink, logger: createLogger('silent'), ...(bodyLimit ? { bodyLimit } : {}) });
+  return { app, slot, sink };
+}
+
+let close: (() => Promise<unknown>) | undefined;
+afterEach(async () => {
+  await close?.();
+});
+
+describe('POST /predict', () => {
+  it('answers one record with its prediction, event id and version, after the event is sent', async () => {
+    const { app, sink } = await setup();
+    close = () => app.close();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { features: { a: 1, b: 2 }, segment: 's1' },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ model_name: 'toy', model_version: 1, prediction: 1005 });
+    expect(sink.predictions).toHaveLength(1);
+    expect(sink.predictions[0]).toMatchObject({
+      event_id: body.event_id,
+      features: { a: 1, b: 2, c: null },
+      prediction: 1005,
+      model_version: 1,
+      segment: 's1',
+      entity_id: null,
+    });
+  });
+
+  it('answers a batch in order', async () => {
+    const { app, sink } = await setup();
+    close = () => app.close();
+    const records = [{ features: { a: 1, b: 0 } }, { features: { a: 0, b: 1, c: 3 } }];
+    const res = await app.inject({ method: 'POST', url: '/predict', payload: { records } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().predictions.map((p: { prediction: number }) => p.prediction)).toEqual([1001, 1002]);
+    expect(sink.predictions.map((e) => e.features.c)).toEqual([null, 3]);
+  });
+
+  it.each([
+    [{ features: { a: 1 } }, 'features.b is required'],
+    [{ features: { a: 1, b: 2, d: 4 } }, 'features.d is not an accepted field'],
+    [{ features: { a: 1, b: 'two' } }, 'features.b must be a number'],
+    [{ features: { a: 1, b: '2' } }, 'features.b must be a number'],
+    [{ features: { a: null, b: 2 } }, 'features.a must be a number'],
+    [{ features: { a: 1, b: 2 }, colour: 'red' }, 'colour is not an accepted field'],
+    [{ records: [{ features: { a: 1, b: 2 } }, { features: { a: 1 } }] }, 'records[1].features.b is required'],
+    [{ records: [] }, 'records must NOT have fewer than 1 items'],
+    [{}, 'features is required'],
+  ])('refuses %j with 400: %s', async (payload, message) => {
+    const { app, sink } = await setup();
+    close = () => app.close();
+    const res = await app.inject({ method: 'POST', url: '/predict', payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toBe(message);
+    expect(sink.predictions).toHaveLength(0);
+  });
+
+  it('refuses a body over the limit with 413', async () => {
+    const { app } = await setup(2_000);
+    close = () => app.close();
+    const records = Array.from({ length: 100 }, () => ({ features: { a: 1.23456, b: 2.34567 } }));
+    const res = await app.inject({ method: 'POST', url: '/predict', payload: { records } });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().message).toBe('Request body is too large');
+  });
+
+  it('answers 503, not 200, when the events cannot be delivered', async () => {
+    const { app, sink } = await setup();
+    close = () => app.close();
+    sink.failing = true;
+    const res = await app.inject({ method: 'POST', url: '/predict', payload: { features: { a: 1, b: 2 } } });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().message).toBe('prediction events could not be delivered');
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+  });
+
+  it('uses one model version for a whole request while a swap happens, then disposes the old one', async () => {
+    const slot = new ModelSlot();
+    let releaseFirst: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let entered: () => void = () => {};
+    const predicting = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const slow = {
+      ...linearModel(1),
+      predict: async (rows: readonly (readonly number[])[]) => {
+        entered();
+        await gate;
+        return rows.map(() => 1);
+      },
+    };
+    let disposed = false;
+    slow.dispose = () => {
+      disposed = true;
+    };
+    slot.swap(slow);
+    const sink = new MemorySink();
+    const app = await build({ spec, slot, sink, logger: createLogger('silent') });
+    close = () => app.close();
+    // inject() starts only when awaited or then-ed.
+    const inFlight = Promise.resolve(
+      app.inject({ method: 'POST', url: '/predict', payload: { features: { a: 1, b: 1 } } }),
+    );
+    await predicting;
+    slot.swap(linearModel(2));
+    expect(disposed).toBe(false);
+    const after = await app.inject({ method: 'POST', url: '/predict', payload: { features: { a: 1, b: 1 } } });
+    expect(after.json().model_version).toBe(2);
+    releaseFirst();
+    const first = await inFlight;
+    expect(first.json().model_version).toBe(1);
+    expect(sink.predictions.find((e) => e.event_id === first.json().event_id)?.model_version).toBe(1);
+    expect(disposed).toBe(true);
+  });
+});
+
+describe('POST /feedback', () => {
+  it('accepts ground truth by event id', async () => {
+    const { app, sink } = await setup();
+    close = () => app.close();
+    const id = '6f1c1b7e-8a51-4c1e-9d3c-3b2a1f0e9d8c';
+    const res = await app.inject({ method: 'POST', url: '/feedback', payload: { event_id: id, actual: 2.5 } });
+    expect(res.statusCode).toBe(202);
+    expect(sink.truths).toMatchObject([{ event_id: id, actual: 2.5, model_name: 'toy' }]);
+  });
+
+  it.each([
+    [{ actual: 1 }, 'event_id is required'],
+    [{ event_id: 'not-a-uuid', actual: 1 }, 'event_id must match format "uuid"'],
+    [{ event_id: '6f1c1b7e-8a51-4c1e-9d3c-3b2a1f0e9d8c', actual: 'x' }, 'actual must be a number'],
+  ])('refuses %j with 400: %s', async (payload, message) => {
+    const { app } = await setup();
+    close = () => app.close();
+    const res = await app.inject({ method: 'POST', url: '/feedback', payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toBe(message);
+  });
+});
+
+describe('operations', () => {
+  it('reports health, readiness and Prometheus metrics', async () => {
+    const { app } = await setup();
+    close = () => app.close();
+    await app.inject({ method: 'POST', url: '/predict', payload: { features: { a: 1, b: 2 } } });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.json()).toMatchObject({ ready: true, model_version: 1 });
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('driftline_predictions_total{version="1",model="toy"} 1');
+    expect(metrics).toContain('driftline_model_version{model="toy"} 1');
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * The predict service as a `build(options)` factory: routes, validation and metrics, with the
+ * model and the event sink passed in, so tests run it with `inject()` and real or local parts.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelSpec } from '../../core/feature-spec.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import type { ModelSlot } from './model-slot.ts';
+import { type InputRecord, score } from './predict.ts';
+import { type AjvError, feedbackBodySchema, predictBodySchema, validationMessage } from './request-schema.ts';
+
+/** Where events go; each promise resolves once the event is acknowledged by Kafka. */
+export interface EventSink {
+  sendPrediction(event: PredictionEvent): Promise<void>;
+  sendGroundTruth(event: GroundTruth): Promise<void>;
+  ready(): boolean;
+}
+
+export interface PredictServiceOptions {
+  /** The feature contract requests are validated against (compiled once, at build). */
+  spec: ModelSpec;
+  slot: ModelSlot;
+  sink: EventSink;
+  logger: Logger;
+  /** Largest accepted request body in bytes; larger gets 413. Default 1 MiB. */
+  bodyLimit?: number;
+}
+
+type PredictBody = InputRecord | { records: InputRecord[] };
+
+interface FeedbackRecord {
+  event_id: string;
+  actual: number;
+  event_time?: string;
+}
+
+type FeedbackBody = FeedbackRecord | { records: FeedbackRecord[] };
+
+const ERROR_STATUS = { unavailable: 503 } as const;
+
+export async function build(options: PredictServiceOptions): Promise<FastifyInstance> {
+  const { spec, slot, sink } = options;
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'predict-service' }) as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    // Per-request log lines cost more than the prediction itself; metrics cover traffic.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: {
+      // Strict inputs: an extra field is an error (not silently dropped), "8.3" is not a number.
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
+    },
+    schemaErrorFormatter: (errors) => new Error(validationMessage(errors as AjvError[])),
+  });
+
+  const metrics = createMetrics(spec.model);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const code = (error as { code?: string }).code ?? 'DL_INTERNAL';
+    void reply
+      .status(status)
+      .send({ statusCode: status, code, error: reply.raw.statusMessage, message: error.message });
+  });
+
+  app.post<{ Body: PredictBody }>('/predict', { schema: { body: predictBodySchema(spec) } }, async (request, reply) => {
+    const records = 'records' in request.body ? request.body.records : [request.body];
+    const lease = slot.acquire();
+    if (!lease) return reply.status(ERROR_STATUS.unavailable).send(unavailable('no model is loaded yet'));
+    const { model } = lease;
+    try {
+      const { events, latencyMs } = await score(model, records);
+      metrics.modelLatency.observe(latencyMs / 1000);
+      try {
+        await Promise.all(events.map((event) => sink.sendPrediction(event)));
+      } catch (error) {
+        request.log.warn({ err: error }, 'prediction events not acknowledged');
+        return reply.status(ERROR_STATUS.unavailable).send(unavailable('prediction events could not be delivered'));
+      }
+      metrics.predictions.inc({ version: String(model.version) }, events.length);
+      const answers = events.map((e) => ({ event_id: e.event_id, prediction: e.prediction }));
+      const head = { model_name: model.name, model_version: model.version };
+      return 'records' in request.body ? { ...head, predictions: answers } : { ...head, ...answers[0] };
+    } finally {
+      lease.release();
+    }
+  });
+
+  app.post<{ Body: FeedbackBody }>('/feedback', { schema: { body: feedbackBodySchema } }, async (request, reply) => {
+    const records = 'records' in request.body ? request.body.records : [request.body];
+    const now = Date.now();
+    try {
+      await Promise.all(
+        records.map((r) =>
+          sink.sendGroundTruth({
+            event_id: r.event_id,
+            model_name: spec.model,
+            actual: r.actual,
+            event_time: new Date(r.event_time ?? now),
+          }),
+        ),
+      );
+    } catch (error) {
+      request.log.warn({ err: error }, 'ground truth not acknowledged');
+      return reply.status(ERROR_STATUS.unavailable).send(unavailable('ground truth could not be delivered'));
+    }
+    metrics.feedback.inc(records.length);
+    return reply
+      .status(202)
+      .send(
+        'records' in request.body ? { accepted: records.length } : { event_id: records[0]?.event_id, accepted: true },
+      );
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const model = slot.current;
+    const ready = model !== undefined && sink.ready();
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ ready, model_name: spec.model, model_version: model?.version ?? null, sink: sink.ready() });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    metrics.modelVersion.set(slot.current?.version ?? 0);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  return app;
+}
+
+function unavailable(message: string) {
+  return { statusCode: 503, code: 'DL_UNAVAILABLE', error: 'Service Unavailable', message };
+}
+
+function createMetrics(model: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ model });
+  return {
+    registry,
+    predictions: new Counter({
+      name: 'driftline_predictions_total',
+      help: 'Predictions served and acknowledged by Kafka',
+      labelNames: ['version'],
+      registers: [registry],
+    }),
+    feedback: new Counter({
+      name: 'driftline_feedback_total',
+      help: 'Ground-truth values accepted',
+      registers: [registry],
+    }),
+    modelLatency: new Histogram({
+      name: 'driftline_model_latency_seconds',
+      help: 'Time the model took per predict call',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
+    modelVersion: new Gauge({
+      name: 'driftline_model_version',
+      help: 'Model version being served',
+      registers: [registry],
+    }),
+  };
+}

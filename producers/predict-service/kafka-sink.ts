@@ -1,0 +1,106 @@
+/**
+ * The predict service's Kafka side: Avro-encodes prediction and ground-truth events and sends
+ * them in batches shared by concurrent requests; each request's promise resolves on the ack
+ * (acks=all) of the batch that carried its event.
+ */
+import type { Kafka, Producer } from 'kafkajs';
+import type { ModelSpec } from '../../core/feature-spec.ts';
+import type { AvroCodec } from '../../core/kafka/avro.ts';
+import { connectAdmin, ensureTopics } from '../../core/kafka/client.ts';
+import type { Logger } from '../../core/logger.ts';
+import {
+  type GroundTruth,
+  groundTruthSchema,
+  type PredictionEvent,
+  predictionEventSchema,
+} from '../../core/schemas.ts';
+import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
+import type { EventSink } from './app.ts';
+import { Batcher } from './batcher.ts';
+
+export interface KafkaSinkOptions {
+  kafka: Kafka;
+  brokers: readonly string[];
+  connectTimeoutMs: number;
+  codec: AvroCodec;
+  spec: ModelSpec;
+  partitions: number;
+  logger: Logger;
+  /** Producer batching across requests. */
+  maxBatch?: number;
+  lingerMs?: number;
+  maxPending?: number;
+}
+
+export interface KafkaSink extends EventSink {
+  readonly predictionsTopic: string;
+  close(): Promise<void>;
+}
+
+export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaSink> {
+  const { kafka, codec, spec } = options;
+  const topic = predictionsTopic(spec.model);
+  const admin = await connectAdmin(kafka, options);
+  try {
+    await ensureTopics(admin, [{ topic }, { topic: TOPICS.groundTruth }], options.partitions);
+  } finally {
+    await admin.disconnect();
+  }
+  // Registering before serving means an incompatible schema change stops the service at start,
+  // before anything is produced with it.
+  const predictionSchemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
+  const truthSchemaId = await codec.register(valueSubject(TOPICS.groundTruth), groundTruthSchema());
+
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  let connected = true;
+  producer.on(producer.events.DISCONNECT, () => {
+    connected = false;
+  });
+  producer.on(producer.events.CONNECT, () => {
+    connected = true;
+  });
+
+  const batchOptions = {
+    maxBatch: options.maxBatch ?? 500,
+    lingerMs: options.lingerMs ?? 5,
+    maxPending: options.maxPending ?? 20_000,
+  };
+  const predictions = new Batcher<PredictionEvent>({
+    ...batchOptions,
+    flush: async (events) => {
+      const messages = await Promise.all(
+        events.map(async (event) => ({
+          key: event.entity_id ?? event.event_id,
+          value: await codec.encode(predictionSchemaId, event),
+          timestamp: String(event.event_time.getTime()),
+        })),
+      );
+      await producer.send({ topic, acks: -1, messages });
+    },
+  });
+  const truths = new Batcher<GroundTruth>({
+    ...batchOptions,
+    flush: async (events) => {
+      const messages = await Promise.all(
+        events.map(async (event) => ({ key: event.event_id, value: await codec.encode(truthSchemaId, event) })),
+      );
+      await producer.send({ topic: TOPICS.groundTruth, acks: -1, messages });
+    },
+  });
+
+  return {
+    predictionsTopic: topic,
+    sendPrediction: (event) => predictions.add(event),
+    sendGroundTruth: (event) => truths.add(event),
+    ready: () => connected,
+    async close() {
+      await Promise.all([predictions.drain(), truths.drain()]);
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { publishDeployment } from '../../core/deployments.ts';
+import type { ModelSpec } from '../../core/feature-spec.ts';
+import { AvroCodec } from '../../core/kafka/avro.ts';
+import { createKafka } from '../../core/kafka/client.ts';
+import { createLogger } from '../../core/logger.ts';
+import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import { predictionsTopic, TOPICS } from '../../core/topics.ts';
+import { build } from './app.ts';
+import { followDeployments } from './deployments.ts';
+import { createKafkaSink, type KafkaSink } from './kafka-sink.ts';
+import { ModelSlot, type ServingModel } from './model-slot.ts';
+
+const services = inject('services');
+const logger = createLogger('silent');
+const connect = { brokers: services.kafkaBrokers, connectTimeoutMs: 10_000, partitions: 2 };
+
+function toySpec(): ModelSpec {
+  return {
+    model: `toy-${randomBytes(4).toString('hex')}`,
+    target: 'y',
+    features: [
+      { name: 'MedInc', type: 'double', optional: false },
+      { name: 'HouseAge', type: 'double', optional: false },
+    ],
+  };
+}
+
+/** prediction = MedInc + version: a response tells which version answered it. */
+function versionedModel(spec: ModelSpec, version: number): ServingModel {
+  return { name: spec.model, version, spec, predict: (rows) => rows.map(([x = 0]) => x + version), dispose() {} };
+}
+
+/** Reads every message of `topic` from the beginning until `done` says enough, or times out. */
+async function readTopic<T>(kafka: Kafka, codec: AvroCodec, topic: string, done: (seen: T[]) => boolean): Promise<T[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const seen: T[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${seen.length} messages within 60 s`)), 60_000);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(await codec.decode<T>(message.value as Buffer));
+          if (done(seen)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+describe('predict service against real Kafka and schema registry', () => {
+  let kafka: Kafka;
+  let codec: AvroCodec;
+  const spec = toySpec();
+  const slot = new ModelSlot();
+  let sink: KafkaSink;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'predict-test', connectTimeoutMs: 10_000, logger });
+    codec = new AvroCodec({ url: services.schemaRegistryUrl });
+    slot.swap(versionedModel(spec, 1));
+    sink = await createKafkaSink({ kafka, codec, spec, logger, ...connect });
+    app = await build({ spec, slot, sink, logger });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await sink?.close();
+  });
+
+  it('POST /predict: the event read back from Kafka decodes to the same features, prediction and version', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { features: { MedInc: 8.3252, HouseAge: 41 }, entity_id: 'block-7' },
+    });
+    expect(res.statusCode).toBe(200);
+    const answer = res.json();
+    expect(answer).toMatchObject({ model_name: spec.model, model_version: 1, prediction: 9.3252 });
+
+    const events = await readTopic<PredictionEvent>(kafka, codec, predictionsTopic(spec.model), (seen) =>
+      seen.some((e) => e.event_id === answer.event_id),
+    );
+    const event = events.find((e) => e.event_id === answer.event_id);
+    expect(event).toMatchObject({
+      model_name: spec.model,
+      model_version: 1,
+      features: { MedInc: 8.3252, HouseAge: 41 },
+      prediction: 9.3252,
+      entity_id: 'block-7',
+      segment: null,
+    });
+    expect(event?.event_time).toBeInstanceOf(Date);
+    expect(event?.latency_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('POST /feedback lands in ground-truth', async () => {
+    const eventId = crypto.randomUUID();
+    const res = await app.inject({ method: 'POST', url: '/feedback', payload: { event_id: eventId, actual: 3.25 } });
+    expect(res.statusCode).toBe(202);
+    const truths = await readTopic<GroundTruth>(kafka, codec, TOPICS.groundTruth, (seen) =>
+      seen.some((t) => t.event_id === eventId),
+    );
+    expect(truths.find((t) => t.event_id === eventId)).toMatchObject({ actual: 3.25, model_name: spec.model });
+  });
+
+  it('a model swap through model-deployments under continuous load loses no request', async () => {
+    let onSwap: (model: ServingModel) => void = () => {};
+    const swapped = new Promise<ServingModel>((resolve) => {
+      onSwap = resolve;
+    });
+    const follower = await followDeployments({
+      kafka,
+      codec,
+      model: spec.model,
+      slot,
+      logger,
+      ...connect,
+      load: async (version) => versionedModel(spec, version),
+      onSwap,
+    });
+    onTestFinished(() => follower.close());
+
+    const answers: { event_id: string; model_version: number; prediction: number; medInc: number }[] = [];
+    const failures: number[] = [];
+    let stop = false;
+    const worker = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const medInc = w * 100_000 + i;
+        const res = await app.inject({
+          method: 'POST',
+          url: '/predict',
+          payload: { features: { MedInc: medInc, HouseAge: 1 } },
+        });
+        if (res.statusCode !== 200) failures.push(res.statusCode);
+        else answers.push({ ...res.json(), medInc });
+      }
+    };
+    const load = Promise.all([1, 2, 3, 4].map(worker));
+    await new Promise((r) => setTimeout(r, 500));
+    await publishDeployment(
+      kafka,
+      codec,
+      {
+        model_name: spec.model,
+        model_version: 2,
+        action: 'promote',
+        metrics: { rmse: 0.5, mae: 0.3, r2: 0.8 },
+        location: 'test',
+        deployed_at: new Date(),
+      },
+      connect,
+    );
+    expect((await swapped).version).toBe(2);
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await load;
+
+    expect(failures).toEqual([]);
+    const versions = new Set(answers.map((a) => a.model_version));
+    expect(versions).toEqual(new Set([1, 2]));
+    // Each answer is internally consistent: its prediction came from the version it names.
+    for (const a of answers) expect(a.prediction).toBe(a.medInc + a.model_version);
+
+    const ids = new Set(answers.map((a) => a.event_id));
+    const events = await readTopic<PredictionEvent>(kafka, codec, predictionsTopic(spec.model), (seen) => {
+      return seen.filter((e) => ids.has(e.event_id)).length >= ids.size;
+    });
+    const byId = new Map(events.map((e) => [e.event_id, e]));
+    for (const a of answers) expect(byId.get(a.event_id)?.model_version).toBe(a.model_version);
+  });
+});
