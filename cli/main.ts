@@ -7,9 +7,11 @@ import { DriftlineError, describeError, ErrorCode } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Command, CommandContext } from './command.ts';
 import { demoCommand } from './demo.ts';
+import { modelsCommand } from './models.ts';
 import { stackCommand } from './stack.ts';
+import { trainCommand } from './train.ts';
 
-const COMMANDS: readonly Command[] = [stackCommand, demoCommand];
+const COMMANDS: readonly Command[] = [stackCommand, demoCommand, trainCommand, modelsCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

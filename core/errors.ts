@@ -29,6 +29,10 @@ export const ErrorCode = {
   STORAGE_QUERY_FAILED: 'DL_STORAGE_QUERY_FAILED',
   /** A value cannot be put into SQL safely (bad identifier, non-finite number…). */
   SQL_VALUE_INVALID: 'DL_SQL_VALUE_INVALID',
+  /** A model, model version or champion is not in the model registry. */
+  MODEL_NOT_FOUND: 'DL_MODEL_NOT_FOUND',
+  /** The model registry's lock could not be taken in time (another writer holds it). */
+  MODEL_REGISTRY_BUSY: 'DL_MODEL_REGISTRY_BUSY',
   /** An HTTP service Driftline calls (e.g. the predict service, for the replay) failed. */
   UPSTREAM_FAILED: 'DL_UPSTREAM_FAILED',
   /** A command-line usage error. */

@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { ModelRegistry, type VersionSummary } from '../model/registry.ts';
+import { type Command, usageError } from './command.ts';
+
+/** Left-aligned columns separated by two spaces. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function formatVersions(model: string, versions: readonly VersionSummary[]): string[][] {
+  return versions.map(({ version, champion, metrics }) => [
+    model,
+    String(version),
+    champion ? '*' : '',
+    metrics.rmse.toFixed(4),
+    metrics.mae.toFixed(4),
+    metrics.r2.toFixed(4),
+    String(metrics.epochs),
+    String(metrics.seed),
+    metrics.trainedAt,
+  ]);
+}
+
+const VERSION_HEADER = ['MODEL', 'VERSION', 'CHAMPION', 'RMSE', 'MAE', 'R2', 'EPOCHS', 'SEED', 'TRAINED_AT'];
+
+function parsePositionals(args: readonly string[]): string[] {
+  try {
+    return parseArgs({ args: [...args], options: {}, allowPositionals: true, strict: true }).positionals;
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+}
+
+function parseVersion(raw: string | undefined): number {
+  if (raw === undefined || !/^[1-9]\d{0,8}$/.test(raw)) {
+    throw usageError(`version must be a positive integer; got ${JSON.stringify(raw ?? '')}`);
+  }
+  return Number(raw);
+}
+
+export const modelsCommand: Command = {
+  name: 'models',
+  usage: 'models list [model] | promote <model> <version> | rollback <model>',
+  summary: 'list model versions (metrics, champion), promote a version or roll back to the previous champion',
+  async run(args, { config, out }) {
+    const [action, ...rest] = parsePositionals(args);
+    const registry = ModelRegistry.fromConfig(config);
+    switch (action) {
+      case 'list': {
+        if (rest.length > 1) throw usageError('models list takes at most one model name');
+        const models = rest.length === 1 ? [rest[0] as string] : (await registry.listModels()).map((m) => m.model);
+        const rows: string[][] = [];
+        for (const model of models) rows.push(...formatVersions(model, await registry.listVersions(model)));
+        out.write(rows.length === 0 ? `no models in ${registry.root}\n` : `${formatTable(VERSION_HEADER, rows)}\n`);
+        return 0;
+      }
+      case 'promote': {
+        const [model, version, ...extra] = rest;
+        if (model === undefined || extra.length > 0) throw usageError('usage: models promote <model> <version>');
+        const pointer = await registry.promote(model, parseVersion(version));
+        out.write(`${model}: champion is now version ${pointer.champion}\n`);
+        return 0;
+      }
+      case 'rollback': {
+        const [model, ...extra] = rest;
+        if (model === undefined || extra.length > 0) throw usageError('usage: models rollback <model>');
+        const pointer = await registry.rollback(model);
+        out.write(`${model}: rolled back; champion is now version ${pointer.champion}\n`);
+        return 0;
+      }
+      default:
+        throw usageError(`models needs list, promote or rollback; got ${JSON.stringify(action ?? '')}`);
+    }
+  },
+};

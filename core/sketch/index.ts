@@ -1,0 +1,6 @@
+export {
+  DEFAULT_COMPRESSION,
+  NumericSketch,
+  type NumericSketchJSON,
+  type NumericSketchOptions,
+} from './numeric-sketch.ts';

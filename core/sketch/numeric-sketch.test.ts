@@ -1,0 +1,278 @@
+import { TDigest } from 'tdigest';
+import { describe, expect, it } from 'vitest';
+import { DriftlineError, ErrorCode } from '../errors.ts';
+import { mulberry32, type Random } from '../random.ts';
+import { DEFAULT_COMPRESSION, NumericSketch } from './numeric-sketch.ts';
+
+const QS = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
+const N = 50_000;
+
+function normal(random: Random): () => number {
+  // Box–Muller; 1 − u keeps the log argument in (0, 1].
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function sample(n: number, next: () => number): number[] {
+  return Array.from({ length: n }, next);
+}
+
+function sortedCopy(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+/** Fraction of the sorted values ≤ v. */
+function rankOf(sorted: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo / sorted.length;
+}
+
+/** The t-digest rank error bound documented in numeric-sketch.ts, plus slack for ties at n. */
+function rankTolerance(q: number, n: number): number {
+  return 2 * DEFAULT_COMPRESSION * q * (1 - q) + 2 / n;
+}
+
+function exactMoments(values: readonly number[]) {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
+  return { mean, variance, min: Math.min(...values), max: Math.max(...values) };
+}
+
+function expectRelativelyClose(actual: number, expected: number, tolerance: number): void {
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(expected)));
+}
+
+describe('NumericSketch quantiles against exact sample quantiles', () => {
+  const cases: [string, () => number][] = [
+    ['standard normal', normal(mulberry32(1))],
+    [
+      'lognormal',
+      (() => {
+        const z = normal(mulberry32(2));
+        return () => Math.exp(z());
+      })(),
+    ],
+  ];
+
+  for (const [name, next] of cases) {
+    it(`stays within the rank error bound on ${name} data`, () => {
+      const values = sample(N, next);
+      const sorted = sortedCopy(values);
+      const sketch = NumericSketch.of(values);
+      for (const q of QS) {
+        const estimate = sketch.quantile(q);
+        expect(Math.abs(rankOf(sorted, estimate) - q), `q=${q}`).toBeLessThanOrEqual(rankTolerance(q, N));
+        // And the estimate is close in value space: between the exact quantiles at q ± tolerance.
+        const lo = sorted[Math.floor((q - rankTolerance(q, N)) * N)] as number;
+        const hi = sorted[Math.ceil((q + rankTolerance(q, N)) * N)] as number;
+        expect(estimate).toBeGreaterThanOrEqual(lo);
+        expect(estimate).toBeLessThanOrEqual(hi);
+      }
+      expect(sketch.quantile(0)).toBe(sorted[0]);
+      expect(sketch.quantile(1)).toBe(sorted[N - 1]);
+      expect(sketch.centroidCount).toBeLessThan(1_000);
+    });
+  }
+
+  it('is within one step of the exact quantile on integer data with ties', () => {
+    // Rounded lognormal: values 1…~30, most of them repeated thousands of times.
+    const z = normal(mulberry32(3));
+    const values = sample(N, () => Math.round(Math.exp(1.5 + 0.5 * z())));
+    const sorted = sortedCopy(values);
+    const sketch = NumericSketch.of(values);
+    for (const q of QS) {
+      const exact = sorted[Math.min(N - 1, Math.floor(q * N))] as number;
+      // Interpolation between mid-ranks puts the estimate between the true value and its
+      // neighbour: floor or ceil of the estimate is the true quantile.
+      expect(Math.abs(sketch.quantile(q) - exact), `q=${q}`).toBeLessThan(1);
+    }
+    // Exact repeats pile into one centroid (tdigest merges equal values without limit), so each
+    // common value has its own centroid and the CDF there is its exact mid-rank. (A rare tail
+    // value may arrive late and be merged into a neighbour: not every distinct value is kept.)
+    expect(sketch.toJSON().means).toEqual(expect.arrayContaining([3, 4, 5, 8]));
+    for (const x of [3, 4, 5, 8]) {
+      const below = rankOf(sorted, x - 0.5);
+      const atOrBelow = rankOf(sorted, x);
+      expect(sketch.cdf(x)).toBeCloseTo((below + atOrBelow) / 2, 12);
+    }
+  });
+
+  it('matches tdigest percentile and p_rank between the first and last centroid', () => {
+    // Below 2,500 centroids neither side recompresses, so both digests are identical.
+    const values = sample(2_000, normal(mulberry32(4)));
+    const sketch = NumericSketch.of(values);
+    const reference = new TDigest(DEFAULT_COMPRESSION);
+    reference.push(values);
+    const centroids = reference.toArray();
+    const first = (centroids[0]?.n ?? 0) / 2 / values.length;
+    const last = 1 - (centroids.at(-1)?.n ?? 0) / 2 / values.length;
+    for (const q of [first, 0.1, 0.3, 0.5, 0.7, 0.9, last]) {
+      expect(sketch.quantile(q)).toBeCloseTo(reference.percentile(q), 10);
+    }
+    for (const x of [-1.5, -0.2, 0, 0.4, 2]) expect(sketch.cdf(x)).toBeCloseTo(reference.p_rank(x), 12);
+  });
+
+  it('uses the true min and max at the ends, where tdigest percentile would not', () => {
+    const sketch = NumericSketch.of([5, 1, 3, 3, 3, 9, 7]);
+    expect(sketch.quantile(0)).toBe(1);
+    expect(sketch.quantile(1)).toBe(9);
+    expect(sketch.cdf(0.99)).toBe(0);
+    expect(sketch.cdf(9)).toBe(1);
+    expect(sketch.cdf(100)).toBe(1);
+    // 3 carries a tie of 3 out of 7 after one value below it: mid-rank (1 + 1.5) / 7.
+    expect(sketch.cdf(3)).toBeCloseTo(2.5 / 7, 12);
+    for (let q = 0; q <= 1; q += 0.05) {
+      const x = sketch.quantile(q);
+      expect(x).toBeGreaterThanOrEqual(1);
+      expect(x).toBeLessThanOrEqual(9);
+    }
+  });
+
+  it('is monotone in q and in x', () => {
+    const sketch = NumericSketch.of(sample(10_000, normal(mulberry32(5))));
+    let previous = Number.NEGATIVE_INFINITY;
+    for (let q = 0; q <= 1.0000001; q += 0.001) {
+      const x = sketch.quantile(Math.min(q, 1));
+      expect(x).toBeGreaterThanOrEqual(previous);
+      previous = x;
+    }
+    let previousP = 0;
+    for (let x = -5; x <= 5; x += 0.01) {
+      const p = sketch.cdf(x);
+      expect(p).toBeGreaterThanOrEqual(previousP);
+      previousP = p;
+    }
+  });
+});
+
+describe('NumericSketch moments and missing values', () => {
+  it('has exact count, min, max, mean and sample variance', () => {
+    const values = sample(N, normal(mulberry32(6))).map((v) => 100 + 15 * v);
+    const sketch = NumericSketch.of(values);
+    const exact = exactMoments(values);
+    expect(sketch.count).toBe(N);
+    expect(sketch.min).toBe(exact.min);
+    expect(sketch.max).toBe(exact.max);
+    expectRelativelyClose(sketch.mean, exact.mean, 1e-12);
+    expectRelativelyClose(sketch.variance, exact.variance, 1e-10);
+    expect(sketch.std).toBeCloseTo(Math.sqrt(exact.variance), 9);
+  });
+
+  it('counts null and non-finite values apart and keeps them out of every statistic', () => {
+    const sketch = NumericSketch.of([1, null, 2, Number.NaN, undefined, Number.POSITIVE_INFINITY, 3]);
+    expect(sketch.count).toBe(3);
+    expect(sketch.nullCount).toBe(2);
+    expect(sketch.nonFiniteCount).toBe(2);
+    expect(sketch.mean).toBe(2);
+    expect(sketch.variance).toBe(1);
+    expect(sketch.max).toBe(3);
+  });
+
+  it('is NaN, not a number, where nothing was seen', () => {
+    const empty = NumericSketch.create();
+    expect(empty.count).toBe(0);
+    for (const v of [empty.min, empty.max, empty.mean, empty.variance, empty.quantile(0.5), empty.cdf(1)]) {
+      expect(v).toBeNaN();
+    }
+    expect(NumericSketch.of([4]).variance).toBeNaN();
+    expect(() => empty.quantile(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('NumericSketch merge', () => {
+  it('equals one sketch over all values: moments exactly, quantiles within t-digest error', () => {
+    const z = normal(mulberry32(7));
+    // Five parts with different locations, so the merged mean/variance really exercise Chan's update.
+    const parts = [0, 1, 2, 3, 4].map((k) => sample(10_000, () => k * 2 + (k + 1) * z()));
+    const all = parts.flat();
+    const merged = parts.map((p) => NumericSketch.of(p)).reduce((a, b) => a.merge(b));
+    const single = NumericSketch.of(all);
+    const exact = exactMoments(all);
+    expect(merged.count).toBe(single.count);
+    expect(merged.min).toBe(exact.min);
+    expect(merged.max).toBe(exact.max);
+    expectRelativelyClose(merged.mean, single.mean, 1e-12);
+    expectRelativelyClose(merged.variance, single.variance, 1e-12);
+    expectRelativelyClose(merged.variance, exact.variance, 1e-10);
+    const sorted = sortedCopy(all);
+    for (const q of QS) {
+      expect(Math.abs(rankOf(sorted, merged.quantile(q)) - q), `q=${q}`).toBeLessThanOrEqual(
+        rankTolerance(q, all.length),
+      );
+      expect(Math.abs(merged.cdf(single.quantile(q)) - q)).toBeLessThanOrEqual(2 * rankTolerance(q, all.length));
+    }
+    expect(merged.centroidCount).toBeLessThan(1_500);
+  });
+
+  it('merges missing counts, and with empty sketches on either side', () => {
+    const a = NumericSketch.of([1, 2, null]);
+    const b = NumericSketch.of([Number.NaN, 10]);
+    a.merge(b).merge(NumericSketch.create());
+    expect(a.count).toBe(3);
+    expect(a.nullCount).toBe(1);
+    expect(a.nonFiniteCount).toBe(1);
+    expect(a.mean).toBeCloseTo(13 / 3, 12);
+    const empty = NumericSketch.create().merge(a);
+    expect(empty.toJSON()).toMatchObject({ count: 3, min: 1, max: 10, nullCount: 1 });
+    expect(empty.quantile(1)).toBe(10);
+    expect(b.count).toBe(1); // the merged-in sketch is unchanged
+  });
+
+  it('is deterministic: the same inputs give byte-identical JSON', () => {
+    const values = sample(30_000, normal(mulberry32(8)));
+    const build = () =>
+      NumericSketch.of(values.slice(0, 10_000))
+        .merge(NumericSketch.of(values.slice(10_000)))
+        .toJSON();
+    expect(JSON.stringify(build())).toBe(JSON.stringify(build()));
+  });
+});
+
+describe('NumericSketch JSON', () => {
+  it('round-trips through JSON text exactly', () => {
+    const sketch = NumericSketch.of([...sample(20_000, normal(mulberry32(9))), null, Number.NaN]);
+    const json = sketch.toJSON();
+    expect(json.means).toHaveLength(json.counts.length);
+    expect(json.counts.reduce((a, b) => a + b, 0)).toBe(json.count);
+    const restored = NumericSketch.fromJSON(JSON.parse(JSON.stringify(json)));
+    expect(restored.toJSON()).toEqual(json);
+    for (const q of QS) expect(restored.quantile(q)).toBe(sketch.quantile(q));
+    expect(restored.variance).toBe(sketch.variance);
+  });
+
+  it('round-trips an empty sketch (null min/max/mean)', () => {
+    const json = NumericSketch.of([null]).toJSON();
+    expect(json).toMatchObject({ count: 0, nullCount: 1, min: null, max: null, mean: null, means: [], counts: [] });
+    expect(NumericSketch.fromJSON(json).toJSON()).toEqual(json);
+  });
+
+  it('rejects malformed objects with DECODE_FAILED, naming the problem', () => {
+    const good = NumericSketch.of([1, 2, 3]).toJSON();
+    const bad: unknown[] = [
+      null,
+      { ...good, format: 2 },
+      { ...good, means: [1, 3, 2] },
+      { ...good, counts: [1, 1] },
+      { ...good, count: 4 },
+      { ...good, min: null },
+      { ...good, compression: 0 },
+    ];
+    for (const value of bad) {
+      const error = (() => {
+        try {
+          NumericSketch.fromJSON(value);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(DriftlineError);
+      expect((error as DriftlineError).code).toBe(ErrorCode.DECODE_FAILED);
+    }
+  });
+});
