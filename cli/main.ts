@@ -8,10 +8,20 @@ import { createLogger } from '../core/logger.ts';
 import type { Command, CommandContext } from './command.ts';
 import { demoCommand } from './demo.ts';
 import { modelsCommand } from './models.ts';
+import { replayCommand } from './replay.ts';
+import { serveCommand } from './serve.ts';
 import { stackCommand } from './stack.ts';
 import { trainCommand } from './train.ts';
 
-const COMMANDS: readonly Command[] = [stackCommand, demoCommand, trainCommand, modelsCommand];
+const COMMANDS: readonly Command[] = [
+  stackCommand,
+  demoCommand,
+  trainCommand,
+  modelsCommand,
+  serveCommand,
+  replayCommand,
+  compareCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
+import { publishDeployment } from '../core/deployments.ts';
+import { startRuntime } from '../core/runtime.ts';
 import { ModelRegistry, type VersionSummary } from '../model/registry.ts';
-import { type Command, usageError } from './command.ts';
+import { type Command, type CommandContext, usageError } from './command.ts';
 
 /** Left-aligned columns separated by two spaces. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -31,12 +33,44 @@ export function formatVersions(model: string, versions: readonly VersionSummary[
 
 const VERSION_HEADER = ['MODEL', 'VERSION', 'CHAMPION', 'RMSE', 'MAE', 'R2', 'EPOCHS', 'SEED', 'TRAINED_AT'];
 
-function parsePositionals(args: readonly string[]): string[] {
+function parseModelsArgs(args: readonly string[]): { positionals: string[]; local: boolean } {
   try {
-    return parseArgs({ args: [...args], options: {}, allowPositionals: true, strict: true }).positionals;
+    const { positionals, values } = parseArgs({
+      args: [...args],
+      options: { local: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { positionals, local: values.local === true };
   } catch (error) {
     throw usageError((error as Error).message);
   }
+}
+
+/** Tells running predict services (through model-deployments) to serve the new champion. */
+async function announce(
+  context: CommandContext,
+  registry: ModelRegistry,
+  model: string,
+  version: number,
+  action: 'promote' | 'rollback',
+): Promise<void> {
+  const { metrics } = await registry.readVersion(model, version);
+  const runtime = await startRuntime(context.config, context.logger);
+  await publishDeployment(
+    runtime.kafka,
+    runtime.codec,
+    {
+      model_name: model,
+      model_version: version,
+      action,
+      metrics: { rmse: metrics.rmse, mae: metrics.mae, r2: metrics.r2 },
+      location: registry.location(model, version),
+      deployed_at: new Date(),
+    },
+    runtime.connect,
+  );
+  context.out.write(`${model}: deployment of version ${version} announced on model-deployments\n`);
 }
 
 function parseVersion(raw: string | undefined): number {
@@ -48,10 +82,12 @@ function parseVersion(raw: string | undefined): number {
 
 export const modelsCommand: Command = {
   name: 'models',
-  usage: 'models list [model] | promote <model> <version> | rollback <model>',
-  summary: 'list model versions (metrics, champion), promote a version or roll back to the previous champion',
-  async run(args, { config, out }) {
-    const [action, ...rest] = parsePositionals(args);
+  usage: 'models list [model] | promote <model> <version> | rollback <model> [--local]',
+  summary: 'list model versions; promote a version or roll back (announced on model-deployments unless --local)',
+  async run(args, context) {
+    const { config, out } = context;
+    const { positionals, local } = parseModelsArgs(args);
+    const [action, ...rest] = positionals;
     const registry = ModelRegistry.fromConfig(config);
     switch (action) {
       case 'list': {
@@ -67,6 +103,7 @@ export const modelsCommand: Command = {
         if (model === undefined || extra.length > 0) throw usageError('usage: models promote <model> <version>');
         const pointer = await registry.promote(model, parseVersion(version));
         out.write(`${model}: champion is now version ${pointer.champion}\n`);
+        if (!local && pointer.champion !== null) await announce(context, registry, model, pointer.champion, 'promote');
         return 0;
       }
       case 'rollback': {
@@ -74,6 +111,7 @@ export const modelsCommand: Command = {
         if (model === undefined || extra.length > 0) throw usageError('usage: models rollback <model>');
         const pointer = await registry.rollback(model);
         out.write(`${model}: rolled back; champion is now version ${pointer.champion}\n`);
+        if (!local && pointer.champion !== null) await announce(context, registry, model, pointer.champion, 'rollback');
         return 0;
       }
       default:

@@ -101,10 +101,10 @@ describe('driftline models', () => {
     const champion = await registry.champion('california-housing');
 
     const promote = context();
-    expect(await modelsCommand.run(['promote', 'california-housing', String(newest)], promote)).toBe(0);
+    expect(await modelsCommand.run(['promote', 'california-housing', String(newest), '--local'], promote)).toBe(0);
     expect(promote.output()).toContain(`champion is now version ${newest}`);
     const rollback = context();
-    expect(await modelsCommand.run(['rollback', 'california-housing'], rollback)).toBe(0);
+    expect(await modelsCommand.run(['rollback', 'california-housing', '--local'], rollback)).toBe(0);
     expect(rollback.output()).toContain(`champion is now version ${champion}`);
 
     for (const args of [

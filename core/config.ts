@@ -42,6 +42,16 @@ export interface Config {
   cacheDir: string;
   servicesMode: ServicesMode;
   stackPorts: StackPorts;
+  /** Predict service: listen address, body limit, and the URL clients (replay) use. */
+  predictHost: string;
+  predictPort: number;
+  predictBodyLimitBytes: number;
+  predictUrl: string;
+  /** Store consumer: batch bounds (rows, milliseconds) and event-time panes. */
+  storeBatchRows: number;
+  storeBatchMs: number;
+  paneSeconds: number;
+  allowedLatenessSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -87,7 +97,18 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
       clickhouseHttp: reader.port('STACK_CLICKHOUSE_HTTP_PORT', 8123),
       clickhouseTcp: reader.port('STACK_CLICKHOUSE_TCP_PORT', 9000),
     },
+    predictHost: reader.string('PREDICT_HOST') ?? '127.0.0.1',
+    predictPort: reader.port('PREDICT_PORT', 8000),
+    predictBodyLimitBytes: reader.integer('PREDICT_BODY_LIMIT_BYTES', 1_048_576, 1_024, 1_073_741_824),
+    predictUrl: '',
+    storeBatchRows: reader.integer('STORE_BATCH_ROWS', 5_000, 1, 1_000_000),
+    storeBatchMs: reader.integer('STORE_BATCH_MS', 1_000, 10, 600_000),
+    paneSeconds: reader.integer('PANE_SECONDS', 60, 1, 86_400),
+    allowedLatenessSeconds: reader.integer('ALLOWED_LATENESS_SECONDS', 10, 0, 86_400),
   };
+
+  const predictPort = config.predictPort;
+  config.predictUrl = reader.url('PREDICT_URL') ?? `http://${hostForUrl(config.predictHost)}:${predictPort}`;
 
   const ports = Object.entries(config.stackPorts);
   const seen = new Map<number, string>();
@@ -183,6 +204,12 @@ class EnvReader {
     this.problems.push(`${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
     return fallback;
   }
+}
+
+/** 0.0.0.0 / :: listen everywhere; clients on this machine reach them on loopback. */
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function validPort(port: number): boolean {

@@ -3,7 +3,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { AvroCodec } from './kafka/avro.ts';
-import { connectAdmin, ensureTopics } from './kafka/client.ts';
+import { connectAdmin, createProducer, ensureTopics } from './kafka/client.ts';
 import { type ModelDeployment, modelDeploymentSchema } from './schemas.ts';
 import { TOPICS, valueSubject } from './topics.ts';
 
@@ -21,7 +21,7 @@ export async function publishDeployment(
     await admin.disconnect();
   }
   const schemaId = await codec.register(valueSubject(TOPICS.modelDeployments), modelDeploymentSchema());
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = createProducer(kafka);
   await producer.connect();
   try {
     await producer.send({

@@ -9,6 +9,8 @@ import {
   type KafkaConfig,
   logLevel as KafkaLogLevel,
   type LogEntry,
+  Partitioners,
+  type Producer,
 } from 'kafkajs';
 import { DriftlineError, ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -48,6 +50,16 @@ export function createKafka(options: KafkaClientOptions): Kafka {
       },
   };
   return new Kafka(config);
+}
+
+/**
+ * Every Driftline producer: the murmur2 partitioner Java clients use (so keys land where they
+ * would from any client), and no topic created by accident. Not idempotent: every event
+ * carries an id that storage deduplicates on, and an idempotent producer would need unbounded
+ * retries, which would hang requests during a broker outage instead of failing them.
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, ensureTopics } from '../../core/kafka/client.ts';
+import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
 import type { Logger } from '../../core/logger.ts';
 import {
   type GroundTruth,
@@ -51,11 +51,7 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
   const predictionSchemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
   const truthSchemaId = await codec.register(valueSubject(TOPICS.groundTruth), groundTruthSchema());
 
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 5,
-    allowAutoTopicCreation: false,
-  });
+  const producer: Producer = createProducer(kafka);
   await producer.connect();
   let connected = true;
   producer.on(producer.events.DISCONNECT, () => {
