@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { publishDeployment } from '../../core/deployments.ts';
+import { DriftlineError, ErrorCode } from '../../core/errors.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import { AvroCodec } from '../../core/kafka/avro.ts';
 import { createKafka } from '../../core/kafka/client.ts';
@@ -104,6 +105,29 @@ describe('predict service against real Kafka and schema registry', () => {
     });
     expect(event?.event_time).toBeInstanceOf(Date);
     expect(event?.latency_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a new optional feature registers; a new required feature is refused before anything is produced', async () => {
+    const withOptional: ModelSpec = {
+      ...spec,
+      features: [...spec.features, { name: 'Coast', type: 'double', optional: true }],
+    };
+    const evolved = await createKafkaSink({ kafka, codec, spec: withOptional, logger, ...connect });
+    await evolved.close();
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const before = await admin.fetchTopicOffsets(predictionsTopic(spec.model));
+    const withRequired: ModelSpec = {
+      ...spec,
+      features: [...spec.features, { name: 'Rooms', type: 'double', optional: false }],
+    };
+    const refused = await createKafkaSink({ kafka, codec, spec: withRequired, logger, ...connect }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DriftlineError);
+    expect((refused as DriftlineError).code).toBe(ErrorCode.SCHEMA_REJECTED);
+    expect((refused as DriftlineError).message).toContain(`predictions.${spec.model}-value`);
+    expect(await admin.fetchTopicOffsets(predictionsTopic(spec.model))).toEqual(before);
+    await admin.disconnect();
   });
 
   it('POST /feedback lands in ground-truth', async () => {
