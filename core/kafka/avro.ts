@@ -6,6 +6,7 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { DriftlineError, ErrorCode } from '../errors.ts';
+import type { FeatureSpec } from '../feature-spec.ts';
 
 export type Compatibility = keyof typeof COMPATIBILITY;
 
@@ -114,6 +115,30 @@ export class AvroCodec {
     }
   }
 
+  /**
+   * The features of a prediction event's writer schema (the `features` record), as a feature
+   * spec: what a consumer needs to create or extend a predictions table without knowing the
+   * model in advance.
+   */
+  async featuresOf(schemaId: number): Promise<FeatureSpec[]> {
+    let schema: unknown;
+    try {
+      schema = await this.registry.getSchema(schemaId);
+    } catch (error) {
+      throw registryError(`Fetching schema ${schemaId} failed`, error, { schemaId });
+    }
+    const record = schema as { fields?: { name: string; type: avro.Type }[] };
+    const features = record.fields?.find((f) => f.name === 'features')?.type as
+      | { fields?: { name: string; type: avro.Type }[] }
+      | undefined;
+    if (!features?.fields) {
+      throw new DriftlineError(ErrorCode.DECODE_FAILED, `Schema ${schemaId} has no features record`, {
+        details: { schemaId },
+      });
+    }
+    return features.fields.map((field) => featureOf(field.name, field.type, schemaId));
+  }
+
   async latestSchemaId(subject: string): Promise<number> {
     try {
       return await this.registry.getLatestSchemaId(subject);
@@ -149,6 +174,21 @@ export class AvroCodec {
       );
     }
   }
+}
+
+function featureOf(name: string, type: avro.Type, schemaId: number): FeatureSpec {
+  const branches = avro.Type.isType(type, 'union') ? (type as unknown as { types: avro.Type[] }).types : [type];
+  const optional = branches.some((t) => avro.Type.isType(t, 'null'));
+  const value = branches.find((t) => !avro.Type.isType(t, 'null'));
+  if (value && avro.Type.isType(value, 'double', 'float', 'int', 'long')) return { name, type: 'double', optional };
+  if (value && avro.Type.isType(value, 'string', 'enum')) return { name, type: 'string', optional };
+  throw new DriftlineError(
+    ErrorCode.DECODE_FAILED,
+    `Feature ${name} of schema ${schemaId} is neither numeric nor string`,
+    {
+      details: { schemaId, feature: name },
+    },
+  );
 }
 
 function isHttpError(error: unknown): boolean {

@@ -1,0 +1,397 @@
+/**
+ * The store consumer's Kafka adapter: predictions and ground truth into ClickHouse in batches
+ * bounded by rows or time, sketches of closed panes to `feature-sketches` (and ClickHouse), bad
+ * messages to the dead-letter topic, offsets committed only after everything they cover is
+ * stored. When ClickHouse (or Kafka) fails, consumption pauses, the flush is retried with
+ * backoff, and nothing buffered is dropped.
+ */
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
+import type { FeatureSpec } from '../../core/feature-spec.ts';
+import type { AvroCodec } from '../../core/kafka/avro.ts';
+import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import type { Logger } from '../../core/logger.ts';
+import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
+import { type GroundTruth, loadSchema, type PredictionEvent } from '../../core/schemas.ts';
+import type { Storage } from '../../core/storage/index.ts';
+import { PREDICTIONS_TOPIC_PATTERN, PREDICTIONS_TOPIC_PREFIX, TOPICS, valueSubject } from '../../core/topics.ts';
+import { decodeCheckpoint, encodeCheckpoint, type PaneOptions, PartitionPanes } from './panes.ts';
+import { groundTruthRow, predictionRow, type SketchSnapshot, sketchInput, snapshotOf, snapshotRow } from './rows.ts';
+
+export interface StoreConsumerOptions {
+  kafka: Kafka;
+  codec: AvroCodec;
+  storage: Storage;
+  logger: Logger;
+  connect: { brokers: readonly string[]; connectTimeoutMs: number; partitions: number };
+  groupId?: string;
+  /** Topics to read; default every `predictions.*` topic that exists at start, and ground-truth. */
+  topics?: readonly string[];
+  batchRows: number;
+  batchMs: number;
+  panes: PaneOptions;
+  retry?: { initialMs: number; maxMs: number };
+}
+
+export interface StoreStats {
+  predictionsStored: number;
+  groundTruthStored: number;
+  deadLettered: number;
+  lateEvents: number;
+  snapshotsEmitted: number;
+  commits: number;
+  failedFlushes: number;
+  paused: boolean;
+}
+
+export interface StoreConsumer {
+  readonly groupId: string;
+  stats(): StoreStats;
+  /** Resolves once everything consumed so far is stored and committed. */
+  flush(): Promise<void>;
+  /** Flushes, commits and disconnects. */
+  stop(): Promise<void>;
+  /** Disconnects without flushing: what a crash looks like to Kafka and ClickHouse. */
+  abort(): Promise<void>;
+}
+
+interface DeadLetter {
+  message: KafkaMessage;
+  reason: string;
+  code: string;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Null for ground-truth partitions (not sketched). */
+  panes: PartitionPanes | null;
+  table: string;
+  rows: Record<string, unknown>[];
+  deadLetters: DeadLetter[];
+  snapshots: SketchSnapshot[];
+  /** Last message handled + 1; undefined until a message arrives. */
+  nextOffset: bigint | undefined;
+  committed: string | undefined;
+}
+
+const DEFAULT_GROUP = 'driftline-store';
+
+export async function startStoreConsumer(options: StoreConsumerOptions): Promise<StoreConsumer> {
+  const log = options.logger.child({ component: 'store' });
+  const groupId = options.groupId ?? DEFAULT_GROUP;
+  const retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
+  const { kafka, codec, storage } = options;
+
+  const admin = await connectAdmin(kafka, options.connect);
+  await ensureTopics(
+    admin,
+    [{ topic: TOPICS.groundTruth }, { topic: TOPICS.featureSketches }, { topic: TOPICS.deadLetter }],
+    options.connect.partitions,
+  );
+  const topics =
+    options.topics ??
+    [...(await admin.listTopics()).filter((t) => PREDICTIONS_TOPIC_PATTERN.test(t)), TOPICS.groundTruth].sort();
+  const snapshotSchemaId = await codec.register(
+    valueSubject(TOPICS.featureSketches),
+    loadSchema('sketch-snapshot.avsc'),
+  );
+
+  const producer: Producer = createProducer(kafka);
+  await producer.connect();
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000 });
+  await consumer.connect();
+
+  const states = new Map<string, PartitionState>();
+  const ensuredSchemas = new Map<number, Promise<void>>();
+  const stats: StoreStats = {
+    predictionsStored: 0,
+    groundTruthStored: 0,
+    deadLettered: 0,
+    lateEvents: 0,
+    snapshotsEmitted: 0,
+    commits: 0,
+    failedFlushes: 0,
+    paused: false,
+  };
+  let bufferedRows = 0;
+  /** Something was consumed since the last successful flush (rows, letters or offsets). */
+  let dirtySince: number | undefined;
+  let assigned: { topic: string; partitions: number[] }[] = [];
+  let backoffMs = retry.initialMs;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+
+  // One flush at a time; everything that touches buffers runs through this chain.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = chain.then(work, work);
+    chain = next.catch(() => {});
+    return next;
+  };
+
+  async function stateFor(topic: string, partition: number): Promise<PartitionState> {
+    const key = `${topic}:${partition}`;
+    const existing = states.get(key);
+    if (existing) return existing;
+    const isPredictions = topic.startsWith(PREDICTIONS_TOPIC_PREFIX);
+    let panes: PartitionPanes | null = null;
+    if (isPredictions) {
+      // The committed offset's metadata carries the pane state a restart must resume from.
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const metadata = committed?.partitions.find((p) => p.partition === partition)?.metadata;
+      panes = new PartitionPanes(options.panes, decodeCheckpoint(metadata));
+    }
+    const state: PartitionState = {
+      topic,
+      partition,
+      panes,
+      table: isPredictions ? predictionsTable(topic.slice(PREDICTIONS_TOPIC_PREFIX.length)) : 'ground_truth',
+      rows: [],
+      deadLetters: [],
+      snapshots: [],
+      nextOffset: undefined,
+      committed: undefined,
+    };
+    states.set(key, state);
+    return state;
+  }
+
+  async function ensureTable(model: string, schemaId: number): Promise<void> {
+    let ensured = ensuredSchemas.get(schemaId);
+    if (!ensured) {
+      ensured = (async () => {
+        const features: FeatureSpec[] = await codec.featuresOf(schemaId);
+        const added = await ensurePredictionsTable(storage, model, features);
+        if (added.length > 0) log.info({ model, added }, 'predictions table extended');
+      })();
+      ensuredSchemas.set(schemaId, ensured);
+      ensured.catch(() => ensuredSchemas.delete(schemaId));
+    }
+    await ensured;
+  }
+
+  async function handle(state: PartitionState, message: KafkaMessage): Promise<void> {
+    const origin = { topic: state.topic, partition: state.partition, offset: message.offset };
+    const offset = BigInt(message.offset);
+    state.nextOffset = offset + 1n;
+    dirtySince ??= Date.now();
+    if (!message.value) {
+      state.deadLetters.push({ message, reason: 'message has no value', code: ErrorCode.DECODE_FAILED });
+      return;
+    }
+    try {
+      if (state.panes) {
+        const event = await codec.decode<PredictionEvent>(message.value, origin);
+        const model = state.topic.slice(PREDICTIONS_TOPIC_PREFIX.length);
+        if (event.model_name !== model) {
+          throw new DriftlineError(
+            ErrorCode.DECODE_FAILED,
+            `model_name ${JSON.stringify(event.model_name)} does not belong in topic ${state.topic}`,
+          );
+        }
+        await ensureTable(model, message.value.readUInt32BE(1));
+        const late = state.panes.add(sketchInput(event), offset) === 'late';
+        if (late) stats.lateEvents++;
+        state.rows.push(predictionRow(event, origin, late, new Date()));
+      } else {
+        const truth = await codec.decode<GroundTruth>(message.value, origin);
+        state.rows.push(groundTruthRow(truth, origin, new Date()));
+      }
+      bufferedRows++;
+    } catch (error) {
+      // A registry outage is not the message's fault: let it surface and be retried.
+      if (error instanceof DriftlineError && error.retriable) throw error;
+      const code = error instanceof DriftlineError ? error.code : ErrorCode.DECODE_FAILED;
+      state.deadLetters.push({ message, reason: describeError(error), code });
+    }
+  }
+
+  async function flushNow(): Promise<void> {
+    const live = [...states.values()];
+    // 1. Dead letters first: a poison message's offset is committed only once it is parked.
+    const letters = live.flatMap((s) => s.deadLetters.map((d) => ({ state: s, letter: d })));
+    if (letters.length > 0) {
+      await producer.send({
+        topic: TOPICS.deadLetter,
+        acks: -1,
+        messages: letters.map(({ state, letter }) => deadLetterMessage(state, letter)),
+      });
+      stats.deadLettered += letters.length;
+      for (const s of live) s.deadLetters = [];
+    }
+    // 2. Rows, one insert per table.
+    const byTable = new Map<string, PartitionState[]>();
+    for (const s of live) if (s.rows.length > 0) byTable.set(s.table, [...(byTable.get(s.table) ?? []), s]);
+    for (const [table, group] of byTable) {
+      const rows = group.flatMap((s) => s.rows);
+      await storage.insert(table, rows);
+      if (table === 'ground_truth') stats.groundTruthStored += rows.length;
+      else stats.predictionsStored += rows.length;
+      for (const s of group) s.rows = [];
+    }
+    bufferedRows = 0;
+    // 3. Panes the watermark has passed become snapshots, kept until sent and stored.
+    for (const s of live) {
+      if (!s.panes) continue;
+      for (const pane of s.panes.closeReady()) s.snapshots.push(snapshotOf(pane, s.topic, s.partition));
+    }
+    const snapshots = live.flatMap((s) => s.snapshots);
+    if (snapshots.length > 0) {
+      const messages = await Promise.all(
+        snapshots.map(async (snap) => ({
+          key: `${snap.model_name}/${snap.column}`,
+          value: await codec.encode(snapshotSchemaId, snap),
+        })),
+      );
+      await producer.send({ topic: TOPICS.featureSketches, acks: -1, messages });
+      const emittedAt = new Date();
+      await storage.insert(
+        'feature_sketches',
+        snapshots.map((snap) => snapshotRow(snap, emittedAt)),
+      );
+      stats.snapshotsEmitted += snapshots.length;
+      for (const s of live) s.snapshots = [];
+    }
+    // 4. Commit what is now safely stored, with the pane state a restart resumes from.
+    const commits = live
+      .filter((s) => s.nextOffset !== undefined)
+      .map((s) => {
+        const checkpoint = s.panes?.checkpoint(s.nextOffset as bigint);
+        const offset = (checkpoint?.offset ?? s.nextOffset) as bigint;
+        return {
+          state: s,
+          entry: {
+            topic: s.topic,
+            partition: s.partition,
+            offset: offset.toString(),
+            ...(checkpoint ? { metadata: encodeCheckpoint(checkpoint) } : {}),
+          },
+        };
+      })
+      .filter(({ state, entry }) => state.committed !== `${entry.offset}|${entry.metadata ?? ''}`);
+    if (commits.length > 0) {
+      await consumer.commitOffsets(commits.map((c) => c.entry));
+      for (const { state, entry } of commits) state.committed = `${entry.offset}|${entry.metadata ?? ''}`;
+      stats.commits++;
+    }
+    dirtySince = undefined;
+  }
+
+  function pauseAll(): void {
+    if (stats.paused || assigned.length === 0) return;
+    consumer.pause(assigned.map(({ topic }) => ({ topic })));
+    stats.paused = true;
+  }
+
+  function resumeAll(): void {
+    if (!stats.paused) return;
+    consumer.resume(assigned.map(({ topic }) => ({ topic })));
+    stats.paused = false;
+  }
+
+  /** Flushes; on failure pauses consumption and retries with backoff until it succeeds. */
+  function flush(): Promise<void> {
+    return serialized(async () => {
+      try {
+        await flushNow();
+        backoffMs = retry.initialMs;
+        resumeAll();
+      } catch (error) {
+        stats.failedFlushes++;
+        log.warn({ err: error, retryInMs: backoffMs }, 'flush failed; consumption paused, nothing committed');
+        pauseAll();
+        if (!stopping && !retryTimer) {
+          retryTimer = setTimeout(() => {
+            retryTimer = undefined;
+            void flush().catch(() => {});
+          }, backoffMs);
+          backoffMs = Math.min(retry.maxMs, backoffMs * 2);
+        }
+        throw error;
+      }
+    });
+  }
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assigned = Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions }));
+    const keep = new Set(assigned.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}:${p}`)));
+    // A revoked partition's uncommitted buffer is dropped: its new owner re-reads it from the
+    // committed offset, and storage deduplicates anything stored twice.
+    void serialized(async () => {
+      for (const key of states.keys()) if (!keep.has(key)) states.delete(key);
+      bufferedRows = [...states.values()].reduce((n, s) => n + s.rows.length, 0);
+      if (stats.paused) consumer.pause(assigned.map(({ topic }) => ({ topic })));
+    });
+  });
+
+  await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      await serialized(async () => {
+        const state = await stateFor(batch.topic, batch.partition);
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale()) break;
+          await handle(state, message);
+          resolveOffset(message.offset);
+        }
+      });
+      await heartbeat();
+      // Full batches go at once; so do poison messages, so the next good one is not held back.
+      const hasDeadLetters = [...states.values()].some((s) => s.deadLetters.length > 0);
+      if (bufferedRows >= options.batchRows || hasDeadLetters) await flush().catch(() => {});
+    },
+  });
+
+  // Partial batches go once the oldest unflushed message is batchMs old.
+  const timer = setInterval(
+    () => {
+      if (stats.paused || stopping || dirtySince === undefined) return;
+      if (Date.now() - dirtySince >= options.batchMs) void flush().catch(() => {});
+    },
+    Math.max(10, Math.floor(options.batchMs / 4)),
+  );
+
+  log.info({ groupId, topics }, 'store consumer started');
+
+  return {
+    groupId,
+    stats: () => ({ ...stats }),
+    flush,
+    async stop() {
+      stopping = true;
+      clearInterval(timer);
+      clearTimeout(retryTimer);
+      await consumer.stop();
+      await flush().catch((error: unknown) =>
+        log.error({ err: error }, 'final flush failed; uncommitted data is re-read on restart'),
+      );
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+    async abort() {
+      stopping = true;
+      clearInterval(timer);
+      clearTimeout(retryTimer);
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
+
+function deadLetterMessage(state: PartitionState, letter: DeadLetter) {
+  const headers: IHeaders = {
+    ...(letter.message.headers ?? {}),
+    'dl-reason': letter.reason,
+    'dl-error-code': letter.code,
+    'dl-topic': state.topic,
+    'dl-partition': String(state.partition),
+    'dl-offset': letter.message.offset,
+    'dl-timestamp': letter.message.timestamp,
+  };
+  return { key: letter.message.key, value: letter.message.value, headers };
+}

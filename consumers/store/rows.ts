@@ -1,0 +1,157 @@
+/**
+ * Pure mappings of the store consumer: decoded events to ClickHouse rows and sketch inputs, and
+ * closed panes to `SketchSnapshot` events and rows.
+ */
+import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import type { ClosedPane, SketchInput } from './panes.ts';
+
+export interface MessageOrigin {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** The column name the prediction is sketched under, beside the features. */
+export const PREDICTION_COLUMN = 'prediction';
+
+export function predictionRow(event: PredictionEvent, origin: MessageOrigin, late: boolean, ingestedAt: Date) {
+  const time = event.event_time.getTime();
+  return {
+    event_id: event.event_id,
+    model_name: event.model_name,
+    model_version: event.model_version,
+    event_time: new Date(time),
+    event_time_ms: time,
+    ...event.features,
+    prediction: event.prediction,
+    latency_ms: event.latency_ms,
+    entity_id: event.entity_id,
+    segment: event.segment,
+    kafka_partition: origin.partition,
+    kafka_offset: BigInt(origin.offset),
+    ingested_at: ingestedAt,
+    late: late ? 1 : 0,
+  };
+}
+
+export function groundTruthRow(truth: GroundTruth, origin: MessageOrigin, ingestedAt: Date) {
+  const time = truth.event_time.getTime();
+  return {
+    event_id: truth.event_id,
+    model_name: truth.model_name,
+    actual: truth.actual,
+    event_time: new Date(time),
+    event_time_ms: time,
+    kafka_partition: origin.partition,
+    kafka_offset: BigInt(origin.offset),
+    ingested_at: ingestedAt,
+  };
+}
+
+/** Numeric features and the prediction; string (categorical) features are not sketched here. */
+export function sketchInput(event: PredictionEvent): SketchInput {
+  const columns: Record<string, number | null> = {};
+  for (const [name, value] of Object.entries(event.features)) {
+    if (typeof value === 'number' || value === null) columns[name] = value;
+  }
+  columns[PREDICTION_COLUMN] = event.prediction;
+  return {
+    modelName: event.model_name,
+    modelVersion: event.model_version,
+    eventTime: event.event_time.getTime(),
+    columns,
+  };
+}
+
+export interface SketchSnapshot {
+  model_name: string;
+  model_version: number;
+  column: string;
+  kind: 'numeric' | 'categorical';
+  pane_start: Date;
+  pane_end: Date;
+  source_topic: string;
+  source_partition: number;
+  count: number;
+  null_count: number;
+  nonfinite_count: number;
+  late_count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  m2: number;
+  compression: number;
+  centroid_means: number[];
+  centroid_counts: number[];
+  categories: { value: string; count: number }[];
+}
+
+export function snapshotOf(pane: ClosedPane, topic: string, partition: number): SketchSnapshot {
+  const json = pane.sketch.toJSON();
+  return {
+    model_name: pane.modelName,
+    model_version: pane.modelVersion,
+    column: pane.column,
+    kind: 'numeric',
+    pane_start: new Date(pane.paneStart),
+    pane_end: new Date(pane.paneEnd),
+    source_topic: topic,
+    source_partition: partition,
+    count: json.count,
+    null_count: json.nullCount,
+    nonfinite_count: json.nonFiniteCount,
+    late_count: pane.lateCount,
+    min: json.min,
+    max: json.max,
+    mean: json.mean,
+    m2: json.m2,
+    compression: json.compression,
+    centroid_means: json.means,
+    centroid_counts: json.counts,
+    categories: [],
+  };
+}
+
+export function snapshotRow(snapshot: SketchSnapshot, emittedAt: Date) {
+  return {
+    model_name: snapshot.model_name,
+    model_version: snapshot.model_version,
+    column_name: snapshot.column,
+    column_kind: snapshot.kind,
+    pane_start: snapshot.pane_start,
+    pane_end: snapshot.pane_end,
+    source_topic: snapshot.source_topic,
+    source_partition: snapshot.source_partition,
+    count: snapshot.count,
+    null_count: snapshot.null_count,
+    nonfinite_count: snapshot.nonfinite_count,
+    late_count: snapshot.late_count,
+    min: snapshot.min,
+    max: snapshot.max,
+    mean: snapshot.mean,
+    m2: snapshot.m2,
+    compression: snapshot.compression,
+    centroid_means: snapshot.centroid_means,
+    centroid_counts: snapshot.centroid_counts,
+    category_values: snapshot.categories.map((c) => c.value),
+    category_counts: snapshot.categories.map((c) => c.count),
+    emitted_at: emittedAt,
+  };
+}
+
+/** Rebuilds the sketch JSON (NumericSketch.fromJSON's input) from a snapshot. */
+export function sketchJsonOf(snapshot: SketchSnapshot) {
+  return {
+    format: 1 as const,
+    compression: snapshot.compression,
+    count: snapshot.count,
+    nullCount: snapshot.null_count,
+    nonFiniteCount: snapshot.nonfinite_count,
+    min: snapshot.min,
+    max: snapshot.max,
+    mean: snapshot.mean,
+    m2: snapshot.m2,
+    means: snapshot.centroid_means,
+    counts: snapshot.centroid_counts,
+  };
+}

@@ -1,0 +1,381 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import type { ModelSpec } from '../../core/feature-spec.ts';
+import { AvroCodec } from '../../core/kafka/avro.ts';
+import { connectAdmin, createKafka, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import { createLogger } from '../../core/logger.ts';
+import { migrate } from '../../core/migrations.ts';
+import { predictionsTable } from '../../core/prediction-table.ts';
+import { mulberry32 } from '../../core/random.ts';
+import { type PredictionEvent, predictionEventSchema } from '../../core/schemas.ts';
+import { NumericSketch } from '../../core/sketch/index.ts';
+import { identifier, openStorage, type Storage, sql } from '../../core/storage/index.ts';
+import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
+import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
+import { type SketchSnapshot, sketchJsonOf } from './rows.ts';
+
+const services = inject('services');
+const logger = createLogger('silent');
+const connect = { brokers: services.kafkaBrokers, connectTimeoutMs: 10_000, partitions: 2 };
+const PANE_MS = 1_000;
+const BASE_TIME = Date.UTC(2026, 0, 1);
+
+function toySpec(): ModelSpec {
+  return {
+    model: `store-${randomBytes(4).toString('hex')}`,
+    target: 'y',
+    features: [
+      { name: 'MedInc', type: 'double', optional: false },
+      { name: 'HouseAge', type: 'double', optional: true },
+    ],
+  };
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** n events, event times 5 ms apart from BASE_TIME (10 panes per 2,000), seeded values. */
+function makeEvents(spec: ModelSpec, n: number, seed: number, startIndex = 0): PredictionEvent[] {
+  const random = mulberry32(seed);
+  return Array.from({ length: n }, (_, k) => {
+    const i = startIndex + k;
+    const medInc = -Math.log(1 - random()) * 3; // exponential: skewed, like incomes
+    return {
+      event_id: randomUUID(),
+      model_name: spec.model,
+      model_version: 1,
+      event_time: new Date(BASE_TIME + i * 5),
+      features: { MedInc: medInc, HouseAge: i % 7 === 0 ? null : Math.round(random() * 50) },
+      prediction: medInc * 0.4 + 0.5,
+      latency_ms: 0.2,
+      entity_id: null,
+      segment: null,
+    };
+  });
+}
+
+describe.each([['server'], ['embedded']] as const)('store consumer on ClickHouse %s', (kind) => {
+  let kafka: Kafka;
+  let codec: AvroCodec;
+  let storage: Storage;
+  let schemaId: number;
+  const spec = toySpec();
+  const topic = predictionsTopic(spec.model);
+  const consumers: StoreConsumer[] = [];
+
+  async function produce(events: PredictionEvent[], partitionOf = (i: number) => i % 2): Promise<void> {
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const messages = await Promise.all(
+      events.map(async (e, i) => ({ partition: partitionOf(i), value: await codec.encode(schemaId, e) })),
+    );
+    for (let i = 0; i < messages.length; i += 500) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
+    }
+    await producer.disconnect();
+  }
+
+  async function start(groupId: string): Promise<StoreConsumer> {
+    const consumer = await startStoreConsumer({
+      kafka,
+      codec,
+      storage,
+      logger,
+      connect,
+      groupId,
+      topics: [topic, TOPICS.groundTruth],
+      batchRows: 300,
+      batchMs: 200,
+      panes: { paneMs: PANE_MS, allowedLatenessMs: 0 },
+      retry: { initialMs: 100, maxMs: 1_000 },
+    });
+    consumers.push(consumer);
+    return consumer;
+  }
+
+  const countRows = async () =>
+    Number(
+      (await storage.query<{ n: number }>(`SELECT count() AS n FROM ${predictionsTable(spec.model)} FINAL`))[0]?.n ?? 0,
+    );
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'store-test', connectTimeoutMs: 10_000, logger });
+    codec = new AvroCodec({ url: services.schemaRegistryUrl });
+    const admin = await connectAdmin(kafka, connect);
+    await ensureTopics(admin, [{ topic, partitions: 2 }], 2);
+    await admin.disconnect();
+    schemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
+    const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_store_test', LOG_LEVEL: 'silent' });
+    storage = await openStorage(
+      config,
+      logger,
+      kind === 'server'
+        ? { clickhouseUrl: services.clickhouseUrl }
+        : { chdbPath: mkdtempSync(join(tmpdir(), 'dl-chdb-')) },
+    );
+    await migrate(storage);
+  });
+
+  afterAll(async () => {
+    for (const c of consumers) await c.stop().catch(() => {});
+    await storage?.command(`DROP TABLE IF EXISTS ${predictionsTable(spec.model)}`);
+    await storage?.close();
+  });
+
+  it('stores N events as exactly N rows, also when the consumer dies mid-stream and restarts', async () => {
+    const groupId = `store-${randomUUID()}`;
+    const events = makeEvents(spec, 4_000, 1);
+    const first = await start(groupId);
+    await produce(events.slice(0, 2_000));
+    await until(async () => first.stats().predictionsStored >= 600, 'some rows stored');
+    // Dies without flushing or committing what it buffered; the rest keeps arriving meanwhile.
+    await first.abort();
+    await produce(events.slice(2_000), (i) => (i + 2_000) % 2);
+    const second = await start(groupId);
+    await until(async () => (await countRows()) >= events.length, `${events.length} rows`);
+    await second.flush();
+    expect(await countRows()).toBe(events.length);
+    const [distinct] = await storage.query<{ n: number }>(
+      `SELECT uniqExact(event_id) AS n FROM ${predictionsTable(spec.model)}`,
+    );
+    expect(Number(distinct?.n)).toBe(events.length);
+    const [row] = await storage.query<Record<string, unknown>>(
+      sql`SELECT MedInc, HouseAge, prediction, model_version, event_time_ms FROM ${identifier(predictionsTable(spec.model))} WHERE event_id = ${events[7]?.event_id ?? ''}`
+        .text,
+    );
+    expect(row).toMatchObject({
+      MedInc: events[7]?.features.MedInc,
+      HouseAge: null,
+      prediction: events[7]?.prediction,
+      model_version: 1,
+      event_time_ms: BASE_TIME + 7 * 5,
+    });
+    await second.stop();
+  });
+
+  it('parks a poison message in the dead-letter topic with its reason and origin, and stores the next one', async () => {
+    const groupId = `store-${randomUUID()}`;
+    const consumer = await start(groupId);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const [poisonAck] = await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ partition: 0, key: 'poison', value: Buffer.from('{"this":"is not avro"}') }],
+    });
+    const good = makeEvents(spec, 1, 99, 100_000);
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ partition: 0, value: await codec.encode(schemaId, good[0]) }],
+    });
+    await producer.disconnect();
+
+    await until(async () => {
+      const rows = await storage.query(
+        sql`SELECT event_id FROM ${identifier(predictionsTable(spec.model))} WHERE event_id = ${good[0]?.event_id ?? ''}`
+          .text,
+      );
+      return rows.length === 1;
+    }, 'the good message after the poison one');
+    expect(consumer.stats().deadLettered).toBeGreaterThanOrEqual(1);
+
+    const letters = await readAll(
+      kafka,
+      TOPICS.deadLetter,
+      (m) => header(m, 'dl-topic') === topic && m.key?.toString() === 'poison',
+    );
+    const letter = letters.find((m) => header(m, 'dl-offset') === poisonAck?.baseOffset);
+    expect(letter).toBeDefined();
+    expect(header(letter as KafkaMessage, 'dl-partition')).toBe('0');
+    expect(header(letter as KafkaMessage, 'dl-reason')).toContain('not in the Confluent wire format');
+    expect(header(letter as KafkaMessage, 'dl-error-code')).toBe('DL_DECODE_FAILED');
+    expect(letter?.value?.toString()).toBe('{"this":"is not avro"}');
+    await consumer.stop();
+  });
+});
+
+describe('sketches over event-time panes', () => {
+  let kafka: Kafka;
+  let codec: AvroCodec;
+  let storage: Storage;
+  let schemaId: number;
+  const spec = toySpec();
+  const topic = predictionsTopic(spec.model);
+  const events = makeEvents(spec, 4_000, 5);
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'sketch-test', connectTimeoutMs: 10_000, logger });
+    codec = new AvroCodec({ url: services.schemaRegistryUrl });
+    const admin = await connectAdmin(kafka, connect);
+    await ensureTopics(admin, [{ topic, partitions: 2 }], 2);
+    await admin.disconnect();
+    schemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
+    storage = await openStorage(parseConfig({ CLICKHOUSE_DATABASE: 'driftline_store_test' }), logger, {
+      clickhouseUrl: services.clickhouseUrl,
+    });
+    await migrate(storage);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    const messages = await Promise.all(
+      events.map(async (e, i) => ({ partition: i % 2, value: await codec.encode(schemaId, e) })),
+    );
+    // A last event far ahead on each partition moves both watermarks past every pane above.
+    const closers = makeEvents(spec, 2, 6, 1_000_000);
+    for (const [p, e] of closers.entries()) messages.push({ partition: p, value: await codec.encode(schemaId, e) });
+    await producer.send({ topic, acks: -1, messages });
+    await producer.disconnect();
+  });
+
+  afterAll(async () => {
+    await storage?.command(`DROP TABLE IF EXISTS ${predictionsTable(spec.model)}`);
+    await storage?.close();
+  });
+
+  /** Runs `instances` consumers of a fresh group to the end; returns the snapshots they emitted. */
+  async function sketchWith(instances: number): Promise<SketchSnapshot[]> {
+    const admin = await connectAdmin(kafka, connect);
+    const before = await admin.fetchTopicOffsets(TOPICS.featureSketches);
+    await admin.disconnect();
+    const groupId = `sketch-${randomUUID()}`;
+    const consumers: StoreConsumer[] = [];
+    for (let i = 0; i < instances; i++) {
+      consumers.push(
+        await startStoreConsumer({
+          kafka,
+          codec,
+          storage,
+          logger,
+          connect,
+          groupId,
+          topics: [topic],
+          batchRows: 500,
+          batchMs: 200,
+          panes: { paneMs: PANE_MS, allowedLatenessMs: 0 },
+        }),
+      );
+    }
+    // 4,000 events over 20 panes, 3 columns, 2 partitions: 120 snapshots.
+    const expected = 20 * 3 * 2;
+    await until(
+      () => consumers.reduce((n, c) => n + c.stats().snapshotsEmitted, 0) >= expected,
+      `${expected} snapshots from ${instances} consumer(s)`,
+      90_000,
+    );
+    for (const c of consumers) await c.stop();
+    const start = new Map(before.map((o) => [o.partition, BigInt(o.offset)]));
+    const messages = await readAll(kafka, TOPICS.featureSketches, () => true, start);
+    const snapshots = await Promise.all(messages.map((m) => codec.decode<SketchSnapshot>(m.value as Buffer)));
+    return snapshots.filter((s) => s.model_name === spec.model);
+  }
+
+  function mergedByPane(snapshots: SketchSnapshot[]): Map<string, NumericSketch> {
+    const merged = new Map<string, NumericSketch>();
+    for (const snap of snapshots) {
+      const key = `${snap.column}@${snap.pane_start.getTime()}`;
+      const sketch = NumericSketch.fromJSON(sketchJsonOf(snap));
+      const existing = merged.get(key);
+      if (existing) existing.merge(sketch);
+      else merged.set(key, sketch);
+    }
+    return merged;
+  }
+
+  it('quantiles of each pane agree with exact quantiles of its events; two consumers merge to one consumer', async () => {
+    const single = await sketchWith(1);
+    const double = await sketchWith(2);
+    expect(single).toHaveLength(120);
+    expect(double).toHaveLength(120);
+    const fromOne = mergedByPane(single);
+    const fromTwo = mergedByPane(double);
+    expect([...fromTwo.keys()].sort()).toEqual([...fromOne.keys()].sort());
+
+    const qs = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
+    for (const [key, sketch] of fromOne) {
+      const other = fromTwo.get(key) as NumericSketch;
+      // Partial sketches of each partition are the same whoever consumed them.
+      expect(other.toJSON(), key).toEqual(sketch.toJSON());
+
+      const [column, paneStart] = key.split('@') as [string, string];
+      const values = events
+        .filter((e) => Math.floor(e.event_time.getTime() / PANE_MS) * PANE_MS === Number(paneStart))
+        .map((e) => (column === 'prediction' ? e.prediction : e.features[column]))
+        .filter((v): v is number => typeof v === 'number')
+        .sort((a, b) => a - b);
+      expect(sketch.count, key).toBe(values.length);
+      for (const q of qs) {
+        // The t-digest (δ = 0.01) bounds the rank error by about 2·δ·q·(1−q), plus one value's
+        // share of the pane; on tied (integer) values it may also land between two neighbouring
+        // values (NumericSketch's documented behaviour). So the estimate must lie between the
+        // exact quantiles at q ± bound, widened by one distinct value on each side.
+        const estimate = sketch.quantile(q);
+        const bound = 2 * 0.01 * q * (1 - q) + 1 / values.length;
+        const n = values.length;
+        const lower = values[Math.max(0, Math.floor((q - bound) * n))] as number;
+        const upper = values[Math.min(n - 1, Math.ceil((q + bound) * n))] as number;
+        const below = values.filter((v) => v < lower).at(-1) ?? lower;
+        const above = values.find((v) => v > upper) ?? upper;
+        expect(estimate, `${key} q=${q}`).toBeGreaterThanOrEqual(below);
+        expect(estimate, `${key} q=${q}`).toBeLessThanOrEqual(above);
+      }
+    }
+    const [stored] = await storage.query<{ n: number }>(
+      sql`SELECT count() AS n FROM feature_sketches FINAL WHERE model_name = ${spec.model}`.text,
+    );
+    expect(Number(stored?.n)).toBe(120);
+  });
+});
+
+function header(message: KafkaMessage, name: string): string | undefined {
+  return message.headers?.[name]?.toString();
+}
+
+/** Reads a topic from `start` offsets (default: beginning) to its current end. */
+async function readAll(
+  kafka: Kafka,
+  topic: string,
+  keep: (m: KafkaMessage) => boolean,
+  start?: Map<number, bigint>,
+): Promise<KafkaMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(
+    ends
+      .filter((o) => BigInt(o.high) > (start?.get(o.partition) ?? BigInt(o.low)))
+      .map((o) => [o.partition, BigInt(o.high)]),
+  );
+  const out: KafkaMessage[] = [];
+  if (remaining.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const from = start?.get(partition) ?? 0n;
+        if (BigInt(message.offset) >= from && keep(message)) out.push(message);
+        const end = remaining.get(partition);
+        if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+        if (remaining.size === 0) resolve();
+      },
+    });
+  });
+  await Promise.race([
+    done,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 60_000)),
+  ]);
+  await consumer.disconnect();
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * The predictions table of a model: one column per feature, generated from the features of its
+ * Avro schema. A feature added later (optional, per the registry's BACKWARD rule) adds a
+ * Nullable column; ClickHouse 18.16 has no `ADD COLUMN IF NOT EXISTS`, so existing columns are
+ * looked up in `system.columns` first.
+ */
+import type { FeatureSpec } from './feature-spec.ts';
+import { identifier, type Storage, sql } from './storage/index.ts';
+
+/** Columns every predictions table has, besides the features. */
+export const FIXED_PREDICTION_COLUMNS = [
+  'event_id',
+  'model_name',
+  'model_version',
+  'event_time',
+  'event_time_ms',
+  'prediction',
+  'latency_ms',
+  'entity_id',
+  'segment',
+  'kafka_partition',
+  'kafka_offset',
+  'ingested_at',
+  'late',
+] as const;
+
+export function predictionsTable(model: string): string {
+  return `predictions_${model.replace(/-/g, '_')}`;
+}
+
+function featureColumnType(feature: FeatureSpec): string {
+  const base = feature.type === 'double' ? 'Float64' : 'String';
+  return feature.optional ? `Nullable(${base})` : base;
+}
+
+/**
+ * ReplacingMergeTree keyed by (event_time, event_id): the same event stored twice collapses
+ * into one row (read with FINAL for exact counts before background merges). Partitioned by day
+ * and ordered by time for per-model time-range queries.
+ */
+export function createPredictionsTableSql(model: string, features: readonly FeatureSpec[]): string {
+  const clash = features.find((f) => (FIXED_PREDICTION_COLUMNS as readonly string[]).includes(f.name));
+  if (clash) throw new Error(`feature name ${clash.name} clashes with a fixed column of the predictions table`);
+  // Column types come from featureColumnType's closed set; names are validated identifiers.
+  const featureColumns = features.map((f) => `${identifier(f.name).text} ${featureColumnType(f)}`);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${identifier(predictionsTable(model)).text} (`,
+    '  event_id String,',
+    '  model_name String,',
+    '  model_version UInt32,',
+    "  event_time DateTime('UTC'),",
+    '  event_time_ms UInt64,',
+    ...featureColumns.map((c) => `  ${c},`),
+    '  prediction Float64,',
+    '  latency_ms Float64,',
+    '  entity_id Nullable(String),',
+    '  segment Nullable(String),',
+    '  kafka_partition UInt32,',
+    '  kafka_offset UInt64,',
+    "  ingested_at DateTime('UTC'),",
+    '  late UInt8',
+    ') ENGINE = ReplacingMergeTree',
+    'PARTITION BY toYYYYMMDD(event_time)',
+    'ORDER BY (event_time, event_id)',
+  ].join('\n');
+}
+
+/** Creates the table if needed and adds columns for features it lacks; returns added names. */
+export async function ensurePredictionsTable(
+  storage: Storage,
+  model: string,
+  features: readonly FeatureSpec[],
+): Promise<string[]> {
+  const table = predictionsTable(model);
+  await storage.command(createPredictionsTableSql(model, features));
+  const existing = new Set(
+    (
+      await storage.query<{ name: string }>(
+        sql`SELECT name FROM system.columns WHERE database = ${storage.database} AND table = ${table}`.text,
+      )
+    ).map((r) => r.name),
+  );
+  const added: string[] = [];
+  for (const feature of features) {
+    if (existing.has(feature.name)) continue;
+    // Rows stored before the feature existed have no value for it: always Nullable.
+    const type = featureColumnType({ ...feature, optional: true });
+    await storage.command(`ALTER TABLE ${identifier(table).text} ADD COLUMN ${identifier(feature.name).text} ${type}`);
+    added.push(feature.name);
+  }
+  return added;
+}
