@@ -6,10 +6,13 @@ import { parseConfig } from '../core/config.ts';
 import { DriftlineError, describeError, ErrorCode } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Command, CommandContext } from './command.ts';
+import { compareCommand } from './compare.ts';
+import { consumeCommand } from './consume.ts';
 import { demoCommand } from './demo.ts';
 import { modelsCommand } from './models.ts';
 import { replayCommand } from './replay.ts';
 import { serveCommand } from './serve.ts';
+import { migrateCommand, sqlCommand } from './sql.ts';
 import { stackCommand } from './stack.ts';
 import { trainCommand } from './train.ts';
 
@@ -20,16 +23,18 @@ const COMMANDS: readonly Command[] = [
   modelsCommand,
   serveCommand,
   replayCommand,
+  consumeCommand,
+  migrateCommand,
+  sqlCommand,
   compareCommand,
 ];
 
 export function usage(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
   return [
     'Usage: driftline <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
     '',
     'Configuration comes from environment variables; see README.md.',
   ].join('\n');

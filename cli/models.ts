@@ -3,19 +3,7 @@ import { publishDeployment } from '../core/deployments.ts';
 import { startRuntime } from '../core/runtime.ts';
 import { ModelRegistry, type VersionSummary } from '../model/registry.ts';
 import { type Command, type CommandContext, usageError } from './command.ts';
-
-/** Left-aligned columns separated by two spaces. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows]
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+import { formatTable } from './table.ts';
 
 export function formatVersions(model: string, versions: readonly VersionSummary[]): string[][] {
   return versions.map(({ version, champion, metrics }) => [

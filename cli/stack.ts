@@ -1,6 +1,7 @@
 import { stackDown, stackStatus, stackUp } from '../stack/index.ts';
 import { type ServiceStatus, STACK_SERVICES, type StackServiceName } from '../stack/types.ts';
 import { type Command, usageError } from './command.ts';
+import { formatTable } from './table.ts';
 
 function parseServices(args: readonly string[]): StackServiceName[] | undefined {
   if (args.length === 0) return undefined;
@@ -14,16 +15,7 @@ function parseServices(args: readonly string[]): StackServiceName[] | undefined 
 
 export function formatStatus(statuses: readonly ServiceStatus[]): string {
   const rows = statuses.map((s) => [s.name, s.state, s.endpoint, s.pid === undefined ? '-' : String(s.pid), s.logFile]);
-  const header = ['SERVICE', 'STATE', 'ENDPOINT', 'PID', 'LOG'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows]
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(['SERVICE', 'STATE', 'ENDPOINT', 'PID', 'LOG'], rows);
 }
 
 export const stackCommand: Command = {

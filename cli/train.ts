@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ModelRegistry } from '../model/registry.ts';
 import { DEFAULT_EPOCHS, DEFAULT_SEED, type EpochProgress, type TrainingMetrics, trainModel } from '../model/train.ts';
 import { type Command, usageError } from './command.ts';
-import { formatTable } from './models.ts';
+import { formatTable } from './table.ts';
 
 export interface TrainArgs {
   epochs: number;

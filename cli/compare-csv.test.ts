@@ -1,0 +1,167 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriftlineError, ErrorCode } from '../core/errors.ts';
+import { mulberry32 } from '../core/random.ts';
+import {
+  CsvParser,
+  isMissing,
+  isNumericColumn,
+  normalizeHeader,
+  parseCsv,
+  parseNumber,
+  profileCsvFile,
+  readCsvHeader,
+} from './compare-csv.ts';
+
+const TRICKY =
+  '\uFEFFname,note,value\r\n"Smith, John","said ""hi""\nthen left",1.5\r\n\r\nplain,,2\n"",x"y,3\nlast,"a,b",4';
+const TRICKY_ROWS = [
+  ['name', 'note', 'value'],
+  ['Smith, John', 'said "hi"\nthen left', '1.5'],
+  ['plain', '', '2'],
+  ['', 'x"y', '3'],
+  ['last', 'a,b', '4'],
+];
+
+function parseInChunks(text: string, sizes: () => number): string[][] {
+  const rows: string[][] = [];
+  const parser = new CsvParser((row) => rows.push(row));
+  for (let i = 0; i < text.length; ) {
+    const size = sizes();
+    parser.feed(text.slice(i, i + size));
+    i += size;
+  }
+  parser.end();
+  return rows;
+}
+
+describe('CSV parsing', () => {
+  it('handles quoted commas, doubled quotes, newlines in quotes, CRLF, BOM and blank lines', () => {
+    expect(parseCsv(TRICKY)).toEqual(TRICKY_ROWS);
+  });
+
+  it('gives the same rows however the input is split into chunks', () => {
+    expect(parseInChunks(TRICKY, () => 1)).toEqual(TRICKY_ROWS);
+    const random = mulberry32(3);
+    for (let trial = 0; trial < 20; trial++) {
+      expect(parseInChunks(TRICKY, () => 1 + Math.floor(random() * 7))).toEqual(TRICKY_ROWS);
+    }
+    // A CRLF split across two chunks is one line end, not a blank line plus a row.
+    expect(parseInChunks('a,b\r\nc,d\r\n', () => 4)).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+  });
+
+  it('keeps empty trailing fields and a last row without a newline', () => {
+    expect(parseCsv('a,b,c\n1,,\n2,3')).toEqual([
+      ['a', 'b', 'c'],
+      ['1', '', ''],
+      ['2', '3'],
+    ]);
+    expect(parseCsv('')).toEqual([]);
+    expect(parseCsv('\n\n')).toEqual([]);
+  });
+
+  it('reports an unterminated quote with its starting line as a usage error', () => {
+    try {
+      parseCsv('a,b\n1,2\n3,"oops\nstill open');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(DriftlineError);
+      expect((error as DriftlineError).code).toBe(ErrorCode.USAGE);
+      expect((error as DriftlineError).message).toContain('line 3');
+    }
+  });
+
+  it('names empty header columns as pandas does and refuses duplicates', () => {
+    expect(normalizeHeader(['', 'a', ' '], 'f.csv')).toEqual(['Unnamed: 0', 'a', 'Unnamed: 2']);
+    expect(() => normalizeHeader(['a', 'b', 'a'], 'f.csv')).toThrow(/duplicate column names.*"a"/);
+  });
+});
+
+describe('values', () => {
+  it('parses finite decimal numbers only', () => {
+    expect(['1', '-2.5', ' 3e2 ', '.5', '+7.', '1E-3'].map(parseNumber)).toEqual([1, -2.5, 300, 0.5, 7, 0.001]);
+    for (const text of ['0x10', 'Infinity', '1,5', '1.2.3', 'abc', '', '1e', '--1'])
+      expect(parseNumber(text)).toBeUndefined();
+  });
+
+  it('reads empty fields and common NA spellings as missing', () => {
+    for (const text of ['', '  ', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None'])
+      expect(isMissing(text)).toBe(true);
+    for (const text of ['0', 'none', 'n', 'false']) expect(isMissing(text)).toBe(false);
+  });
+});
+
+describe('profileCsvFile and column detection', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'driftline-csv-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('builds sketches per column and tells numeric from categorical', async () => {
+    const path = join(dir, 'a.csv');
+    await writeFile(path, 'id,score,code,label\n1,0.5,10,"x, y"\n2,NA,11,z\n3,1.5,abc,z\n4,2.5\n');
+    const profile = await profileCsvFile(path);
+    expect(profile.header).toEqual(['id', 'score', 'code', 'label']);
+    expect(profile.rows).toBe(4);
+    const score = profile.columns.get('score');
+    expect(score?.numeric).toBe(true);
+    expect(score?.numericSketch?.count).toBe(3);
+    expect(score?.numericSketch?.nullCount).toBe(1);
+    const code = profile.columns.get('code');
+    expect(code?.numeric).toBe(false);
+    expect(code?.numericSketch).toBeUndefined();
+    expect(code?.categoricalSketch.entries()).toEqual([
+      ['10', 1],
+      ['11', 1],
+      ['abc', 1],
+    ]);
+    expect(profile.columns.get('label')?.categoricalSketch.get('x, y')).toBe(1);
+    expect(profile.columns.get('label')?.categoricalSketch.nullCount).toBe(1);
+  });
+
+  it('is numeric only when numeric in both files', async () => {
+    const a = join(dir, 'num-a.csv');
+    const b = join(dir, 'num-b.csv');
+    await writeFile(a, 'v,w\n1,1\n2,2\n');
+    await writeFile(b, 'v,w\n3,3\nthree,4\n');
+    const [pa, pb] = await Promise.all([profileCsvFile(a), profileCsvFile(b)]);
+    expect(isNumericColumn(pa.columns.get('w')!, pb.columns.get('w')!)).toBe(true);
+    expect(isNumericColumn(pa.columns.get('v')!, pb.columns.get('v')!)).toBe(false);
+  });
+
+  it('reads just the header', async () => {
+    const path = join(dir, 'header.csv');
+    await writeFile(path, `\uFEFF"id","a, b",\n${'1,2,3\n'.repeat(10_000)}"unterminated`);
+    expect(await readCsvHeader(path)).toEqual(['id', 'a, b', 'Unnamed: 2']);
+    const empty = join(dir, 'header-empty.csv');
+    await writeFile(empty, '\n\n');
+    await expect(readCsvHeader(empty)).rejects.toThrow(/empty file/);
+  });
+
+  it('profiles only the wanted columns', async () => {
+    const path = join(dir, 'wanted.csv');
+    await writeFile(path, 'a,b,c\n1,2,3\n');
+    const profile = await profileCsvFile(path, new Set(['c']));
+    expect([...profile.columns.keys()]).toEqual(['c']);
+  });
+
+  it('refuses rows with more fields than the header, naming file and line', async () => {
+    const path = join(dir, 'wide.csv');
+    await writeFile(path, 'a,b\n1,2\n1,2,3\n');
+    await expect(profileCsvFile(path)).rejects.toThrow(/wide\.csv line 3: 3 fields, but the header has 2/);
+  });
+
+  it('refuses an empty file', async () => {
+    const path = join(dir, 'empty.csv');
+    await writeFile(path, '');
+    await expect(profileCsvFile(path)).rejects.toThrow(/empty file/);
+  });
+});

@@ -1,0 +1,172 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { normalSampler } from '../core/drift/test-distributions.ts';
+import { mulberry32 } from '../core/random.ts';
+import { main } from './main.ts';
+
+const CITIES = ['"Paris, FR"', '"Berlin, DE"', 'Rome', '"Lisbon, ""PT"""'];
+
+/** A CSV with a numeric `amount` (normal, mean 100, sd 20, shifted by `shiftSd` sd) and a categorical `city`. */
+function csv(rows: number, seed: number, shiftSd = 0): string {
+  const random = mulberry32(seed);
+  const z = normalSampler(random);
+  const lines = ['amount,city'];
+  for (let i = 0; i < rows; i++) {
+    const amount = 100 + 20 * (z() + shiftSd);
+    const city = CITIES[Math.floor(random() * CITIES.length)];
+    lines.push(`${amount.toFixed(4)},${i % 50 === 0 ? '' : city}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  const out = new Writable({
+    write(chunk, _encoding, callback) {
+      stdout += chunk.toString();
+      callback();
+    },
+  });
+  let stderr = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  try {
+    const code = await main(['compare', ...args], out);
+    return { code, stdout, stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('driftline compare', () => {
+  let dir: string;
+  let reference: string;
+  let same: string;
+  let shifted: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'driftline-compare-'));
+    reference = join(dir, 'reference.csv');
+    same = join(dir, 'same.csv');
+    shifted = join(dir, 'shifted.csv');
+    await writeFile(reference, csv(3_000, 1));
+    await writeFile(same, csv(2_000, 2));
+    await writeFile(shifted, csv(2_000, 3, 1));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('finds no drift between samples of the same data (--json, one object)', async () => {
+    const { code, stdout } = await run(['--reference', reference, '--current', same, '--json']);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    const result = JSON.parse(stdout);
+    expect(result.dataset_drift).toBe(false);
+    expect(result.drift_share).toBe(0.5);
+    expect(result.drifted_columns).toEqual([]);
+    expect(result.columns.amount).toMatchObject({
+      kind: 'numerical',
+      method: 'wasserstein',
+      threshold: 0.1,
+      p_value: null,
+      drifted: false,
+      verdict: 'ok',
+    });
+    expect(result.columns.city).toMatchObject({
+      kind: 'categorical',
+      method: 'jensenshannon',
+      drifted: false,
+      verdict: 'ok',
+      unseen_categories: [],
+    });
+    expect(result.columns.amount.stats).toHaveProperty('ks');
+    expect(result.columns.city.current_count).toBe(1_960); // every 50th city is empty
+  });
+
+  it('flags the column shifted by 1 σ and not the other one', async () => {
+    const { code, stdout } = await run(['--reference', reference, '--current', shifted, '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.columns.amount).toMatchObject({ drifted: true, verdict: 'drift' });
+    expect(result.columns.amount.statistic).toBeGreaterThan(0.8);
+    expect(result.columns.city).toMatchObject({ drifted: false, verdict: 'ok' });
+    expect(result.drifted_columns).toEqual(['amount']);
+    // One of two columns is a share of 0.5, which reaches the default drift_share.
+    expect(result.dataset_drift).toBe(true);
+    const stricter = JSON.parse(
+      (await run(['--reference', reference, '--current', shifted, '--json', '--drift-share', '0.75'])).stdout,
+    );
+    expect(stricter.dataset_drift).toBe(false);
+  });
+
+  it('prints a readable table and the verdict by default, and takes thresholds and methods per column', async () => {
+    const { code, stdout } = await run([
+      '--reference',
+      reference,
+      '--current',
+      shifted,
+      '--threshold',
+      'amount=2',
+      '--method',
+      'city=chisquare',
+      '--columns',
+      'amount,city',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/COLUMN\s+KIND\s+METHOD\s+STATISTIC\s+THRESHOLD\s+P-VALUE\s+DRIFTED/);
+    expect(stdout).toMatch(/amount\s+numerical\s+wasserstein\s+\S+\s+≥ 2\s+–\s+no/);
+    expect(stdout).toMatch(/city\s+categorical\s+chisquare\s+\S+\s+p < 0\.05\s+\S+\s+no/);
+    expect(stdout).toContain('dataset drift: no');
+  });
+
+  it('writes a self-contained HTML report with a chart per column', async () => {
+    const html = join(dir, 'report.html');
+    const { code, stdout } = await run(['--reference', reference, '--current', shifted, '--html', html]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`HTML report: ${html}`);
+    const text = await readFile(html, 'utf8');
+    expect(text.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(text.match(/<svg/g)?.length).toBeGreaterThanOrEqual(2);
+    for (const column of ['amount', 'city']) expect(text).toContain(`<h2>${column}</h2>`);
+    expect(text).not.toMatch(/https?:\/\//);
+    expect(text).not.toMatch(/<script|<link|<img|@import|url\(/i);
+    expect(text).toContain('Paris, FR');
+  });
+
+  it('exits 2 naming missing files and unknown columns', async () => {
+    const missing = await run(['--reference', join(dir, 'nope.csv'), '--current', same]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--reference file not found: ${join(dir, 'nope.csv')}`);
+    const unknown = await run(['--reference', reference, '--current', same, '--columns', 'amount,colour,size']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown columns.*"colour", "size"/);
+    const noArgs = await run([]);
+    expect(noArgs.code).toBe(2);
+    expect(noArgs.stderr).toContain('--reference <file.csv> is required');
+  });
+
+  it('exits 2 on bad options', async () => {
+    for (const args of [
+      ['--drift-share', '0'],
+      ['--threshold', 'amount'],
+      ['--threshold', 'nowhere=0.1'],
+      ['--method', 'amount=chisquare'],
+      ['--method', 'amount=magic'],
+      ['--columns', 'amount', '--method', 'amount=ks', '--threshold', 'amount=3'],
+      ['--bogus'],
+    ]) {
+      const result = await run(['--reference', reference, '--current', same, ...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain('DL_USAGE');
+    }
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
+import { compareCategories } from './categorical.ts';
+
+function sketchOf(counts: Record<string, number>, maxCategories?: number): CategoricalSketch {
+  const sketch = CategoricalSketch.create(maxCategories === undefined ? {} : { maxCategories });
+  for (const [value, count] of Object.entries(counts)) for (let i = 0; i < count; i++) sketch.push(value);
+  return sketch;
+}
+
+// Expected values from scipy 1.17.1: stats.chi2_contingency(table, correction=False) and
+// spatial.distance.jensenshannon(ref / ref.sum(), cur / cur.sum(), base=2).
+describe('compareCategories', () => {
+  it('chi-square and Jensen–Shannon match scipy (3 categories)', () => {
+    const { stats, unseen } = compareCategories(sketchOf({ a: 30, b: 20, c: 50 }), sketchOf({ a: 25, b: 30, c: 45 }));
+    expect(stats.chi2).toBeCloseTo(2.7177033492822966, 12);
+    expect(stats.chi2_dof).toBe(2);
+    expect(stats.chi2_p_value).toBeCloseTo(0.2569556763201589, 12);
+    expect(stats.js).toBeCloseTo(0.09926541890722859, 12);
+    expect(unseen).toEqual([]);
+    expect(stats.unseen_share).toBe(0);
+  });
+
+  it('chi-square matches scipy on a 2 × 2 table (no Yates correction)', () => {
+    const { stats } = compareCategories(sketchOf({ yes: 120, no: 80 }), sketchOf({ yes: 90, no: 110 }));
+    expect(stats.chi2).toBeCloseTo(9.022556390977442, 12);
+    expect(stats.chi2_p_value).toBeCloseTo(0.0026666817936140982, 14);
+  });
+
+  it('stays finite with a category unseen in the reference, and reports it', () => {
+    const { stats, unseen } = compareCategories(
+      sketchOf({ a: 400, b: 300, c: 200, d: 100 }),
+      sketchOf({ a: 380, b: 320, c: 190, d: 90, e: 20 }),
+    );
+    expect(stats.chi2).toBeCloseTo(21.940707849027035, 11);
+    expect(stats.chi2_p_value).toBeCloseTo(0.00020594100004366, 14);
+    expect(stats.js).toBeCloseTo(0.10344138879913256, 12);
+    expect(Number.isFinite(stats.psi)).toBe(true);
+    expect(unseen).toEqual(['e']);
+    expect(stats.unseen_share).toBeCloseTo(0.02, 15);
+  });
+
+  it('gives p = 1 and distance 0 for one shared category', () => {
+    const { stats } = compareCategories(sketchOf({ only: 10 }), sketchOf({ only: 500 }));
+    expect(stats).toMatchObject({ chi2: 0, chi2_dof: 0, chi2_p_value: 1, js: 0, psi: 0 });
+  });
+
+  it('compares the lumped __other__ buckets like a category', () => {
+    const many = (prefix: string, n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 1]));
+    const ref = sketchOf({ a: 500, ...many('r', 50) }, 5);
+    const cur = sketchOf({ a: 500, ...many('s', 50) }, 5);
+    const { stats, unseen } = compareCategories(ref, cur);
+    expect(ref.otherCount).toBeGreaterThan(0);
+    expect(unseen).not.toContain('__other__');
+    expect(stats.js).toBeLessThan(0.1);
+  });
+});

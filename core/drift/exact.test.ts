@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { fillZeros, jensenShannonDistance, populationStabilityIndex } from './divergence.ts';
+import { exactBinShares, exactKs, exactQuantileEdges, exactWasserstein, populationStd, sortedFinite } from './exact.ts';
+
+// Reference values from scipy 1.17.1: stats.ks_2samp(a, b).statistic,
+// stats.wasserstein_distance(a, b), numpy.std(a), spatial.distance.jensenshannon(p, q, base=2).
+
+describe('exact statistics on raw values', () => {
+  const a = sortedFinite([1, 2, 2, 3, 5, 8, 8, 8, 13]);
+  const b = sortedFinite([2, 3, 3, 4, 8, 9, 10, 21]);
+
+  it('KS and Wasserstein match scipy on data with ties', () => {
+    expect(exactKs(a, b)).toBeCloseTo(0.2638888888888889, 14);
+    expect(exactWasserstein(a, b)).toBeCloseTo(2.0555555555555554, 13);
+    expect(populationStd(a)).toBeCloseTo(3.7449554547450483, 13);
+  });
+
+  it('KS and Wasserstein match scipy on distinct values', () => {
+    const c = sortedFinite([0.5, 1.5, 2.5, -1, 7.25]);
+    const d = sortedFinite([0.4, 1.6, 3.0]);
+    expect(exactKs(c, d)).toBeCloseTo(0.26666666666666666, 14);
+    expect(exactWasserstein(c, d)).toBeCloseTo(1.3633333333333333, 13);
+    expect(exactKs(c, c)).toBe(0);
+    expect(exactWasserstein(c, c)).toBe(0);
+  });
+
+  it('drops non-finite values and sorts', () => {
+    expect([...sortedFinite([3, null, Number.NaN, 1, undefined, Number.POSITIVE_INFINITY, 2])]).toEqual([1, 2, 3]);
+  });
+
+  it('uses type-1 reference quantiles as bin edges and drops duplicate edges', () => {
+    const values = sortedFinite([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(exactQuantileEdges(values, 5)).toEqual([2, 4, 6, 8]);
+    const tied = sortedFinite([1, 1, 1, 1, 1, 1, 2, 2, 3, 3]);
+    expect(exactQuantileEdges(tied, 10)).toEqual([1, 2, 3]);
+    expect(exactBinShares(tied, [1, 2, 3])).toEqual([0.6, 0.2, 0.2, 0]);
+  });
+});
+
+describe('divergences', () => {
+  it('Jensen–Shannon distance (base 2) matches scipy and spans [0, 1]', () => {
+    expect(jensenShannonDistance([0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25])).toBeCloseTo(0.20050332253142814, 14);
+    expect(jensenShannonDistance([1, 0], [0, 1])).toBe(1);
+    expect(jensenShannonDistance([0.5, 0.5], [0.5, 0.5])).toBe(0);
+  });
+
+  it('PSI fills empty bins as Evidently does', () => {
+    expect(fillZeros([0.5, 0, 0.5])).toEqual([0.5, 0.0001, 0.5]);
+    expect(fillZeros([0.99995, 0, 0.00005])).toEqual([0.99995, 0.00005 / 1e6, 0.00005]);
+    const psi = populationStabilityIndex([0.5, 0.5, 0], [0.4, 0.4, 0.2]);
+    const expected = 2 * (0.4 - 0.5) * Math.log(0.4 / 0.5) + (0.2 - 0.0001) * Math.log(0.2 / 0.0001);
+    expect(psi).toBeCloseTo(expected, 14);
+    expect(populationStabilityIndex([0.2, 0.8], [0.2, 0.8])).toBe(0);
+  });
+});
