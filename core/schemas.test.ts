@@ -11,7 +11,12 @@ describe('Avro schemas', () => {
   });
 
   it('every .avsc file parses as an Avro schema', () => {
-    for (const file of ['ground-truth.avsc', 'model-deployment.avsc', 'sketch-snapshot.avsc', 'prediction-event.avsc']) {
+    for (const file of [
+      'ground-truth.avsc',
+      'model-deployment.avsc',
+      'sketch-snapshot.avsc',
+      'prediction-event.avsc',
+    ]) {
       expect(() => avro.Type.forSchema(loadSchema(file) as avro.Schema), file).not.toThrow();
     }
     expect(groundTruthSchema().name).toBe('GroundTruth');

@@ -122,7 +122,9 @@ describe('predict service against real Kafka and schema registry', () => {
       ...spec,
       features: [...spec.features, { name: 'Rooms', type: 'double', optional: false }],
     };
-    const refused = await createKafkaSink({ kafka, codec, spec: withRequired, logger, ...connect }).catch((e: unknown) => e);
+    const refused = await createKafkaSink({ kafka, codec, spec: withRequired, logger, ...connect }).catch(
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(DriftlineError);
     expect((refused as DriftlineError).code).toBe(ErrorCode.SCHEMA_REJECTED);
     expect((refused as DriftlineError).message).toContain(`predictions.${spec.model}-value`);

@@ -1,0 +1,46 @@
+/** Wires the store consumer from configuration: storage opened and migrated, then consuming. */
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import { migrate } from '../../core/migrations.ts';
+import type { Runtime } from '../../core/runtime.ts';
+import { openStorage, type Storage } from '../../core/storage/index.ts';
+import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
+
+export interface RunningStore {
+  consumer: StoreConsumer;
+  storage: Storage;
+  stop(): Promise<void>;
+}
+
+export async function runStore(
+  config: Readonly<Config>,
+  logger: Logger,
+  runtime: Runtime,
+  topics?: readonly string[],
+): Promise<RunningStore> {
+  const storage = await openStorage(
+    config,
+    logger,
+    runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
+  );
+  await migrate(storage);
+  const consumer = await startStoreConsumer({
+    kafka: runtime.kafka,
+    codec: runtime.codec,
+    storage,
+    logger,
+    connect: runtime.connect,
+    ...(topics ? { topics } : {}),
+    batchRows: config.storeBatchRows,
+    batchMs: config.storeBatchMs,
+    panes: { paneMs: config.paneSeconds * 1000, allowedLatenessMs: config.allowedLatenessSeconds * 1000 },
+  });
+  return {
+    consumer,
+    storage,
+    async stop() {
+      await consumer.stop();
+      await storage.close();
+    },
+  };
+}
