@@ -134,6 +134,7 @@ const registry: ServiceDriver = {
       managementPort: config.stackPorts.registryManagement,
       runJar: layout.registry.runJar,
       marker: homeMarker(layout),
+      dataDir: join(layout.registry.dir, 'data'),
     });
     return { command: java, args, cwd: layout.registry.dir };
   },

@@ -8,6 +8,8 @@ export interface RegistryOptions {
   runJar: string;
   /** Marker that identifies this home's registry in /proc/<pid>/cmdline. */
   marker: string;
+  /** Where the registry's H2 database lives. */
+  dataDir: string;
 }
 
 export function registryArgs(options: RegistryOptions): string[] {
@@ -30,6 +32,13 @@ export function registryArgs(options: RegistryOptions): string[] {
     '-Dapicurio.rest.deletion.artifact.enabled=true',
     '-Dapicurio.rest.deletion.artifact-version.enabled=true',
     '-Dapicurio.rest.deletion.group.enabled=true',
+    // Apicurio's default H2 database is in memory: a restart would forget every schema and
+    // reuse their ids, leaving the messages already in Kafka undecodable. Keep it on disk.
+    `-Dapicurio.datasource.url=jdbc:h2:file:${options.dataDir}/registry`,
+    // Quarkus opens 20 connections up front by default; a single local user needs few.
+    '-Dapicurio.datasource.jdbc.initial-size=2',
+    '-Dapicurio.datasource.jdbc.min-size=2',
+    '-Dapicurio.datasource.jdbc.max-size=10',
     '-jar',
     options.runJar,
   ];

@@ -96,7 +96,13 @@ describe('selectServices', () => {
 });
 
 describe('registryArgs', () => {
-  const args = registryArgs({ port: 28081, managementPort: 29081, runJar: '/c/app/quarkus-run.jar', marker: '-Dm=1' });
+  const args = registryArgs({
+    port: 28081,
+    managementPort: 29081,
+    runJar: '/c/app/quarkus-run.jar',
+    marker: '-Dm=1',
+    dataDir: '/h/stack/registry/data',
+  });
 
   it('binds HTTP and management to loopback on our ports, away from 9000', () => {
     expect(args).toEqual(
@@ -109,6 +115,8 @@ describe('registryArgs', () => {
       ]),
     );
     expect(args.slice(-2)).toEqual(['-jar', '/c/app/quarkus-run.jar']);
+    // Schemas survive a restart, so ids in messages already in Kafka stay valid.
+    expect(args).toContain('-Dapicurio.datasource.url=jdbc:h2:file:/h/stack/registry/data/registry');
     expect(args.some((a) => a.startsWith('-Xmx'))).toBe(true);
   });
 });
