@@ -180,31 +180,52 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       state.deadLetters.push({ message, reason: 'message has no value', code: ErrorCode.DECODE_FAILED });
       return;
     }
+    const decoded = await decodeOrPark(state, message, message.value, origin);
+    if (decoded === undefined) return;
+    if (state.panes) {
+      const event = decoded as PredictionEvent;
+      // Not the message's fault if this fails (ClickHouse or the registry is down): it throws,
+      // the batch is retried, and nothing is dead-lettered.
+      await ensureTable(modelOf(state.topic), message.value.readUInt32BE(1));
+      const late = state.panes.add(sketchInput(event), offset) === 'late';
+      if (late) stats.lateEvents++;
+      state.rows.push(predictionRow(event, origin, late, new Date()));
+    } else {
+      state.rows.push(groundTruthRow(decoded as GroundTruth, origin, new Date()));
+    }
+    bufferedRows++;
+  }
+
+  /**
+   * Decodes and checks a message; a message that is bad in itself goes to the dead-letter
+   * buffer (undefined returned). Outages (retriable errors) are thrown, never parked.
+   */
+  async function decodeOrPark(
+    state: PartitionState,
+    message: KafkaMessage,
+    value: Buffer,
+    origin: { topic: string; partition: number; offset: string },
+  ): Promise<PredictionEvent | GroundTruth | undefined> {
     try {
-      if (state.panes) {
-        const event = await codec.decode<PredictionEvent>(message.value, origin);
-        const model = state.topic.slice(PREDICTIONS_TOPIC_PREFIX.length);
-        if (event.model_name !== model) {
-          throw new DriftlineError(
-            ErrorCode.DECODE_FAILED,
-            `model_name ${JSON.stringify(event.model_name)} does not belong in topic ${state.topic}`,
-          );
-        }
-        await ensureTable(model, message.value.readUInt32BE(1));
-        const late = state.panes.add(sketchInput(event), offset) === 'late';
-        if (late) stats.lateEvents++;
-        state.rows.push(predictionRow(event, origin, late, new Date()));
-      } else {
-        const truth = await codec.decode<GroundTruth>(message.value, origin);
-        state.rows.push(groundTruthRow(truth, origin, new Date()));
+      if (!state.panes) return await codec.decode<GroundTruth>(value, origin);
+      const event = await codec.decode<PredictionEvent>(value, origin);
+      if (event.model_name !== modelOf(state.topic)) {
+        throw new DriftlineError(
+          ErrorCode.DECODE_FAILED,
+          `model_name ${JSON.stringify(event.model_name)} does not belong in topic ${state.topic}`,
+        );
       }
-      bufferedRows++;
+      return event;
     } catch (error) {
-      // A registry outage is not the message's fault: let it surface and be retried.
       if (error instanceof DriftlineError && error.retriable) throw error;
       const code = error instanceof DriftlineError ? error.code : ErrorCode.DECODE_FAILED;
       state.deadLetters.push({ message, reason: describeError(error), code });
+      return undefined;
     }
+  }
+
+  function modelOf(topic: string): string {
+    return topic.slice(PREDICTIONS_TOPIC_PREFIX.length);
   }
 
   async function flushNow(): Promise<void> {

@@ -105,13 +105,33 @@ export class AvroCodec {
     try {
       return (await this.registry.decode(message)) as T;
     } catch (error) {
-      if (isHttpError(error) && (error as { status: number }).status >= 500) {
-        throw registryError(`Fetching schema ${schemaId} failed`, error, { schemaId, ...origin });
+      // The client reports a network failure as HTTP 400, like a refusal: ask the registry
+      // directly whether it knows the schema before blaming the message.
+      if (isHttpError(error) && !(await this.schemaReachable(schemaId))) {
+        throw new DriftlineError(ErrorCode.REGISTRY_UNAVAILABLE, `Schema registry at ${this.url} is unreachable`, {
+          cause: error,
+          retriable: true,
+          details: { schemaId, ...origin },
+        });
       }
       throw new DriftlineError(ErrorCode.DECODE_FAILED, `Cannot decode message with schema ${schemaId}`, {
         cause: error,
         details: { schemaId, ...origin },
       });
+    }
+  }
+
+  /** True when the registry answers for the schema id (even "not found"); false when it is down. */
+  private async schemaReachable(schemaId: number): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.url}/schemas/ids/${schemaId}`, {
+        headers: this.authHeader ? { authorization: this.authHeader } : {},
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.body?.cancel();
+      return response.status < 500;
+    } catch {
+      return false;
     }
   }
 
