@@ -1,51 +1,122 @@
-import { connectAdmin, createKafka } from '../core/kafka/client.ts';
-import { resolveServices } from '../core/services.ts';
-import { openStorage } from '../core/storage/index.ts';
-import type { Command } from './command.ts';
-
 /**
- * The main job. For now it brings up every service the pipeline needs (from the environment,
- * containers or the local stack), checks each answers, and reports where they are.
+ * `driftline demo`, the main job on local defaults: services up, a champion model (trained if
+ * there is none), the predict service, the store consumer, and a replay that drifts halfway;
+ * then a summary of what each stage saw. Everything runs in this process except the services.
  */
+import { parseArgs } from 'node:util';
+import { runStore } from '../consumers/store/main.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import { startRuntime } from '../core/runtime.ts';
+import { sql } from '../core/storage/index.ts';
+import { CALIFORNIA_HOUSING_MODEL } from '../model/california-housing.ts';
+import { ModelRegistry } from '../model/registry.ts';
+import { trainModel } from '../model/train.ts';
+import { startPredictService } from '../producers/predict-service/main.ts';
+import { type Command, usageError } from './command.ts';
+import { formatProgress, parseReplayArgs, runReplay } from './replay.ts';
+import { formatTable } from './table.ts';
+
+export interface DemoOptions {
+  /** Rows the replay sends. */
+  rows: number;
+  rate: number;
+}
+
+async function ensureChampion(config: Readonly<Config>, logger: Logger, say: (line: string) => void): Promise<number> {
+  const registry = ModelRegistry.fromConfig(config);
+  const champion = await registry.champion(CALIFORNIA_HOUSING_MODEL);
+  if (champion !== null) return champion;
+  say('no trained model yet: training one (about 10 s)…');
+  const trained = await trainModel({ logger });
+  try {
+    return await registry.saveVersion(trained, { promote: true });
+  } finally {
+    trained.predictor.dispose();
+  }
+}
+
 export const demoCommand: Command = {
   name: 'demo',
-  usage: 'demo',
-  summary: 'run the main job on local defaults: bring the services up and check them',
-  async run(_args, { config, logger, out }) {
-    const services = await resolveServices(config, logger, { kafka: true, registry: true, clickhouseServer: false });
-    const kafka = createKafka({
-      brokers: services.kafkaBrokers,
-      clientId: config.kafkaClientId,
-      connectTimeoutMs: config.kafkaConnectTimeoutMs,
-      logger,
+  usage: 'demo [--rows N] [--rate N]',
+  summary: 'the main job: services, model, predict service, store consumer and a replay that drifts halfway',
+  async run(args, { config, logger, out }) {
+    let values: { rows?: string; rate?: string };
+    try {
+      ({ values } = parseArgs({ args: [...args], options: { rows: { type: 'string' }, rate: { type: 'string' } } }));
+    } catch (error) {
+      throw usageError((error as Error).message);
+    }
+    const options: DemoOptions = { rows: Number(values.rows ?? 12_000), rate: Number(values.rate ?? 2_000) };
+    if (!Number.isInteger(options.rows) || options.rows < 1) throw usageError('--rows must be a positive integer');
+    if (!Number.isFinite(options.rate) || options.rate <= 0) throw usageError('--rate must be a positive number');
+    const say = (line: string) => out.write(`${line}\n`);
+
+    say('1/5 services: Kafka, schema registry (environment, containers or the local stack)…');
+    const runtime = await startRuntime(config, logger);
+    const version = await ensureChampion(config, logger, say);
+    say(`2/5 model: ${CALIFORNIA_HOUSING_MODEL} v${version} is champion`);
+
+    const service = await startPredictService(config, logger, runtime, CALIFORNIA_HOUSING_MODEL, {
+      host: '127.0.0.1',
+      port: 0,
     });
-    const admin = await connectAdmin(kafka, {
-      brokers: services.kafkaBrokers,
-      connectTimeoutMs: config.kafkaConnectTimeoutMs,
-    });
-    const cluster = await admin.describeCluster();
-    await admin.disconnect();
+    const store = await runStore(config, logger, runtime);
+    say(`3/5 predict service at ${service.url}; store consumer writing to ClickHouse (${store.storage.kind})`);
 
-    const subjects = await fetch(`${services.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(10_000) });
-    if (!subjects.ok) throw new Error(`schema registry answered HTTP ${subjects.status}`);
-
-    const storage = await openStorage(
-      config,
-      logger,
-      services.clickhouseUrl ? { clickhouseUrl: services.clickhouseUrl } : {},
-    );
-    const [version] = await storage.query<{ version: string }>('SELECT version() AS version');
-    await storage.close();
-
-    out.write(
+    // One minute of event time per 1,200 rows: a 12,000-row replay covers ten 60 s panes in
+    // a few seconds of wall clock, with a 1 σ shift of MedInc and AveRooms from the middle on.
+    const paneMs = config.paneSeconds * 1000;
+    const settings = parseReplayArgs(
       [
-        `kafka       ${services.kafkaBrokers.join(',')} (${services.sources.kafka}, ${cluster.brokers.length} broker)`,
-        `registry    ${services.schemaRegistryUrl} (${services.sources.registry})`,
-        `clickhouse  ${services.clickhouseUrl ?? config.chdbPath} (${services.sources.clickhouse}, ${storage.kind} ${version?.version ?? '?'})`,
-        'services are up; the streaming pipeline is added by the next milestones (see README).',
-        '',
-      ].join('\n'),
+        '--url',
+        service.url,
+        '--scenario',
+        'shift',
+        '--features',
+        'MedInc,AveRooms',
+        '--k',
+        '1',
+        '--start',
+        '0.5',
+        '--rate',
+        String(options.rate),
+        '--limit',
+        String(options.rows),
+        '--event-time-step-ms',
+        String(paneMs / 1_200),
+        '--event-time-start',
+        new Date(Math.floor(Date.now() / paneMs) * paneMs).toISOString(),
+        '--feedback-delay-ms',
+        '200',
+      ],
+      config,
     );
+    say('4/5 replay: 12,000 rows, MedInc and AveRooms shifted by 1 σ from the middle on…');
+    const result = await runReplay(settings, config, logger, (p) => say(`    ${formatProgress(p)}`));
+
+    await store.consumer.flush();
+    const table = `predictions_${CALIFORNIA_HOUSING_MODEL.replace(/-/g, '_')}`;
+    const [rows] = await store.storage.query<{ n: number }>(`SELECT count() AS n FROM ${table} FINAL`);
+    const [truths] = await store.storage.query<{ n: number }>(
+      sql`SELECT count() AS n FROM ground_truth FINAL WHERE model_name = ${CALIFORNIA_HOUSING_MODEL}`.text,
+    );
+    const stats = store.consumer.stats();
+    say('5/5 summary');
+    say(
+      formatTable(
+        ['STAGE', 'RESULT'],
+        [
+          ['replay', `${result.sent} predictions, ${result.feedback} ground-truth values`],
+          ['store', `${rows?.n ?? 0} prediction rows (all time), ${truths?.n ?? 0} ground-truth rows`],
+          ['sketches', `${stats.snapshotsEmitted} pane snapshots emitted to feature-sketches`],
+          ['dead letters', String(stats.deadLettered)],
+        ],
+      ),
+    );
+    say('Explore: driftline sql "SELECT * FROM feature_sketches FINAL LIMIT 5" (after the demo exits).');
+    await service.stop();
+    await store.stop();
     return 0;
   },
 };

@@ -62,11 +62,13 @@ export async function resolveServices(
     } else {
       log.info({ services: missing }, 'starting services from the local stack');
       const result = await stackUp(config, logger, { services: missing });
-      provided = {
+      const endpoints: Record<StackServiceName, string> = {
         kafka: result.endpoints.kafkaBrokers.join(','),
         registry: result.endpoints.schemaRegistryUrl,
         clickhouse: result.endpoints.clickhouseUrl,
       };
+      // Only what was asked for: an unrequested ClickHouse server must not replace embedded chDB.
+      provided = Object.fromEntries(missing.map((name) => [name, endpoints[name]]));
       source = 'local';
       const started = result.started;
       stop = async () => {
