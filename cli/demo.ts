@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { runStore } from '../consumers/store/main.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
+import { predictionsTable } from '../core/prediction-table.ts';
 import { startRuntime } from '../core/runtime.ts';
 import { sql } from '../core/storage/index.ts';
 import { CALIFORNIA_HOUSING_MODEL } from '../model/california-housing.ts';
@@ -67,6 +68,12 @@ export const demoCommand: Command = {
     // One minute of event time per 1,200 rows: a 12,000-row replay covers ten 60 s panes in
     // a few seconds of wall clock, with a 1 σ shift of MedInc and AveRooms from the middle on.
     const paneMs = config.paneSeconds * 1000;
+    // Event time runs ahead of the clock here; a second demo starts after the first one's
+    // last pane, so its events are not late for panes that already closed.
+    const [latest] = await store.storage
+      .query<{ t: number }>(`SELECT max(event_time_ms) AS t FROM ${predictionsTable(CALIFORNIA_HOUSING_MODEL)}`)
+      .catch(() => []);
+    const startMs = Math.max(Math.floor(Date.now() / paneMs), Math.floor(Number(latest?.t ?? 0) / paneMs) + 2) * paneMs;
     const settings = parseReplayArgs(
       [
         '--url',
@@ -86,7 +93,7 @@ export const demoCommand: Command = {
         '--event-time-step-ms',
         String(paneMs / 1_200),
         '--event-time-start',
-        new Date(Math.floor(Date.now() / paneMs) * paneMs).toISOString(),
+        new Date(startMs).toISOString(),
         '--feedback-delay-ms',
         '200',
       ],
@@ -95,12 +102,26 @@ export const demoCommand: Command = {
     say('4/5 replay: 12,000 rows, MedInc and AveRooms shifted by 1 σ from the middle on…');
     const result = await runReplay(settings, config, logger, (p) => say(`    ${formatProgress(p)}`));
 
-    await store.consumer.flush();
-    const table = `predictions_${CALIFORNIA_HOUSING_MODEL.replace(/-/g, '_')}`;
-    const [rows] = await store.storage.query<{ n: number }>(`SELECT count() AS n FROM ${table} FINAL`);
-    const [truths] = await store.storage.query<{ n: number }>(
-      sql`SELECT count() AS n FROM ground_truth FINAL WHERE model_name = ${CALIFORNIA_HOUSING_MODEL}`.text,
-    );
+    // The replay's last events are acknowledged by Kafka but may not be stored yet.
+    const table = predictionsTable(CALIFORNIA_HOUSING_MODEL);
+    const countSince = async (from: string, extra = '') => {
+      const [row] = await store.storage.query<{ n: number }>(
+        `SELECT count() AS n FROM ${from} FINAL WHERE event_time_ms >= ${startMs}${extra}`,
+      );
+      return Number(row?.n ?? 0);
+    };
+    const truthFilter = sql` AND model_name = ${CALIFORNIA_HOUSING_MODEL}`.text;
+    let stored = 0;
+    let truths = 0;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      await store.consumer.flush().catch(() => {});
+      stored = await countSince(table);
+      truths = await countSince('ground_truth', truthFilter);
+      if (stored >= result.sent && truths >= result.feedback) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // The replay is over: its last panes close now instead of after PANE_IDLE_SECONDS.
+    await store.consumer.flush({ closeOpenPanes: true });
     const stats = store.consumer.stats();
     say('5/5 summary');
     say(
@@ -108,7 +129,7 @@ export const demoCommand: Command = {
         ['STAGE', 'RESULT'],
         [
           ['replay', `${result.sent} predictions, ${result.feedback} ground-truth values`],
-          ['store', `${rows?.n ?? 0} prediction rows (all time), ${truths?.n ?? 0} ground-truth rows`],
+          ['store', `${stored} prediction rows, ${truths} ground-truth rows in ClickHouse (${store.storage.kind})`],
           ['sketches', `${stats.snapshotsEmitted} pane snapshots emitted to feature-sketches`],
           ['dead letters', String(stats.deadLettered)],
         ],

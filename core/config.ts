@@ -52,6 +52,8 @@ export interface Config {
   storeBatchMs: number;
   paneSeconds: number;
   allowedLatenessSeconds: number;
+  /** Store consumer: close an idle partition's open panes after this long without events. */
+  paneIdleSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -105,6 +107,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     storeBatchMs: reader.integer('STORE_BATCH_MS', 1_000, 10, 600_000),
     paneSeconds: reader.integer('PANE_SECONDS', 60, 1, 86_400),
     allowedLatenessSeconds: reader.integer('ALLOWED_LATENESS_SECONDS', 10, 0, 86_400),
+    paneIdleSeconds: reader.integer('PANE_IDLE_SECONDS', 60, 1, 86_400),
   };
 
   const predictPort = config.predictPort;

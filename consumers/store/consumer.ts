@@ -30,6 +30,11 @@ export interface StoreConsumerOptions {
   batchRows: number;
   batchMs: number;
   panes: PaneOptions;
+  /**
+   * A partition that received nothing for this long (wall clock) has its open panes closed:
+   * without later events its watermark would never pass them. Default: one pane length.
+   */
+  idleCloseMs?: number;
   retry?: { initialMs: number; maxMs: number };
 }
 
@@ -47,8 +52,11 @@ export interface StoreStats {
 export interface StoreConsumer {
   readonly groupId: string;
   stats(): StoreStats;
-  /** Resolves once everything consumed so far is stored and committed. */
-  flush(): Promise<void>;
+  /**
+   * Resolves once everything consumed so far is stored and committed. `closeOpenPanes` treats
+   * what was consumed as the end of the input: every open pane is closed and emitted.
+   */
+  flush(options?: { closeOpenPanes?: boolean }): Promise<void>;
   /** Flushes, commits and disconnects. */
   stop(): Promise<void>;
   /** Disconnects without flushing: what a crash looks like to Kafka and ClickHouse. */
@@ -72,6 +80,8 @@ interface PartitionState {
   snapshots: SketchSnapshot[];
   /** Last message handled + 1; undefined until a message arrives. */
   nextOffset: bigint | undefined;
+  /** Wall-clock time of the last message, for closing the panes of idle partitions. */
+  lastMessageAt: number;
   committed: string | undefined;
 }
 
@@ -81,6 +91,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   const log = options.logger.child({ component: 'store' });
   const groupId = options.groupId ?? DEFAULT_GROUP;
   const retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
+  const idleCloseMs = options.idleCloseMs ?? options.panes.paneMs;
   const { kafka, codec, storage } = options;
 
   const admin = await connectAdmin(kafka, options.connect);
@@ -151,6 +162,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       deadLetters: [],
       snapshots: [],
       nextOffset: undefined,
+      lastMessageAt: Date.now(),
       committed: undefined,
     };
     states.set(key, state);
@@ -175,6 +187,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     const origin = { topic: state.topic, partition: state.partition, offset: message.offset };
     const offset = BigInt(message.offset);
     state.nextOffset = offset + 1n;
+    state.lastMessageAt = Date.now();
     dirtySince ??= Date.now();
     if (!message.value) {
       state.deadLetters.push({ message, reason: 'message has no value', code: ErrorCode.DECODE_FAILED });
@@ -228,7 +241,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     return topic.slice(PREDICTIONS_TOPIC_PREFIX.length);
   }
 
-  async function flushNow(): Promise<void> {
+  async function flushNow(closeOpenPanes = false): Promise<void> {
     const live = [...states.values()];
     // 1. Dead letters first: a poison message's offset is committed only once it is parked.
     const letters = live.flatMap((s) => s.deadLetters.map((d) => ({ state: s, letter: d })));
@@ -253,9 +266,12 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     }
     bufferedRows = 0;
     // 3. Panes the watermark has passed become snapshots, kept until sent and stored.
+    const idleSince = Date.now() - idleCloseMs;
     for (const s of live) {
       if (!s.panes) continue;
-      for (const pane of s.panes.closeReady()) s.snapshots.push(snapshotOf(pane, s.topic, s.partition));
+      const idle = s.panes.openPanes > 0 && s.lastMessageAt <= idleSince;
+      const closed = closeOpenPanes || idle ? s.panes.closeAll() : s.panes.closeReady();
+      for (const pane of closed) s.snapshots.push(snapshotOf(pane, s.topic, s.partition));
     }
     const snapshots = live.flatMap((s) => s.snapshots);
     if (snapshots.length > 0) {
@@ -312,10 +328,10 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   }
 
   /** Flushes; on failure pauses consumption and retries with backoff until it succeeds. */
-  function flush(): Promise<void> {
+  function flush(flushOptions: { closeOpenPanes?: boolean } = {}): Promise<void> {
     return serialized(async () => {
       try {
-        await flushNow();
+        await flushNow(flushOptions.closeOpenPanes === true);
         backoffMs = retry.initialMs;
         resumeAll();
       } catch (error) {
@@ -366,11 +382,15 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     },
   });
 
-  // Partial batches go once the oldest unflushed message is batchMs old.
+  // Partial batches go once the oldest unflushed message is batchMs old; idle partitions'
+  // panes close once they have waited idleCloseMs.
   const timer = setInterval(
     () => {
-      if (stats.paused || stopping || dirtySince === undefined) return;
-      if (Date.now() - dirtySince >= options.batchMs) void flush().catch(() => {});
+      if (stats.paused || stopping) return;
+      const due = dirtySince !== undefined && Date.now() - dirtySince >= options.batchMs;
+      const idleSince = Date.now() - idleCloseMs;
+      const idle = [...states.values()].some((s) => (s.panes?.openPanes ?? 0) > 0 && s.lastMessageAt <= idleSince);
+      if (due || idle) void flush().catch(() => {});
     },
     Math.max(10, Math.floor(options.batchMs / 4)),
   );

@@ -34,6 +34,7 @@ export async function runStore(
     batchRows: config.storeBatchRows,
     batchMs: config.storeBatchMs,
     panes: { paneMs: config.paneSeconds * 1000, allowedLatenessMs: config.allowedLatenessSeconds * 1000 },
+    idleCloseMs: config.paneIdleSeconds * 1000,
   });
   return {
     consumer,

@@ -41,6 +41,18 @@ describe('PartitionPanes', () => {
     expect(panes.lateEvents).toBe(1);
   });
 
+  it('closeAll emits every open pane (end of input, idle partition) and later events are late', () => {
+    const panes = new PartitionPanes(options);
+    panes.add(input(1_000, 1), 0n);
+    panes.add(input(61_000, 2), 1n);
+    expect(panes.closeReady()).toEqual([]);
+    const closed = panes.closeAll().filter((c) => c.column === 'x');
+    expect(closed.map((c) => c.paneStart)).toEqual([0, 60_000]);
+    expect(panes.openPanes).toBe(0);
+    expect(panes.checkpoint(2n)).toMatchObject({ offset: 2n, closedThrough: 120_000 });
+    expect(panes.add(input(100_000, 3), 2n)).toBe('late');
+  });
+
   it('separates model versions within a pane', () => {
     const panes = new PartitionPanes(options);
     panes.add(input(1_000, 1, 1), 0n);

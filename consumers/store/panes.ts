@@ -144,11 +144,21 @@ export class PartitionPanes {
 
   /** Removes and returns every pane the watermark has passed, oldest first. */
   closeReady(): ClosedPane[] {
-    const ready = [...this.open.values()]
-      .filter((pane) => pane.paneStart + this.options.paneMs <= this.watermark)
-      .sort((a, b) => a.paneStart - b.paneStart);
+    return this.close((pane) => pane.paneStart + this.options.paneMs <= this.watermark);
+  }
+
+  /**
+   * Closes every open pane, whatever the watermark: the end of the input, or a partition that
+   * has been idle so long that waiting for later events would hold its panes open forever.
+   */
+  closeAll(): ClosedPane[] {
+    return this.close(() => true);
+  }
+
+  private close(ready: (pane: OpenPane) => boolean): ClosedPane[] {
+    const panes = [...this.open.values()].filter(ready).sort((a, b) => a.paneStart - b.paneStart);
     const closed: ClosedPane[] = [];
-    for (const pane of ready) {
+    for (const pane of panes) {
       const paneEnd = pane.paneStart + this.options.paneMs;
       this.open.delete(pane.paneStart);
       this.closedThrough = Math.max(this.closedThrough, paneEnd);

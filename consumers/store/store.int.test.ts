@@ -262,6 +262,8 @@ describe('sketches over event-time panes', () => {
           batchRows: 500,
           batchMs: 200,
           panes: { paneMs: PANE_MS, allowedLatenessMs: 0 },
+          // Only the watermark closes panes here, so the count of snapshots is exact.
+          idleCloseMs: 600_000,
         }),
       );
     }
