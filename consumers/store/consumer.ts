@@ -80,6 +80,8 @@ interface PartitionState {
   snapshots: SketchSnapshot[];
   /** Last message handled + 1; undefined until a message arrives. */
   nextOffset: bigint | undefined;
+  /** The committed offset the state was restored from: the first message it must see. */
+  resumeFrom: bigint | undefined;
   /** Wall-clock time of the last message, for closing the panes of idle partitions. */
   lastMessageAt: number;
   committed: string | undefined;
@@ -114,6 +116,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   await consumer.connect();
 
   const states = new Map<string, PartitionState>();
+  /** Partitions rewound to their committed offset since the last rebalance. */
+  const rewound = new Set<string>();
   const ensuredSchemas = new Map<number, Promise<void>>();
   const stats: StoreStats = {
     predictionsStored: 0,
@@ -146,13 +150,10 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     const existing = states.get(key);
     if (existing) return existing;
     const isPredictions = topic.startsWith(PREDICTIONS_TOPIC_PREFIX);
-    let panes: PartitionPanes | null = null;
-    if (isPredictions) {
-      // The committed offset's metadata carries the pane state a restart must resume from.
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const metadata = committed?.partitions.find((p) => p.partition === partition)?.metadata;
-      panes = new PartitionPanes(options.panes, decodeCheckpoint(metadata));
-    }
+    // The committed offset's metadata carries the pane state a restart must resume from.
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const entry = committed?.partitions.find((p) => p.partition === partition);
+    const panes = isPredictions ? new PartitionPanes(options.panes, decodeCheckpoint(entry?.metadata)) : null;
     const state: PartitionState = {
       topic,
       partition,
@@ -162,6 +163,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       deadLetters: [],
       snapshots: [],
       nextOffset: undefined,
+      resumeFrom: entry && BigInt(entry.offset) >= 0n ? BigInt(entry.offset) : undefined,
       lastMessageAt: Date.now(),
       committed: undefined,
     };
@@ -356,6 +358,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     // A revoked partition's uncommitted buffer is dropped: its new owner re-reads it from the
     // committed offset, and storage deduplicates anything stored twice.
     void serialized(async () => {
+      rewound.clear();
       for (const key of states.keys()) if (!keep.has(key)) states.delete(key);
       bufferedRows = [...states.values()].reduce((n, s) => n + s.rows.length, 0);
       if (stats.paused) consumer.pause(assigned.map(({ topic }) => ({ topic })));
@@ -368,9 +371,29 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       await serialized(async () => {
+        // A batch fetched before a rebalance revoked its partition: the new owner has it.
+        if (isStale()) return;
         const state = await stateFor(batch.topic, batch.partition);
+        const key = `${batch.topic}:${batch.partition}`;
+        const first = batch.messages[0];
+        if (state.nextOffset === undefined && state.resumeFrom !== undefined && first && !rewound.has(key)) {
+          // A state restored from the committed offset must see every message from there on, or
+          // its panes would miss some (a fetch that ran ahead of a rebalance). Rewind, once:
+          // offsets may also skip legitimately (transaction markers).
+          if (BigInt(first.offset) > state.resumeFrom) {
+            rewound.add(key);
+            states.delete(key);
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: state.resumeFrom.toString() });
+            return;
+          }
+        }
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) break;
+          // Already covered by what the restored state stands for.
+          if (state.resumeFrom !== undefined && BigInt(message.offset) < state.resumeFrom) {
+            resolveOffset(message.offset);
+            continue;
+          }
           await handle(state, message);
           resolveOffset(message.offset);
         }
