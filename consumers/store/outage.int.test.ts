@@ -21,6 +21,7 @@ import { type PredictionEvent, predictionEventSchema } from '../../core/schemas.
 import { openStorage, type Storage } from '../../core/storage/index.ts';
 import { predictionsTopic, valueSubject } from '../../core/topics.ts';
 import { stackDown, stackUp } from '../../stack/index.ts';
+import { until } from '../../test-support/until.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
 
 const services = inject('services');
@@ -34,14 +35,6 @@ async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('store consumer during a ClickHouse outage', () => {

@@ -16,6 +16,7 @@ import { type PredictionEvent, predictionEventSchema } from '../../core/schemas.
 import { NumericSketch } from '../../core/sketch/index.ts';
 import { identifier, openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
+import { until } from '../../test-support/until.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
 import { type SketchSnapshot, sketchJsonOf } from './rows.ts';
 
@@ -34,14 +35,6 @@ function toySpec(): ModelSpec {
       { name: 'HouseAge', type: 'double', optional: true },
     ],
   };
-}
-
-async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** n events, event times 5 ms apart from BASE_TIME (10 panes per 2,000), seeded values. */
