@@ -118,7 +118,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   const states = new Map<string, PartitionState>();
   /** Partitions rewound to their committed offset since the last rebalance. */
   const rewound = new Set<string>();
-  const ensuredSchemas = new Map<number, Promise<void>>();
+  /** Per writer schema: its predictions table is ensured, and these features are categorical. */
+  const ensuredSchemas = new Map<number, Promise<ReadonlySet<string>>>();
   const stats: StoreStats = {
     predictionsStored: 0,
     groundTruthStored: 0,
@@ -171,18 +172,19 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     return state;
   }
 
-  async function ensureTable(model: string, schemaId: number): Promise<void> {
+  async function ensureTable(model: string, schemaId: number): Promise<ReadonlySet<string>> {
     let ensured = ensuredSchemas.get(schemaId);
     if (!ensured) {
       ensured = (async () => {
         const features: FeatureSpec[] = await codec.featuresOf(schemaId);
         const added = await ensurePredictionsTable(storage, model, features);
         if (added.length > 0) log.info({ model, added }, 'predictions table extended');
+        return new Set(features.filter((f) => f.type === 'string').map((f) => f.name));
       })();
       ensuredSchemas.set(schemaId, ensured);
       ensured.catch(() => ensuredSchemas.delete(schemaId));
     }
-    await ensured;
+    return ensured;
   }
 
   async function handle(state: PartitionState, message: KafkaMessage): Promise<void> {
@@ -201,8 +203,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       const event = decoded as PredictionEvent;
       // Not the message's fault if this fails (ClickHouse or the registry is down): it throws,
       // the batch is retried, and nothing is dead-lettered.
-      await ensureTable(modelOf(state.topic), message.value.readUInt32BE(1));
-      const late = state.panes.add(sketchInput(event), offset) === 'late';
+      const categorical = await ensureTable(modelOf(state.topic), message.value.readUInt32BE(1));
+      const late = state.panes.add(sketchInput(event, categorical), offset) === 'late';
       if (late) stats.lateEvents++;
       state.rows.push(predictionRow(event, origin, late, new Date()));
     } else {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../core/random.ts';
+import { CategoricalSketch, type NumericSketch } from '../../core/sketch/index.ts';
 import { decodeCheckpoint, encodeCheckpoint, PartitionPanes, type SketchInput } from './panes.ts';
 
 const options = { paneMs: 60_000, allowedLatenessMs: 10_000 };
@@ -23,7 +24,7 @@ describe('PartitionPanes', () => {
       ['x', 0, 60_000, 2],
       ['prediction', 0, 60_000, 2],
     ]);
-    expect(closed[0]?.sketch.mean).toBe(1.5);
+    expect((closed[0]?.sketch as NumericSketch).mean).toBe(1.5);
     expect(panes.openPanes).toBe(1);
   });
 
@@ -53,6 +54,22 @@ describe('PartitionPanes', () => {
     expect(panes.add(input(100_000, 3), 2n)).toBe('late');
   });
 
+  it('summarizes categorical columns as category counts', () => {
+    const panes = new PartitionPanes(options);
+    const categorical = new Set(['region']);
+    for (const [i, region] of ['north', 'south', 'north', null].entries()) {
+      panes.add({ modelName: 'm', modelVersion: 1, eventTime: i * 1_000, columns: { region }, categorical }, BigInt(i));
+    }
+    panes.add({ modelName: 'm', modelVersion: 1, eventTime: 100_000, columns: { region: 'east' }, categorical }, 9n);
+    const [pane] = panes.closeReady();
+    expect(pane?.sketch).toBeInstanceOf(CategoricalSketch);
+    expect((pane?.sketch as CategoricalSketch).entries()).toEqual([
+      ['north', 2],
+      ['south', 1],
+    ]);
+    expect(pane?.sketch.nullCount).toBe(1);
+  });
+
   it('separates model versions within a pane', () => {
     const panes = new PartitionPanes(options);
     panes.add(input(1_000, 1, 1), 0n);
@@ -80,7 +97,7 @@ describe('PartitionPanes', () => {
     // Out-of-order event times within a few seconds, across ~10 panes.
     const events = Array.from({ length: 3_000 }, (_, i) => input(i * 200 + Math.floor(random() * 8_000), random()));
     const summarize = (closed: ReturnType<PartitionPanes['closeReady']>) =>
-      closed.map((c) => `${c.column}@${c.paneStart}:${c.sketch.count}:${c.sketch.mean.toFixed(12)}`);
+      closed.map((c) => `${c.column}@${c.paneStart}:${c.sketch.count}:${(c.sketch as NumericSketch).mean.toFixed(12)}`);
 
     const whole = new PartitionPanes(options);
     const expected: string[] = [];

@@ -7,7 +7,7 @@
  * That is what makes several consumers' partial sketches merge into exactly what one consumer
  * would have produced, and what makes a restart reproduce the same snapshots.
  */
-import { NumericSketch } from '../../core/sketch/index.ts';
+import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
 
 export interface PaneOptions {
   /** Pane length in milliseconds (default 60 s). */
@@ -16,13 +16,17 @@ export interface PaneOptions {
   allowedLatenessMs: number;
 }
 
+export type ColumnSketch = NumericSketch | CategoricalSketch;
+
 /** One decoded prediction, reduced to what sketching needs. */
 export interface SketchInput {
   modelName: string;
   modelVersion: number;
   eventTime: number;
-  /** Column name → value; numbers are sketched numerically. */
-  columns: ReadonlyMap<string, number | null> | Record<string, number | null>;
+  /** Column name → value. */
+  columns: Record<string, number | string | null>;
+  /** Columns summarized as category counts (string features); the rest are numeric. */
+  categorical?: ReadonlySet<string>;
 }
 
 export interface ClosedPane {
@@ -31,7 +35,7 @@ export interface ClosedPane {
   column: string;
   paneStart: number;
   paneEnd: number;
-  sketch: NumericSketch;
+  sketch: ColumnSketch;
   /** Late events of this partition counted since the previous closed pane. */
   lateCount: number;
 }
@@ -43,7 +47,7 @@ interface OpenPane {
   /** The partition's largest event time before that message: the watermark state to restore. */
   maxEventTimeBefore: number;
   /** `${model}\u0000${version}` → column → sketch */
-  groups: Map<string, { modelName: string; modelVersion: number; columns: Map<string, NumericSketch> }>;
+  groups: Map<string, { modelName: string; modelVersion: number; columns: Map<string, ColumnSketch> }>;
 }
 
 export type AddResult = 'sketched' | 'late';
@@ -125,14 +129,14 @@ export class PartitionPanes {
       group = { modelName: input.modelName, modelVersion: input.modelVersion, columns: new Map() };
       pane.groups.set(key, group);
     }
-    const entries = input.columns instanceof Map ? input.columns.entries() : Object.entries(input.columns);
-    for (const [column, value] of entries) {
+    for (const [column, value] of Object.entries(input.columns)) {
       let sketch = group.columns.get(column);
       if (!sketch) {
-        sketch = NumericSketch.create();
+        sketch = input.categorical?.has(column) ? CategoricalSketch.create() : NumericSketch.create();
         group.columns.set(column, sketch);
       }
-      sketch.push(value);
+      if (sketch instanceof CategoricalSketch) sketch.push(value === null ? null : String(value));
+      else sketch.push(typeof value === 'number' ? value : null);
     }
     return 'sketched';
   }

@@ -3,6 +3,7 @@
  * closed panes to `SketchSnapshot` events and rows.
  */
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import { CategoricalSketch, OTHER_CATEGORY } from '../../core/sketch/index.ts';
 import type { ClosedPane, SketchInput } from './panes.ts';
 
 export interface MessageOrigin {
@@ -48,18 +49,17 @@ export function groundTruthRow(truth: GroundTruth, origin: MessageOrigin, ingest
   };
 }
 
-/** Numeric features and the prediction; string (categorical) features are not sketched here. */
-export function sketchInput(event: PredictionEvent): SketchInput {
-  const columns: Record<string, number | null> = {};
-  for (const [name, value] of Object.entries(event.features)) {
-    if (typeof value === 'number' || value === null) columns[name] = value;
-  }
-  columns[PREDICTION_COLUMN] = event.prediction;
+/**
+ * Every feature and the prediction. `categorical` names the string features (from the writer
+ * schema), which are summarized as bounded category counts instead of t-digests.
+ */
+export function sketchInput(event: PredictionEvent, categorical: ReadonlySet<string>): SketchInput {
   return {
     modelName: event.model_name,
     modelVersion: event.model_version,
     eventTime: event.event_time.getTime(),
-    columns,
+    columns: { ...event.features, [PREDICTION_COLUMN]: event.prediction },
+    categorical,
   };
 }
 
@@ -87,6 +87,7 @@ export interface SketchSnapshot {
 }
 
 export function snapshotOf(pane: ClosedPane, topic: string, partition: number): SketchSnapshot {
+  if (pane.sketch instanceof CategoricalSketch) return categoricalSnapshotOf(pane, pane.sketch, topic, partition);
   const json = pane.sketch.toJSON();
   return {
     model_name: pane.modelName,
@@ -109,6 +110,42 @@ export function snapshotOf(pane: ClosedPane, topic: string, partition: number): 
     centroid_means: json.means,
     centroid_counts: json.counts,
     categories: [],
+  };
+}
+
+/**
+ * A categorical pane: the tracked categories with their counts, and the mass a bounded sketch
+ * lumped together (beyond `maxCategories` distinct values) as `__other__`.
+ */
+function categoricalSnapshotOf(
+  pane: ClosedPane,
+  sketch: CategoricalSketch,
+  topic: string,
+  partition: number,
+): SketchSnapshot {
+  const categories = sketch.entries().map(([value, count]) => ({ value, count }));
+  if (sketch.otherCount > 0) categories.push({ value: OTHER_CATEGORY, count: sketch.otherCount });
+  return {
+    model_name: pane.modelName,
+    model_version: pane.modelVersion,
+    column: pane.column,
+    kind: 'categorical',
+    pane_start: new Date(pane.paneStart),
+    pane_end: new Date(pane.paneEnd),
+    source_topic: topic,
+    source_partition: partition,
+    count: sketch.count,
+    null_count: sketch.nullCount,
+    nonfinite_count: 0,
+    late_count: pane.lateCount,
+    min: null,
+    max: null,
+    mean: null,
+    m2: 0,
+    compression: 0,
+    centroid_means: [],
+    centroid_counts: [],
+    categories,
   };
 }
 

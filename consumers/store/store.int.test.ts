@@ -33,6 +33,7 @@ function toySpec(): ModelSpec {
     features: [
       { name: 'MedInc', type: 'double', optional: false },
       { name: 'HouseAge', type: 'double', optional: true },
+      { name: 'Region', type: 'string', optional: false },
     ],
   };
 }
@@ -48,7 +49,11 @@ function makeEvents(spec: ModelSpec, n: number, seed: number, startIndex = 0): P
       model_name: spec.model,
       model_version: 1,
       event_time: new Date(BASE_TIME + i * 5),
-      features: { MedInc: medInc, HouseAge: i % 7 === 0 ? null : Math.round(random() * 50) },
+      features: {
+        MedInc: medInc,
+        HouseAge: i % 7 === 0 ? null : Math.round(random() * 50),
+        Region: ['north', 'south', 'coast'][i % 3] as string,
+      },
       prediction: medInc * 0.4 + 0.5,
       latency_ms: 0.2,
       entity_id: null,
@@ -260,8 +265,8 @@ describe('sketches over event-time panes', () => {
         }),
       );
     }
-    // 4,000 events over 20 panes, 3 columns, 2 partitions: 120 snapshots.
-    const expected = 20 * 3 * 2;
+    // 4,000 events over 20 panes, 4 columns (3 numeric, 1 categorical), 2 partitions.
+    const expected = 20 * 4 * 2;
     await until(
       () => consumers.reduce((n, c) => n + c.stats().snapshotsEmitted, 0) >= expected,
       `${expected} snapshots from ${instances} consumer(s)`,
@@ -277,6 +282,7 @@ describe('sketches over event-time panes', () => {
   function mergedByPane(snapshots: SketchSnapshot[]): Map<string, NumericSketch> {
     const merged = new Map<string, NumericSketch>();
     for (const snap of snapshots) {
+      if (snap.kind !== 'numeric') continue;
       const key = `${snap.column}@${snap.pane_start.getTime()}`;
       const sketch = NumericSketch.fromJSON(sketchJsonOf(snap));
       const existing = merged.get(key);
@@ -289,8 +295,8 @@ describe('sketches over event-time panes', () => {
   it('quantiles of each pane agree with exact quantiles of its events; two consumers merge to one consumer', async () => {
     const single = await sketchWith(1);
     const double = await sketchWith(2);
-    expect(single).toHaveLength(120);
-    expect(double).toHaveLength(120);
+    expect(single).toHaveLength(160);
+    expect(double).toHaveLength(160);
     const fromOne = mergedByPane(single);
     const fromTwo = mergedByPane(double);
     expect([...fromTwo.keys()].sort()).toEqual([...fromOne.keys()].sort());
@@ -327,7 +333,24 @@ describe('sketches over event-time panes', () => {
     const [stored] = await storage.query<{ n: number }>(
       sql`SELECT count() AS n FROM feature_sketches FINAL WHERE model_name = ${spec.model}`.text,
     );
-    expect(Number(stored?.n)).toBe(120);
+    expect(Number(stored?.n)).toBe(160);
+
+    // The categorical column: merged category counts per pane equal the exact counts.
+    const categoricalPanes = new Map<number, Map<string, number>>();
+    for (const snap of single.filter((s) => s.kind === 'categorical')) {
+      const counts = categoricalPanes.get(snap.pane_start.getTime()) ?? new Map<string, number>();
+      for (const c of snap.categories) counts.set(c.value, (counts.get(c.value) ?? 0) + c.count);
+      categoricalPanes.set(snap.pane_start.getTime(), counts);
+    }
+    expect(categoricalPanes.size).toBe(20);
+    for (const [paneStart, counts] of categoricalPanes) {
+      const exact = new Map<string, number>();
+      for (const e of events.filter((e) => Math.floor(e.event_time.getTime() / PANE_MS) * PANE_MS === paneStart)) {
+        const region = e.features.Region as string;
+        exact.set(region, (exact.get(region) ?? 0) + 1);
+      }
+      expect(counts, `Region@${paneStart}`).toEqual(exact);
+    }
   });
 });
 
