@@ -356,13 +356,15 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     assigned = Object.entries(payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions }));
-    const keep = new Set(assigned.flatMap(({ topic, partitions }) => partitions.map((p) => `${topic}:${p}`)));
-    // A revoked partition's uncommitted buffer is dropped: its new owner re-reads it from the
-    // committed offset, and storage deduplicates anything stored twice.
+    // After a rebalance every assigned partition is fetched again from its committed offset,
+    // the ones this member keeps included. So every partition state is dropped, with its
+    // uncommitted buffer, and rebuilt from the committed offset and its metadata: exactly
+    // what a restart does. Storage deduplicates the rows stored twice.
     void serialized(async () => {
       rewound.clear();
-      for (const key of states.keys()) if (!keep.has(key)) states.delete(key);
-      bufferedRows = [...states.values()].reduce((n, s) => n + s.rows.length, 0);
+      states.clear();
+      bufferedRows = 0;
+      dirtySince = undefined;
       if (stats.paused) consumer.pause(assigned.map(({ topic }) => ({ topic })));
     });
   });
@@ -391,8 +393,9 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
         }
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) break;
-          // Already covered by what the restored state stands for.
-          if (state.resumeFrom !== undefined && BigInt(message.offset) < state.resumeFrom) {
+          // Already covered: before the restored state's offset, or delivered twice.
+          const offset = BigInt(message.offset);
+          if ((state.resumeFrom !== undefined && offset < state.resumeFrom) || offset < (state.nextOffset ?? 0n)) {
             resolveOffset(message.offset);
             continue;
           }
