@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../core/random.ts';
-import { CategoricalSketch, type NumericSketch } from '../../core/sketch/index.ts';
-import { decodeCheckpoint, encodeCheckpoint, PartitionPanes, type SketchInput } from './panes.ts';
+import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
+import { type ClosedPane, decodeCheckpoint, encodeCheckpoint, PartitionPanes, type SketchInput } from './panes.ts';
 
 const options = { paneMs: 60_000, allowedLatenessMs: 10_000 };
 const input = (eventTime: number, x: number, version = 1): SketchInput => ({
@@ -24,7 +24,8 @@ describe('PartitionPanes', () => {
       ['x', 0, 60_000, 2],
       ['prediction', 0, 60_000, 2],
     ]);
-    expect((closed[0]?.sketch as NumericSketch).mean).toBe(1.5);
+    expect((closed[0] as ClosedPane).sketch).toBeInstanceOf(NumericSketch);
+    expect(((closed[0] as ClosedPane).sketch as NumericSketch).mean).toBe(1.5);
     expect(panes.openPanes).toBe(1);
   });
 
@@ -63,7 +64,7 @@ describe('PartitionPanes', () => {
     panes.add({ modelName: 'm', modelVersion: 1, eventTime: 100_000, columns: { region: 'east' }, categorical }, 9n);
     const [pane] = panes.closeReady();
     expect(pane?.sketch).toBeInstanceOf(CategoricalSketch);
-    expect((pane?.sketch as CategoricalSketch).entries()).toEqual([
+    expect(((pane as ClosedPane).sketch as CategoricalSketch).entries()).toEqual([
       ['north', 2],
       ['south', 1],
     ]);
