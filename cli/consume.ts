@@ -1,26 +1,51 @@
+import { runDrift } from '../consumers/drift/main.ts';
 import { runStore } from '../consumers/store/main.ts';
 import { startRuntime, untilSignal } from '../core/runtime.ts';
 import { type Command, usageError } from './command.ts';
 
-const CONSUMERS = ['store'] as const;
+const CONSUMERS = ['store', 'drift'] as const;
+type ConsumerName = (typeof CONSUMERS)[number];
 
 export const consumeCommand: Command = {
   name: 'consume',
-  usage: 'consume store',
-  summary: 'run a consumer until Ctrl-C: store (predictions and ground truth into ClickHouse, sketches)',
+  usage: 'consume store|drift [store|drift]',
+  summary:
+    'run consumers until Ctrl-C: store (predictions and ground truth into ClickHouse, sketches), drift (windows vs reference profiles, drift events, reports); several share one process (needed with embedded chDB)',
   async run(args, { config, logger, out }) {
-    const [which, ...rest] = args;
-    if (!CONSUMERS.includes(which as (typeof CONSUMERS)[number]) || rest.length > 0) {
-      throw usageError(`consume needs one of ${CONSUMERS.join(', ')}; got ${JSON.stringify(args.join(' '))}`);
+    const names = [...new Set(args)];
+    if (
+      names.length === 0 ||
+      names.length !== args.length ||
+      names.some((n) => !CONSUMERS.includes(n as ConsumerName))
+    ) {
+      throw usageError(`consume needs one or more of ${CONSUMERS.join(', ')}; got ${JSON.stringify(args.join(' '))}`);
     }
     const runtime = await startRuntime(config, logger);
-    const store = await runStore(config, logger, runtime);
-    out.write(
-      `store consumer running (group ${store.consumer.groupId}, ClickHouse ${store.storage.kind}); Ctrl-C stops it\n`,
-    );
-    await untilSignal();
-    await store.stop();
-    out.write(`${JSON.stringify(store.consumer.stats())}\n`);
+    const running: { name: ConsumerName; stop(): Promise<void>; stats(): unknown }[] = [];
+    try {
+      for (const name of names as ConsumerName[]) {
+        if (name === 'store') {
+          const store = await runStore(config, logger, runtime);
+          running.push({ name, stop: store.stop, stats: () => store.consumer.stats() });
+          out.write(
+            `store consumer running (group ${store.consumer.groupId}, ClickHouse ${store.storage.kind}); Ctrl-C stops it\n`,
+          );
+        } else {
+          const drift = await runDrift(config, logger, runtime);
+          running.push({ name, stop: drift.stop, stats: drift.stats });
+          out.write(
+            `drift consumer running (group ${drift.consumer.groupId}, ClickHouse ${drift.storage.kind}, reports in ${config.reportsDir}); Ctrl-C stops it\n`,
+          );
+        }
+      }
+      await untilSignal();
+    } finally {
+      for (const consumer of running.reverse()) {
+        await consumer.stop();
+        const prefix = names.length > 1 ? `${consumer.name}: ` : '';
+        out.write(`${prefix}${JSON.stringify(consumer.stats())}\n`);
+      }
+    }
     return 0;
   },
 };

@@ -11,6 +11,7 @@ import { consumeCommand } from './consume.ts';
 import { demoCommand } from './demo.ts';
 import { modelsCommand } from './models.ts';
 import { replayCommand } from './replay.ts';
+import { reportCommand } from './report.ts';
 import { serveCommand } from './serve.ts';
 import { migrateCommand, sqlCommand } from './sql.ts';
 import { stackCommand } from './stack.ts';
@@ -27,6 +28,7 @@ const COMMANDS: readonly Command[] = [
   migrateCommand,
   sqlCommand,
   compareCommand,
+  reportCommand,
 ];
 
 export function usage(): string {

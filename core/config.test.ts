@@ -67,3 +67,67 @@ describe('parseConfig', () => {
     expect(problem).toMatch(/kafka and registry are both 9092/);
   });
 });
+
+describe('parseConfig: drift consumer settings', () => {
+  it('has defaults: 5-pane windows, Evidently drift share 0.5, retrain after 3, reports in ./reports', () => {
+    const config = parseConfig({}, '/work');
+    expect(config).toMatchObject({
+      driftWindowPanes: 5,
+      driftGracePanes: 2,
+      driftGraceMs: 60_000,
+      driftRetrainAfter: 3,
+      driftShare: 0.5,
+      driftMinSample: 100,
+      driftPerformanceTolerance: 1.2,
+      driftMinLabels: 100,
+      reportsDir: '/work/reports',
+    });
+    expect(config.driftColumnOverrides).toEqual({});
+  });
+
+  it('reads per-column methods and thresholds into one frozen override per column', () => {
+    const config = parseConfig(
+      {
+        DRIFT_METHODS: 'MedInc=ks, prediction=psi',
+        DRIFT_THRESHOLDS: 'MedInc=0.01,AveRooms=0.2',
+        DRIFT_SHARE: '0.25',
+        DRIFT_PERFORMANCE_TOLERANCE: '1.5',
+        DRIFT_REPORTS_DIR: 'out/reports',
+      },
+      '/work',
+    );
+    expect({ ...config.driftColumnOverrides }).toEqual({
+      MedInc: { method: 'ks', threshold: 0.01 },
+      prediction: { method: 'psi' },
+      AveRooms: { threshold: 0.2 },
+    });
+    expect(Object.isFrozen(config.driftColumnOverrides)).toBe(true);
+    expect(config.driftShare).toBe(0.25);
+    expect(config.driftPerformanceTolerance).toBe(1.5);
+    expect(config.reportsDir).toBe('/work/out/reports');
+  });
+
+  it('lists every bad drift setting with the expected format', () => {
+    const problems = problemsOf({
+      DRIFT_WINDOW_PANES: '0',
+      DRIFT_SHARE: '1.5',
+      DRIFT_PERFORMANCE_TOLERANCE: 'high',
+      DRIFT_METHODS: 'MedInc=magic',
+      DRIFT_THRESHOLDS: 'MedInc',
+    });
+    expect(problems).toEqual([
+      'DRIFT_WINDOW_PANES must be an integer from 1 to 1000; got "0"',
+      'DRIFT_SHARE must be a number in (0, 1] (for example 0.5); got "1.5"',
+      expect.stringContaining(
+        'DRIFT_METHODS: method of MedInc must be one of ks, wasserstein, psi, jensenshannon, chisquare',
+      ),
+      expect.stringContaining(
+        'DRIFT_THRESHOLDS must be column=value[,column=value] (for example MedInc=0.2,prediction=0.01)',
+      ),
+      'DRIFT_PERFORMANCE_TOLERANCE must be a number from 1 to 1000 (for example 1.2); got "high"',
+    ]);
+    expect(problemsOf({ DRIFT_METHODS: 'MedInc=ks', DRIFT_THRESHOLDS: 'MedInc=2' })).toEqual([
+      expect.stringContaining('threshold must be a p-value in (0, 1); got 2'),
+    ]);
+  });
+});

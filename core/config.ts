@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { type ColumnDriftOverride, DRIFT_DEFAULTS, DriftMethod, overrideProblems } from './drift/evaluate.ts';
 import { DriftlineError, ErrorCode } from './errors.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -54,6 +55,29 @@ export interface Config {
   allowedLatenessSeconds: number;
   /** Store consumer: close an idle partition's open panes after this long without events. */
   paneIdleSeconds: number;
+  /** Drift consumer: sliding window length in panes (the window slides by one pane). */
+  driftWindowPanes: number;
+  /**
+   * Drift consumer: evaluate a pane once some source partition of the model is this many panes
+   * past it, even if other partitions lag (0: wait for every partition or the wall-clock grace).
+   */
+  driftGracePanes: number;
+  /** Drift consumer: evaluate a pane this long (wall clock) after its first sketch arrived (0: never). */
+  driftGraceMs: number;
+  /** Drift consumer: `retrain_recommended` once drift persists for this many evaluations in a row. */
+  driftRetrainAfter: number;
+  /** Drift consumer: the dataset drifts when at least this share of the evaluated columns drifted. */
+  driftShare: number;
+  /** Drift consumer: fewer current values than this make a column "insufficient_data". */
+  driftMinSample: number;
+  /** Drift consumer: per-column method/threshold overrides (DRIFT_METHODS, DRIFT_THRESHOLDS). */
+  driftColumnOverrides: Readonly<Record<string, Readonly<ColumnDriftOverride>>>;
+  /** Drift consumer: realized RMSE above holdout RMSE × this is "degraded". */
+  driftPerformanceTolerance: number;
+  /** Drift consumer: fewer labelled predictions in the window than this is "insufficient_labels". */
+  driftMinLabels: number;
+  /** Where HTML drift reports are written. */
+  reportsDir: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -62,6 +86,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 const SERVICES_MODES: readonly ServicesMode[] = ['auto', 'containers', 'local'];
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DECIMAL = /^\d+(\.\d+)?$/;
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Parses the environment; throws a CONFIG_INVALID error listing every problem. */
 export function parseConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
@@ -108,6 +134,16 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     paneSeconds: reader.integer('PANE_SECONDS', 60, 1, 86_400),
     allowedLatenessSeconds: reader.integer('ALLOWED_LATENESS_SECONDS', 10, 0, 86_400),
     paneIdleSeconds: reader.integer('PANE_IDLE_SECONDS', 60, 1, 86_400),
+    driftWindowPanes: reader.integer('DRIFT_WINDOW_PANES', 5, 1, 1_000),
+    driftGracePanes: reader.integer('DRIFT_GRACE_PANES', 2, 0, 1_000),
+    driftGraceMs: reader.integer('DRIFT_GRACE_MS', 60_000, 0, 86_400_000),
+    driftRetrainAfter: reader.integer('DRIFT_RETRAIN_AFTER', 3, 1, 10_000),
+    driftShare: reader.fraction('DRIFT_SHARE', DRIFT_DEFAULTS.driftShare),
+    driftMinSample: reader.integer('DRIFT_MIN_SAMPLE', DRIFT_DEFAULTS.minSample, 1, 1_000_000_000),
+    driftColumnOverrides: reader.columnOverrides('DRIFT_METHODS', 'DRIFT_THRESHOLDS'),
+    driftPerformanceTolerance: reader.decimal('DRIFT_PERFORMANCE_TOLERANCE', 1.2, 1, 1_000),
+    driftMinLabels: reader.integer('DRIFT_MIN_LABELS', 100, 1, 1_000_000_000),
+    reportsDir: resolve(cwd, reader.string('DRIFT_REPORTS_DIR') ?? 'reports'),
   };
 
   const predictPort = config.predictPort;
@@ -194,6 +230,84 @@ class EnvReader {
       return fallback;
     }
     return n;
+  }
+
+  /** A decimal number in [min, max], e.g. 1.2. */
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!DECIMAL.test(value) || n < min || n > max) {
+      this.problems.push(
+        `${name} must be a number from ${min} to ${max} (for example ${fallback}); got ${JSON.stringify(value)}`,
+      );
+      return fallback;
+    }
+    return n;
+  }
+
+  /** A share in (0, 1], e.g. 0.5. */
+  fraction(name: string, fallback: number): number {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!DECIMAL.test(value) || !(n > 0 && n <= 1)) {
+      this.problems.push(`${name} must be a number in (0, 1] (for example ${fallback}); got ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /**
+   * Per-column drift overrides from two lists, `column=method[,column=method]` and
+   * `column=threshold[,column=threshold]` (the same forms as `driftline compare --method/--threshold`).
+   */
+  columnOverrides(
+    methodsName: string,
+    thresholdsName: string,
+  ): Readonly<Record<string, Readonly<ColumnDriftOverride>>> {
+    const overrides: Record<string, ColumnDriftOverride> = Object.create(null);
+    const pairs = (name: string, example: string): [string, string][] => {
+      const value = this.string(name);
+      if (value === undefined) return [];
+      const out: [string, string][] = [];
+      for (const item of value.split(',').map((p) => p.trim())) {
+        const at = item.indexOf('=');
+        const column = item.slice(0, at).trim();
+        const setting = item.slice(at + 1).trim();
+        if (at <= 0 || setting === '' || !COLUMN_NAME.test(column)) {
+          this.problems.push(
+            `${name} must be column=value[,column=value] (for example ${example}); got ${JSON.stringify(value)}`,
+          );
+          return [];
+        }
+        out.push([column, setting]);
+      }
+      return out;
+    };
+    const methods = Object.values(DriftMethod) as string[];
+    for (const [column, method] of pairs(methodsName, 'MedInc=ks,prediction=psi')) {
+      if (!methods.includes(method)) {
+        this.problems.push(
+          `${methodsName}: method of ${column} must be one of ${methods.join(', ')}; got ${JSON.stringify(method)}`,
+        );
+        continue;
+      }
+      overrides[column] = { ...overrides[column], method: method as DriftMethod };
+    }
+    for (const [column, raw] of pairs(thresholdsName, 'MedInc=0.2,prediction=0.01')) {
+      if (!DECIMAL.test(raw)) {
+        this.problems.push(`${thresholdsName}: threshold of ${column} must be a number; got ${JSON.stringify(raw)}`);
+        continue;
+      }
+      overrides[column] = { ...overrides[column], threshold: Number(raw) };
+    }
+    for (const [column, override] of Object.entries(overrides)) {
+      for (const problem of overrideProblems(column, override))
+        this.problems.push(`${thresholdsName}/${methodsName}: ${problem}`);
+      Object.freeze(override);
+    }
+    return Object.freeze(overrides);
   }
 
   port(name: string, fallback: number): number {

@@ -17,6 +17,8 @@ export function loadSchema(file: string): AvroSchema {
 
 export const groundTruthSchema = (): AvroSchema => loadSchema('ground-truth.avsc');
 export const modelDeploymentSchema = (): AvroSchema => loadSchema('model-deployment.avsc');
+export const sketchSnapshotSchema = (): AvroSchema => loadSchema('sketch-snapshot.avsc');
+export const driftEventSchema = (): AvroSchema => loadSchema('drift-event.avsc');
 
 /** "california-housing" → "CaliforniaHousing" */
 export function pascalCase(model: string): string {
@@ -82,4 +84,100 @@ export interface ModelDeployment {
   metrics: { rmse: number; mae: number; r2: number };
   location: string;
   deployed_at: Date;
+}
+
+/** `schemas/sketch-snapshot.avsc`: one column over one closed pane from one source partition. */
+export interface SketchSnapshot {
+  model_name: string;
+  model_version: number;
+  /** A feature name, or `prediction`. */
+  column: string;
+  kind: 'numeric' | 'categorical';
+  pane_start: Date;
+  pane_end: Date;
+  source_topic: string;
+  source_partition: number;
+  count: number;
+  null_count: number;
+  nonfinite_count: number;
+  late_count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  m2: number;
+  compression: number;
+  centroid_means: number[];
+  centroid_counts: number[];
+  categories: { value: string; count: number }[];
+}
+
+export type DriftStateName = 'ok' | 'drift' | 'insufficient_data';
+
+/** `schemas/drift-event.avsc`, field by field (see the schema's docs). */
+export interface DriftEvent {
+  event_id: string;
+  model_name: string;
+  model_version: number;
+  window_start: Date;
+  window_end: Date;
+  pane_ms: number;
+  window_panes: number;
+  pane_count: number;
+  row_count: number;
+  source_partitions: string[];
+  completion: 'all_sources' | 'grace_panes' | 'grace_time' | 'buffer_full';
+  columns: DriftEventColumn[];
+  drifted_columns: string[];
+  drifted_features: string[];
+  prediction_drifted: boolean;
+  evaluated_count: number;
+  drifted_count: number;
+  share_of_drifted_columns: number;
+  drift_share: number;
+  state: DriftStateName;
+  previous_state: DriftStateName | null;
+  transition: boolean;
+  consecutive_drift: number;
+  retrain_after: number;
+  retrain_recommended: boolean;
+  performance: RealizedPerformance;
+  report_path: string | null;
+  evaluated_at: Date;
+}
+
+export interface DriftEventColumn {
+  column: string;
+  is_prediction: boolean;
+  kind: 'numerical' | 'categorical';
+  method: 'ks' | 'wasserstein' | 'psi' | 'jensenshannon' | 'chisquare';
+  statistic: number | null;
+  threshold: number;
+  p_value: number | null;
+  drifted: boolean;
+  verdict: DriftStateName;
+  reference_count: number;
+  current_count: number;
+  reference_mean: number | null;
+  current_mean: number | null;
+  reference_std: number | null;
+  current_std: number | null;
+  ks: number | null;
+  ks_p_value: number | null;
+  wasserstein: number | null;
+  wasserstein_norm: number | null;
+  psi: number | null;
+  js: number | null;
+  chi2: number | null;
+  chi2_p_value: number | null;
+}
+
+export interface RealizedPerformance {
+  labelled_count: number;
+  rmse: number | null;
+  mae: number | null;
+  holdout_rmse: number;
+  holdout_mae: number;
+  tolerance: number;
+  min_labels: number;
+  verdict: 'ok' | 'degraded' | 'insufficient_labels';
 }

@@ -12,11 +12,16 @@ import type { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
-import { type GroundTruth, loadSchema, type PredictionEvent } from '../../core/schemas.ts';
+import {
+  type GroundTruth,
+  type PredictionEvent,
+  type SketchSnapshot,
+  sketchSnapshotSchema,
+} from '../../core/schemas.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { PREDICTIONS_TOPIC_PATTERN, PREDICTIONS_TOPIC_PREFIX, TOPICS, valueSubject } from '../../core/topics.ts';
 import { decodeCheckpoint, encodeCheckpoint, type PaneOptions, PartitionPanes } from './panes.ts';
-import { groundTruthRow, predictionRow, type SketchSnapshot, sketchInput, snapshotOf, snapshotRow } from './rows.ts';
+import { groundTruthRow, predictionRow, sketchInput, snapshotOf, snapshotRow } from './rows.ts';
 
 export interface StoreConsumerOptions {
   kafka: Kafka;
@@ -105,10 +110,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   const topics =
     options.topics ??
     [...(await admin.listTopics()).filter((t) => PREDICTIONS_TOPIC_PATTERN.test(t)), TOPICS.groundTruth].sort();
-  const snapshotSchemaId = await codec.register(
-    valueSubject(TOPICS.featureSketches),
-    loadSchema('sketch-snapshot.avsc'),
-  );
+  const snapshotSchemaId = await codec.register(valueSubject(TOPICS.featureSketches), sketchSnapshotSchema());
 
   const producer: Producer = createProducer(kafka);
   await producer.connect();

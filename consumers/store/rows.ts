@@ -2,7 +2,7 @@
  * Pure mappings of the store consumer: decoded events to ClickHouse rows and sketch inputs, and
  * closed panes to `SketchSnapshot` events and rows.
  */
-import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import type { GroundTruth, PredictionEvent, SketchSnapshot } from '../../core/schemas.ts';
 import { CategoricalSketch, OTHER_CATEGORY } from '../../core/sketch/index.ts';
 import type { ClosedPane, SketchInput } from './panes.ts';
 
@@ -61,29 +61,6 @@ export function sketchInput(event: PredictionEvent, categorical: ReadonlySet<str
     columns: { ...event.features, [PREDICTION_COLUMN]: event.prediction },
     categorical,
   };
-}
-
-export interface SketchSnapshot {
-  model_name: string;
-  model_version: number;
-  column: string;
-  kind: 'numeric' | 'categorical';
-  pane_start: Date;
-  pane_end: Date;
-  source_topic: string;
-  source_partition: number;
-  count: number;
-  null_count: number;
-  nonfinite_count: number;
-  late_count: number;
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  m2: number;
-  compression: number;
-  centroid_means: number[];
-  centroid_counts: number[];
-  categories: { value: string; count: number }[];
 }
 
 export function snapshotOf(pane: ClosedPane, topic: string, partition: number): SketchSnapshot {

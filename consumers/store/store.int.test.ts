@@ -12,13 +12,13 @@ import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { predictionsTable } from '../../core/prediction-table.ts';
 import { mulberry32 } from '../../core/random.ts';
-import { type PredictionEvent, predictionEventSchema } from '../../core/schemas.ts';
+import { type PredictionEvent, predictionEventSchema, type SketchSnapshot } from '../../core/schemas.ts';
 import { NumericSketch } from '../../core/sketch/index.ts';
 import { identifier, openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
 import { until } from '../../test-support/until.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
-import { type SketchSnapshot, sketchJsonOf } from './rows.ts';
+import { sketchJsonOf } from './rows.ts';
 
 const services = inject('services');
 const logger = createLogger('silent');

@@ -1,0 +1,542 @@
+/**
+ * The drift consumer's Kafka adapter: pane sketches from `feature-sketches` into sliding windows
+ * (windows.ts), each complete window compared with its model version's reference profile, one
+ * `DriftEvent` per evaluation to `drift-events` and the `drift_events` table, an HTML report when
+ * a version's state turns to drift.
+ *
+ * Durability and restarts. An evaluation's event is produced (acks=all), then its row inserted;
+ * offsets are committed only after both, and never past a sketch whose pane is not evaluated yet
+ * (`DriftWindows.heldOffsets`). What a restart needs is therefore always somewhere durable:
+ *   - per model version, the state (last state, consecutive drift count, end of the newest
+ *     evaluated window, source partitions) is the newest `drift_events` row;
+ *   - the sketches of the panes the next windows still share with evaluated ones come from the
+ *     store's `feature_sketches` table;
+ *   - sketches of panes not evaluated yet are read again from Kafka (the commit held back for them).
+ * Each version is restored when its first sketch arrives after start. A crash between producing an
+ * event and inserting its row re-evaluates that window after the restart: the event appears twice
+ * in Kafka with the same `event_id` (derived from model, version and window end), once in ClickHouse.
+ *
+ * One instance per consumer group: the store keys sketches by model and column, so the columns of
+ * one model are spread over the topic's partitions, and a window needs all of them. A member that
+ * is not assigned every partition says so in the log.
+ */
+import { join } from 'node:path';
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { DatasetDriftOptions } from '../../core/drift/index.ts';
+import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
+import type { AvroCodec } from '../../core/kafka/avro.ts';
+import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import type { Logger } from '../../core/logger.ts';
+import { type DriftEvent, driftEventSchema, type SketchSnapshot } from '../../core/schemas.ts';
+import type { Storage } from '../../core/storage/index.ts';
+import { TOPICS, valueSubject } from '../../core/topics.ts';
+import { evaluateWindow, type PerformanceOptions, realizedPerformance } from './evaluation.ts';
+import { buildDriftEvent, driftEventRow, partOf, reportFileName } from './event.ts';
+import { ReferenceCache, type ReferenceSource } from './references.ts';
+import { queryErrorSums, queryLastState, queryPaneSketches, renderWindowReport, writeReportFile } from './report.ts';
+import { INITIAL_STATE, type MonitorState, step } from './state.ts';
+import { DriftWindows } from './windows.ts';
+
+export interface DriftSettings {
+  /** Window length in panes; the window slides by one pane. */
+  windowPanes: number;
+  /** Completeness rule 2 (windows.ts); 0: off. */
+  gracePanes: number;
+  /** Completeness rule 3 (windows.ts), wall-clock ms; 0: off. */
+  graceMs: number;
+  /** retrain_recommended after this many drifting evaluations in a row. */
+  retrainAfter: number;
+  evaluation: DatasetDriftOptions;
+  performance: PerformanceOptions;
+  /** Where HTML reports go when a state turns to drift; null: no reports. */
+  reportsDir: string | null;
+}
+
+export interface DriftConsumerOptions {
+  kafka: Kafka;
+  codec: AvroCodec;
+  storage: Storage;
+  logger: Logger;
+  connect: { brokers: readonly string[]; connectTimeoutMs: number; partitions: number };
+  /** The model registry (reference profiles and holdout metrics). */
+  references: ReferenceSource;
+  settings: DriftSettings;
+  groupId?: string;
+  /** Monitor only these models (default: every model with sketches). */
+  models?: readonly string[];
+  /** Topic drift events go to (default `drift-events`). */
+  eventsTopic?: string;
+  retry?: { initialMs: number; maxMs: number };
+  /** How often the wall-clock grace and retries are looked at, ms (default 250). */
+  tickMs?: number;
+  now?: () => number;
+}
+
+export interface DriftStats {
+  /** Sketches taken into windows. */
+  snapshotsRead: number;
+  /** Sketches of other models, of categorical columns, or of versions without a profile. */
+  snapshotsSkipped: number;
+  /** Sketches that arrived after their pane was evaluated. */
+  lateSnapshots: number;
+  deadLettered: number;
+  evaluations: number;
+  eventsEmitted: number;
+  transitions: number;
+  reportsWritten: number;
+  /** Model versions seen without a reference profile in the registry. */
+  unmonitoredVersions: number;
+  /** Panes held in memory. */
+  panes: number;
+  commits: number;
+  failedFlushes: number;
+  paused: boolean;
+}
+
+export interface DriftConsumer {
+  readonly groupId: string;
+  stats(): DriftStats;
+  /** Evaluates what is complete, produces and stores the events, commits. */
+  flush(): Promise<void>;
+  /** Flushes, commits and disconnects. */
+  stop(): Promise<void>;
+  /** Disconnects without flushing or committing: what a crash looks like. */
+  abort(): Promise<void>;
+}
+
+interface PartitionState {
+  partition: number;
+  /** Last message handled + 1. */
+  nextOffset: bigint | undefined;
+  committed: bigint | undefined;
+}
+
+interface PendingEvent {
+  event: DriftEvent;
+  /** Produced to Kafka already (a retry then only inserts the row). */
+  sent: boolean;
+}
+
+interface DeadLetter {
+  message: KafkaMessage;
+  partition: number;
+  reason: string;
+  code: string;
+}
+
+const DEFAULT_GROUP = 'driftline-drift';
+
+export async function startDriftConsumer(options: DriftConsumerOptions): Promise<DriftConsumer> {
+  const log = options.logger.child({ component: 'drift' });
+  const groupId = options.groupId ?? DEFAULT_GROUP;
+  const sketchesTopic = TOPICS.featureSketches;
+  const eventsTopic = options.eventsTopic ?? TOPICS.driftEvents;
+  const retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
+  const now = options.now ?? Date.now;
+  const { kafka, codec, storage, settings } = options;
+  const models = options.models ? new Set(options.models) : undefined;
+
+  const admin = await connectAdmin(kafka, options.connect);
+  await ensureTopics(
+    admin,
+    [{ topic: sketchesTopic }, { topic: eventsTopic }, { topic: TOPICS.deadLetter }],
+    options.connect.partitions,
+  );
+  const eventSchemaId = await codec.register(valueSubject(eventsTopic), driftEventSchema());
+  const producer: Producer = createProducer(kafka);
+  await producer.connect();
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000 });
+  await consumer.connect();
+
+  const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
+  const windows = new DriftWindows({
+    windowPanes: settings.windowPanes,
+    gracePanes: settings.gracePanes,
+    graceMs: settings.graceMs,
+  });
+  const stats: DriftStats = {
+    snapshotsRead: 0,
+    snapshotsSkipped: 0,
+    lateSnapshots: 0,
+    deadLettered: 0,
+    evaluations: 0,
+    eventsEmitted: 0,
+    transitions: 0,
+    reportsWritten: 0,
+    unmonitoredVersions: 0,
+    panes: 0,
+    commits: 0,
+    failedFlushes: 0,
+    paused: false,
+  };
+  const unmonitored = new Set<string>();
+  const references = new ReferenceCache(options.references, {
+    now,
+    onMissing: (model, version, error) => {
+      const key = keyOf(model, version);
+      if (unmonitored.has(key)) return;
+      unmonitored.add(key);
+      stats.unmonitoredVersions = unmonitored.size;
+      log.warn({ model, version, err: error }, 'no reference profile for this model version; its sketches are skipped');
+    },
+  });
+  const monitors = new Map<string, MonitorState>();
+  const partitions = new Map<number, PartitionState>();
+  let pending: PendingEvent[] = [];
+  let deadLetters: DeadLetter[] = [];
+  let backoffMs = retry.initialMs;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  /** Something arrived or changed since the last successful flush. */
+  let dirty = false;
+
+  // Everything that touches the windows, the pending events or the offsets runs through this chain.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = chain.then(work, work);
+    chain = next.catch(() => {});
+    return next;
+  };
+
+  /** Makes sure the version is known: its profile loaded and, after a restart, its state restored. */
+  async function ensureVersion(model: string, version: number): Promise<boolean> {
+    if (windows.has(model, version)) return true;
+    const reference = await references.get(model, version);
+    if (!reference) return false;
+    const last = await queryLastState(storage, model, version);
+    if (last && last.windowEndMs > 0 && last.paneMs > 0) {
+      const through = last.windowEndMs;
+      const parts = await queryPaneSketches(
+        storage,
+        model,
+        version,
+        through - (settings.windowPanes - 1) * last.paneMs,
+        through,
+      );
+      windows.restore(
+        model,
+        version,
+        { evaluatedThrough: through, paneMs: last.paneMs, sources: last.sources, parts },
+        now(),
+      );
+      monitors.set(keyOf(model, version), { state: last.state, consecutiveDrift: last.consecutiveDrift });
+      log.info(
+        { model, version, windowEnd: new Date(through), state: last.state, consecutiveDrift: last.consecutiveDrift },
+        'drift state restored',
+      );
+    } else {
+      monitors.set(keyOf(model, version), { ...INITIAL_STATE });
+    }
+    return true;
+  }
+
+  function partitionState(partition: number): PartitionState {
+    let state = partitions.get(partition);
+    if (!state) {
+      state = { partition, nextOffset: undefined, committed: undefined };
+      partitions.set(partition, state);
+    }
+    return state;
+  }
+
+  /** Takes in one message; the caller records its offset as handled once this returns. */
+  async function handle(partition: number, message: KafkaMessage): Promise<void> {
+    const offset = BigInt(message.offset);
+    dirty = true;
+    // The key is `<model>/<column>`: other models are skipped without decoding.
+    const keyModel = message.key?.toString().split('/')[0];
+    if (models && keyModel !== undefined && !models.has(keyModel)) {
+      stats.snapshotsSkipped++;
+      return;
+    }
+    if (!message.value) {
+      deadLetters.push({ message, partition, reason: 'message has no value', code: ErrorCode.DECODE_FAILED });
+      return;
+    }
+    let snapshot: SketchSnapshot;
+    try {
+      snapshot = await codec.decode<SketchSnapshot>(message.value, {
+        topic: sketchesTopic,
+        partition,
+        offset: message.offset,
+      });
+    } catch (error) {
+      // A registry outage is not the message's fault: let it surface and be retried.
+      if (error instanceof DriftlineError && error.retriable) throw error;
+      const code = error instanceof DriftlineError ? error.code : ErrorCode.DECODE_FAILED;
+      deadLetters.push({ message, partition, reason: describeError(error), code });
+      return;
+    }
+    const part = partOf(snapshot);
+    if (!part || (models && !models.has(part.model)) || !(await ensureVersion(part.model, part.version))) {
+      stats.snapshotsSkipped++;
+      return;
+    }
+    let result: ReturnType<DriftWindows['add']>;
+    try {
+      result = windows.add(part, now(), { partition, offset });
+    } catch (error) {
+      deadLetters.push({ message, partition, reason: describeError(error), code: ErrorCode.DECODE_FAILED });
+      return;
+    }
+    stats.snapshotsRead++;
+    if (result === 'late') stats.lateSnapshots++;
+  }
+
+  /** Evaluates every complete window, in pane order per version. */
+  async function evaluateReady(): Promise<void> {
+    for (let window = windows.next(now()); window; window = windows.next(now())) {
+      const { model, version } = window;
+      const reference = await references.get(model, version);
+      if (!reference) {
+        windows.forget(model, version);
+        continue;
+      }
+      const evaluation = evaluateWindow(reference, window, settings.evaluation);
+      const sums = await queryErrorSums(storage, model, version, window.start, window.end);
+      const performance = realizedPerformance(sums, reference.holdout, settings.performance);
+      const key = keyOf(model, version);
+      const next = step(monitors.get(key) ?? INITIAL_STATE, evaluation.result.state, settings.retrainAfter);
+      let reportPath: string | null = null;
+      if (next.transition && next.state === 'drift' && settings.reportsDir !== null) {
+        const path = join(settings.reportsDir, reportFileName(model, version, window.end));
+        try {
+          const html = renderWindowReport({
+            reference,
+            window,
+            evaluation,
+            performance,
+            state: {
+              state: next.state,
+              consecutiveDrift: next.consecutiveDrift,
+              retrainRecommended: next.retrainRecommended,
+            },
+            generatedAt: new Date(now()),
+          });
+          reportPath = await writeReportFile(path, html);
+          stats.reportsWritten++;
+        } catch (error) {
+          // A report is a convenience: a full disk must not stop drift events.
+          log.error({ err: error, path }, 'writing the drift report failed');
+        }
+      }
+      const event = buildDriftEvent({
+        window,
+        windowPanes: settings.windowPanes,
+        reference,
+        evaluation,
+        step: next,
+        retrainAfter: settings.retrainAfter,
+        performance,
+        reportPath,
+        evaluatedAt: new Date(now()),
+      });
+      pending.push({ event, sent: false });
+      monitors.set(key, { state: next.state, consecutiveDrift: next.consecutiveDrift });
+      windows.markEvaluated(model, version, window.end);
+      stats.evaluations++;
+      if (next.transition) {
+        stats.transitions++;
+        log.info(
+          {
+            model,
+            version,
+            windowEnd: event.window_end,
+            state: next.state,
+            previousState: next.previousState,
+            driftedColumns: event.drifted_columns,
+            retrainRecommended: next.retrainRecommended,
+            report: reportPath,
+          },
+          'drift state changed',
+        );
+      } else if (log.isLevelEnabled('debug')) {
+        log.debug(
+          { model, version, windowEnd: event.window_end, state: next.state, driftedColumns: event.drifted_columns },
+          'window evaluated',
+        );
+      }
+    }
+    stats.panes = windows.paneCount;
+  }
+
+  async function flushNow(): Promise<void> {
+    // 1. Dead letters first: a poison message's offset is committed only once it is parked.
+    if (deadLetters.length > 0) {
+      await producer.send({
+        topic: TOPICS.deadLetter,
+        acks: -1,
+        messages: deadLetters.map((letter) => deadLetterMessage(sketchesTopic, letter)),
+      });
+      stats.deadLettered += deadLetters.length;
+      deadLetters = [];
+    }
+    // 2. Complete windows become events.
+    await evaluateReady();
+    // 3. Events to Kafka, then their rows: the row is the state a restart resumes from.
+    const unsent = pending.filter((p) => !p.sent);
+    if (unsent.length > 0) {
+      const messages = await Promise.all(
+        unsent.map(async ({ event }) => ({ key: event.model_name, value: await codec.encode(eventSchemaId, event) })),
+      );
+      await producer.send({ topic: eventsTopic, acks: -1, messages });
+      for (const p of unsent) p.sent = true;
+    }
+    if (pending.length > 0) {
+      await storage.insert(
+        'drift_events',
+        pending.map((p) => driftEventRow(p.event)),
+      );
+      stats.eventsEmitted += pending.length;
+      pending = [];
+    }
+    // 4. Commit what is handled, but not past a sketch of a pane still to be evaluated.
+    const held = windows.heldOffsets();
+    const commits = [...partitions.values()]
+      .filter((s) => s.nextOffset !== undefined)
+      .map((s) => {
+        const next = s.nextOffset as bigint;
+        const hold = held.get(s.partition);
+        return { state: s, offset: hold !== undefined && hold < next ? hold : next };
+      })
+      .filter(({ state, offset }) => state.committed !== offset);
+    if (commits.length > 0) {
+      await consumer.commitOffsets(
+        commits.map(({ state, offset }) => ({
+          topic: sketchesTopic,
+          partition: state.partition,
+          offset: offset.toString(),
+        })),
+      );
+      for (const { state, offset } of commits) state.committed = offset;
+      stats.commits++;
+    }
+    dirty = false;
+  }
+
+  let assigned: number[] = [];
+
+  function pauseAll(): void {
+    if (stats.paused || assigned.length === 0) return;
+    consumer.pause([{ topic: sketchesTopic }]);
+    stats.paused = true;
+  }
+
+  function resumeAll(): void {
+    if (!stats.paused) return;
+    consumer.resume([{ topic: sketchesTopic }]);
+    stats.paused = false;
+  }
+
+  /** Flushes; on failure pauses consumption and retries with backoff until it succeeds. */
+  function flush(): Promise<void> {
+    return serialized(async () => {
+      try {
+        await flushNow();
+        backoffMs = retry.initialMs;
+        resumeAll();
+      } catch (error) {
+        stats.failedFlushes++;
+        log.warn({ err: error, retryInMs: backoffMs }, 'drift flush failed; consumption paused, nothing committed');
+        pauseAll();
+        if (!stopping && !retryTimer) {
+          retryTimer = setTimeout(() => {
+            retryTimer = undefined;
+            void flush().catch(() => {});
+          }, backoffMs);
+          backoffMs = Math.min(retry.maxMs, backoffMs * 2);
+        }
+        throw error;
+      }
+    });
+  }
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assigned = payload.memberAssignment[sketchesTopic] ?? [];
+    void serialized(async () => {
+      const keep = new Set(assigned);
+      // A revoked partition's position is its new owner's business.
+      for (const partition of partitions.keys()) if (!keep.has(partition)) partitions.delete(partition);
+      const metadata = await admin.fetchTopicMetadata({ topics: [sketchesTopic] }).catch(() => undefined);
+      const total = metadata?.topics[0]?.partitions.length;
+      if (total !== undefined && assigned.length < total) {
+        log.error(
+          { groupId, assigned, partitions: total },
+          'this drift consumer was assigned only some partitions of feature-sketches; windows need them all — run one drift consumer per group',
+        );
+      }
+      if (stats.paused) consumer.pause([{ topic: sketchesTopic }]);
+    });
+  });
+
+  await consumer.subscribe({ topics: [sketchesTopic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      await serialized(async () => {
+        const state = partitionState(batch.partition);
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale()) break;
+          await handle(batch.partition, message);
+          state.nextOffset = BigInt(message.offset) + 1n;
+          resolveOffset(message.offset);
+        }
+      });
+      await heartbeat();
+      await flush().catch(() => {});
+    },
+  });
+
+  // Windows completed by the wall-clock grace, and flushes that failed, are picked up here.
+  const timer = setInterval(
+    () => {
+      if (stats.paused || stopping) return;
+      if (dirty || pending.length > 0 || (settings.graceMs > 0 && windows.paneCount > 0)) {
+        void flush().catch(() => {});
+      }
+    },
+    Math.max(10, options.tickMs ?? 250),
+  );
+
+  log.info({ groupId, topic: sketchesTopic, eventsTopic, models: options.models }, 'drift consumer started');
+
+  return {
+    groupId,
+    stats: () => ({ ...stats, panes: windows.paneCount }),
+    flush,
+    async stop() {
+      stopping = true;
+      clearInterval(timer);
+      clearTimeout(retryTimer);
+      await consumer.stop();
+      await flush().catch((error: unknown) =>
+        log.error({ err: error }, 'final drift flush failed; uncommitted sketches are re-read on restart'),
+      );
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+    async abort() {
+      stopping = true;
+      clearInterval(timer);
+      clearTimeout(retryTimer);
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
+
+function deadLetterMessage(topic: string, letter: DeadLetter) {
+  const headers: IHeaders = {
+    ...(letter.message.headers ?? {}),
+    'dl-reason': letter.reason,
+    'dl-error-code': letter.code,
+    'dl-topic': topic,
+    'dl-partition': String(letter.partition),
+    'dl-offset': letter.message.offset,
+    'dl-timestamp': letter.message.timestamp,
+  };
+  return { key: letter.message.key, value: letter.message.value, headers };
+}

@@ -1,0 +1,63 @@
+/** Wires the drift consumer from configuration: storage opened and migrated, then consuming. */
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/logger.ts';
+import { migrate } from '../../core/migrations.ts';
+import type { Runtime } from '../../core/runtime.ts';
+import { openStorage, type Storage } from '../../core/storage/index.ts';
+import { ModelRegistry } from '../../model/registry.ts';
+import { type DriftConsumer, type DriftSettings, type DriftStats, startDriftConsumer } from './consumer.ts';
+import { driftOptionsOf } from './report.ts';
+
+export interface RunningDrift {
+  consumer: DriftConsumer;
+  storage: Storage;
+  stats(): DriftStats;
+  stop(): Promise<void>;
+}
+
+/** The drift consumer's settings from the configuration (DRIFT_* variables). */
+export function driftSettingsOf(config: Readonly<Config>): DriftSettings {
+  return {
+    windowPanes: config.driftWindowPanes,
+    gracePanes: config.driftGracePanes,
+    graceMs: config.driftGraceMs,
+    retrainAfter: config.driftRetrainAfter,
+    evaluation: driftOptionsOf(config),
+    performance: { tolerance: config.driftPerformanceTolerance, minLabels: config.driftMinLabels },
+    reportsDir: config.reportsDir,
+  };
+}
+
+export async function runDrift(
+  config: Readonly<Config>,
+  logger: Logger,
+  runtime: Runtime,
+  options: { models?: readonly string[]; groupId?: string } = {},
+): Promise<RunningDrift> {
+  const storage = await openStorage(
+    config,
+    logger,
+    runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
+  );
+  await migrate(storage);
+  const consumer = await startDriftConsumer({
+    kafka: runtime.kafka,
+    codec: runtime.codec,
+    storage,
+    logger,
+    connect: runtime.connect,
+    references: ModelRegistry.fromConfig(config),
+    settings: driftSettingsOf(config),
+    ...(options.models ? { models: options.models } : {}),
+    ...(options.groupId ? { groupId: options.groupId } : {}),
+  });
+  return {
+    consumer,
+    storage,
+    stats: () => consumer.stats(),
+    async stop() {
+      await consumer.stop();
+      await storage.close();
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * The drift consumer's SQL on both ClickHouse engines — the 18.16 server from the global setup and
+ * embedded chDB: realized error (FINAL, ANY INNER JOIN), the state a restart resumes from (argMax
+ * over drift_events) and the pane sketches it reloads (feature_sketches FINAL).
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/logger.ts';
+import { migrate } from '../../core/migrations.ts';
+import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
+import { NumericSketch } from '../../core/sketch/index.ts';
+import { openStorage, type Storage } from '../../core/storage/index.ts';
+import { clickhouseServerUrl, freshChdbPath } from '../../core/storage/test-support.ts';
+import { evaluateWindow, realizedPerformance, referenceOf } from './evaluation.ts';
+import { buildDriftEvent, driftEventRow } from './event.ts';
+import type { ReferenceSource } from './references.ts';
+import { buildModelReport, queryErrorSums, queryLastState, queryPaneSketches } from './report.ts';
+import { step } from './state.ts';
+import type { Window } from './windows.ts';
+
+const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_drift_queries', LOG_LEVEL: 'silent' });
+const logger = createLogger('silent');
+const chdbPath = freshChdbPath();
+const T0 = Date.UTC(2026, 0, 1);
+
+afterAll(() => {
+  rmSync(chdbPath, { recursive: true, force: true });
+});
+
+const adapters = [
+  { name: 'server', open: () => openStorage(config, logger, { clickhouseUrl: clickhouseServerUrl() }) },
+  { name: 'embedded', open: () => openStorage(config, logger, { chdbPath }) },
+] as const;
+
+const profile = {
+  features: { x: NumericSketch.of(Array.from({ length: 2_000 }, (_, i) => i % 100)).toJSON() },
+  prediction: NumericSketch.of(Array.from({ length: 2_000 }, (_, i) => (i % 50) / 10)).toJSON(),
+};
+const reference = referenceOf('q', 1, profile, { rmse: 1, mae: 0.8 });
+
+function sketchRow(model: string, column: string, pane: number, partition: number, values: number[], emittedAt: Date) {
+  const json = NumericSketch.of(values).toJSON();
+  return {
+    model_name: model,
+    model_version: 1,
+    column_name: column,
+    column_kind: 'numeric',
+    pane_start: new Date(T0 + pane * 1_000),
+    pane_end: new Date(T0 + (pane + 1) * 1_000),
+    source_topic: `predictions.${model}`,
+    source_partition: partition,
+    count: json.count,
+    null_count: json.nullCount,
+    nonfinite_count: json.nonFiniteCount,
+    late_count: 0,
+    min: json.min,
+    max: json.max,
+    mean: json.mean,
+    m2: json.m2,
+    compression: json.compression,
+    centroid_means: json.means,
+    centroid_counts: json.counts,
+    category_values: [],
+    category_counts: [],
+    emitted_at: emittedAt,
+  };
+}
+
+describe.each(adapters)('drift queries on ClickHouse $name', (adapter) => {
+  let storage: Storage;
+  const model = `q-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    storage = await adapter.open();
+    await migrate(storage);
+  });
+
+  afterAll(async () => {
+    await storage?.command(`DROP TABLE IF EXISTS ${predictionsTable(model)}`);
+    await storage?.close();
+  });
+
+  it('sums the error of the window’s labelled predictions once each, and reads no table as no labels', async () => {
+    await ensurePredictionsTable(storage, model, [{ name: 'x', type: 'double', optional: false }]);
+    const prediction = (id: string, ms: number, value: number, version = 1) => ({
+      event_id: id,
+      model_name: model,
+      model_version: version,
+      event_time: new Date(ms),
+      event_time_ms: ms,
+      x: 1,
+      prediction: value,
+      latency_ms: 0.1,
+      entity_id: null,
+      segment: null,
+      kafka_partition: 0,
+      kafka_offset: 0n,
+      ingested_at: new Date(),
+      late: 0,
+    });
+    const truth = (id: string, actual: number) => ({
+      event_id: id,
+      model_name: model,
+      actual,
+      event_time: new Date(T0),
+      event_time_ms: T0,
+      kafka_partition: 0,
+      kafka_offset: 0n,
+      ingested_at: new Date(),
+    });
+    const table = predictionsTable(model);
+    await storage.insert(table, [
+      prediction('a', T0, 2),
+      prediction('b', T0 + 4_999, 3),
+      prediction('c', T0 + 100, 9), // no label
+      prediction('d', T0 + 5_000, 9), // after the window
+      prediction('e', T0 + 200, 9, 2), // another version
+    ]);
+    // Stored twice (a restart re-reading): FINAL counts each once.
+    await storage.insert(table, [prediction('a', T0, 2)]);
+    await storage.insert('ground_truth', [truth('a', 1), truth('b', 5), truth('d', 0), truth('e', 0)]);
+    await storage.insert('ground_truth', [truth('a', 1)]);
+    // a: error 1, b: error −2 → labelled 2, Σe² = 5, Σ|e| = 3.
+    expect(await queryErrorSums(storage, model, 1, T0, T0 + 5_000)).toEqual({ labelled: 2, sse: 5, sae: 3 });
+    expect(await queryErrorSums(storage, `missing-${model}`, 1, T0, T0 + 5_000)).toEqual({
+      labelled: 0,
+      sse: 0,
+      sae: 0,
+    });
+  });
+
+  it('finds the newest evaluation of a version, the state a restart resumes from', async () => {
+    expect(await queryLastState(storage, model, 1)).toBeUndefined();
+    const row = (end: number, verdict: 'ok' | 'drift', consecutive: number) => {
+      const window: Window = {
+        model,
+        version: 1,
+        start: end - 5_000,
+        end,
+        paneMs: 1_000,
+        paneCount: 5,
+        rowCount: 10,
+        sources: [`predictions.${model}:0`, `predictions.${model}:1`],
+        columns: new Map(),
+        completion: 'all_sources',
+      };
+      const evaluation = evaluateWindow(reference, window);
+      return driftEventRow(
+        buildDriftEvent({
+          window,
+          windowPanes: 5,
+          reference,
+          evaluation,
+          step: { ...step({ state: 'ok', consecutiveDrift: consecutive - 1 }, verdict, 3) },
+          retrainAfter: 3,
+          performance: realizedPerformance({ labelled: 0, sse: 0, sae: 0 }, reference.holdout, {
+            tolerance: 1.2,
+            minLabels: 100,
+          }),
+          reportPath: null,
+          evaluatedAt: new Date(),
+        }),
+      );
+    };
+    await storage.insert('drift_events', [row(T0 + 5_000, 'ok', 1), row(T0 + 7_000, 'drift', 2)]);
+    await storage.insert('drift_events', [row(T0 + 6_000, 'drift', 1), row(T0 + 7_000, 'drift', 2)]);
+    expect(await queryLastState(storage, model, 1)).toEqual({
+      state: 'drift',
+      consecutiveDrift: 2,
+      windowEndMs: T0 + 7_000,
+      paneMs: 1_000,
+      sources: [`predictions.${model}:0`, `predictions.${model}:1`],
+    });
+    expect(await queryLastState(storage, model, 2)).toBeUndefined();
+  });
+
+  it('reloads the pane sketches of a range as the store stored them, a re-emitted one once', async () => {
+    const early = new Date(T0);
+    const late = new Date(T0 + 60_000);
+    const rows = [0, 1, 2, 3].flatMap((pane) =>
+      [0, 1].flatMap((partition) => [
+        sketchRow(model, 'x', pane, partition, [pane, pane + 0.5, partition], early),
+        sketchRow(model, 'prediction', pane, partition, [pane / 10], early),
+      ]),
+    );
+    await storage.insert('feature_sketches', rows);
+    await storage.insert('feature_sketches', [sketchRow(model, 'x', 2, 1, [2, 2.5, 1], late)]);
+    const parts = await queryPaneSketches(storage, model, 1, T0 + 1_000, T0 + 3_000);
+    expect(parts.map((p) => `${(p.paneStart - T0) / 1_000}/${p.column}/${p.source}`)).toEqual([
+      `1/prediction/predictions.${model}:0`,
+      `1/prediction/predictions.${model}:1`,
+      `1/x/predictions.${model}:0`,
+      `1/x/predictions.${model}:1`,
+      `2/prediction/predictions.${model}:0`,
+      `2/prediction/predictions.${model}:1`,
+      `2/x/predictions.${model}:0`,
+      `2/x/predictions.${model}:1`,
+    ]);
+    const part = parts.find((p) => p.paneStart === T0 + 2_000 && p.column === 'x' && p.source.endsWith(':1'));
+    expect(NumericSketch.fromJSON(part?.sketch).toJSON()).toEqual(NumericSketch.of([2, 2.5, 1]).toJSON());
+
+    // And the on-demand report of the newest window (panes 0–3 here) from the same rows.
+    const registry = {
+      readVersion: async () => ({ profile, metrics: { rmse: 1, mae: 0.8 } }),
+    } as unknown as ReferenceSource;
+    const { html, content } = await buildModelReport(storage, registry, {
+      model,
+      windowPanes: 5,
+      evaluation: {},
+      performance: { tolerance: 1.2, minLabels: 100 },
+    });
+    expect(content.window).toMatchObject({ model, version: 1, end: T0 + 4_000, paneCount: 4, rowCount: 24 });
+    expect(html).toContain(`Drift report: ${model} v1`);
+  });
+});
