@@ -4,6 +4,7 @@
  * then a summary of what each stage saw. Everything runs in this process except the services.
  */
 import { parseArgs } from 'node:util';
+import { runDrift } from '../consumers/drift/main.ts';
 import { runStore } from '../consumers/store/main.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
@@ -18,10 +19,34 @@ import { type Command, usageError } from './command.ts';
 import { formatProgress, parseReplayArgs, runReplay } from './replay.ts';
 import { formatTable } from './table.ts';
 
+interface DemoEvaluation extends Record<string, unknown> {
+  window_end_ms: number;
+  state: string;
+  transition: number;
+  drifted_features: string[];
+  prediction_drifted: number;
+  retrain_recommended: number;
+  performance_verdict: string;
+  rmse: number | null;
+  report_path: string | null;
+}
+
+/**
+ * The demo shifts two of eight features; at the default DRIFT_SHARE (0.5) those columns drift
+ * but the dataset does not. It watches with `--drift-share` (default 0.25). Its replay squeezes
+ * ten minutes of event time into seconds, so partitions run panes apart: windows wait for
+ * every partition (no DRIFT_GRACE_PANES shortcut), and the last one is evaluated 2 s after the
+ * replay ends instead of after DRIFT_GRACE_MS.
+ */
+function demoDriftConfig(config: Readonly<Config>, driftShare: number): Readonly<Config> {
+  return { ...config, driftShare, driftGracePanes: 0, driftGraceMs: 2_000 };
+}
+
 export interface DemoOptions {
   /** Rows the replay sends. */
   rows: number;
   rate: number;
+  driftShare: number;
 }
 
 async function ensureChampion(config: Readonly<Config>, logger: Logger, say: (line: string) => void): Promise<number> {
@@ -39,16 +64,24 @@ async function ensureChampion(config: Readonly<Config>, logger: Logger, say: (li
 
 export const demoCommand: Command = {
   name: 'demo',
-  usage: 'demo [--rows N] [--rate N]',
+  usage: 'demo [--rows N] [--rate N] [--drift-share F]',
   summary: 'the main job: services, model, predict service, store consumer and a replay that drifts halfway',
   async run(args, { config, logger, out }) {
-    let values: { rows?: string; rate?: string };
+    let values: { rows?: string; rate?: string; 'drift-share'?: string };
     try {
-      ({ values } = parseArgs({ args: [...args], options: { rows: { type: 'string' }, rate: { type: 'string' } } }));
+      ({ values } = parseArgs({
+        args: [...args],
+        options: { rows: { type: 'string' }, rate: { type: 'string' }, 'drift-share': { type: 'string' } },
+      }));
     } catch (error) {
       throw usageError((error as Error).message);
     }
-    const options: DemoOptions = { rows: Number(values.rows ?? 12_000), rate: Number(values.rate ?? 2_000) };
+    const options: DemoOptions = {
+      rows: Number(values.rows ?? 12_000),
+      rate: Number(values.rate ?? 2_000),
+      driftShare: Number(values['drift-share'] ?? 0.25),
+    };
+    if (!(options.driftShare > 0 && options.driftShare <= 1)) throw usageError('--drift-share must be in (0, 1]');
     if (!Number.isInteger(options.rows) || options.rows < 1) throw usageError('--rows must be a positive integer');
     if (!Number.isFinite(options.rate) || options.rate <= 0) throw usageError('--rate must be a positive number');
     const say = (line: string) => out.write(`${line}\n`);
@@ -63,17 +96,23 @@ export const demoCommand: Command = {
       port: 0,
     });
     const store = await runStore(config, logger, runtime);
-    say(`3/5 predict service at ${service.url}; store consumer writing to ClickHouse (${store.storage.kind})`);
+    const driftConfig = demoDriftConfig(config, options.driftShare);
+    const drift = await runDrift(driftConfig, logger, runtime, { models: [CALIFORNIA_HOUSING_MODEL] });
+    say(`3/5 predict service at ${service.url}; store and drift consumers on ClickHouse (${store.storage.kind})`);
 
     // One minute of event time per 1,200 rows: a 12,000-row replay covers ten 60 s panes in
     // a few seconds of wall clock, with a 1 σ shift of MedInc and AveRooms from the middle on.
     const paneMs = config.paneSeconds * 1000;
+    const eventStepMs = paneMs / 1_200;
     // Event time runs ahead of the clock here; a second demo starts after the first one's
     // last pane, so its events are not late for panes that already closed.
     const [latest] = await store.storage
       .query<{ t: number }>(`SELECT max(event_time_ms) AS t FROM ${predictionsTable(CALIFORNIA_HOUSING_MODEL)}`)
       .catch(() => []);
-    const startMs = Math.max(Math.floor(Date.now() / paneMs), Math.floor(Number(latest?.t ?? 0) / paneMs) + 2) * paneMs;
+    // A gap of a whole window keeps the previous run's panes out of this run's windows.
+    const gapPanes = config.driftWindowPanes + 1;
+    const startMs =
+      Math.max(Math.floor(Date.now() / paneMs), Math.floor(Number(latest?.t ?? 0) / paneMs) + gapPanes) * paneMs;
     const settings = parseReplayArgs(
       [
         '--url',
@@ -91,7 +130,7 @@ export const demoCommand: Command = {
         '--limit',
         String(options.rows),
         '--event-time-step-ms',
-        String(paneMs / 1_200),
+        String(eventStepMs),
         '--event-time-start',
         new Date(startMs).toISOString(),
         '--feedback-delay-ms',
@@ -122,6 +161,23 @@ export const demoCommand: Command = {
     }
     // The replay is over: its last panes close now instead of after PANE_IDLE_SECONDS.
     await store.consumer.flush({ closeOpenPanes: true });
+    // The drift consumer evaluates the windows that the last panes completed.
+    const lastWindowEnd = startMs + Math.ceil((options.rows * eventStepMs) / paneMs) * paneMs;
+    const evaluations = async () =>
+      store.storage.query<DemoEvaluation>(
+        sql`SELECT window_end_ms, state, transition, drifted_features, prediction_drifted, retrain_recommended,
+              performance_verdict, rmse, report_path
+            FROM drift_events FINAL
+            WHERE model_name = ${CALIFORNIA_HOUSING_MODEL} AND window_end_ms > ${startMs}
+            ORDER BY window_end_ms`.text,
+      );
+    let timeline = await evaluations();
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      if ((timeline.at(-1)?.window_end_ms ?? 0) >= lastWindowEnd) break;
+      await new Promise((r) => setTimeout(r, 500));
+      await drift.consumer.flush().catch(() => {});
+      timeline = await evaluations();
+    }
     const stats = store.consumer.stats();
     say('5/5 summary');
     say(
@@ -132,11 +188,33 @@ export const demoCommand: Command = {
           ['store', `${stored} prediction rows, ${truths} ground-truth rows in ClickHouse (${store.storage.kind})`],
           ['sketches', `${stats.snapshotsEmitted} pane snapshots emitted to feature-sketches`],
           ['dead letters', String(stats.deadLettered)],
+          [
+            'drift',
+            `${timeline.length} window evaluations, ${timeline.filter((e) => e.transition).length} state changes`,
+          ],
         ],
       ),
     );
+    say('');
+    say(
+      formatTable(
+        ['WINDOW END', 'STATE', 'DRIFTED FEATURES', 'PREDICTION', 'RETRAIN', 'RMSE'],
+        timeline.map((e) => [
+          new Date(Number(e.window_end_ms)).toISOString().slice(11, 16),
+          e.transition ? `${e.state} (changed)` : e.state,
+          e.drifted_features.join(', ') || '-',
+          e.prediction_drifted ? 'drifted' : 'ok',
+          e.retrain_recommended ? 'recommended' : '-',
+          e.rmse === null ? '-' : `${Number(e.rmse).toFixed(3)} (${e.performance_verdict})`,
+        ]),
+      ),
+    );
+    for (const path of new Set(timeline.flatMap((e) => (e.report_path ? [e.report_path] : [])))) {
+      say(`drift report: ${path}`);
+    }
     say('Explore: driftline sql "SELECT * FROM feature_sketches FINAL LIMIT 5" (after the demo exits).');
     await service.stop();
+    await drift.stop();
     await store.stop();
     return 0;
   },
