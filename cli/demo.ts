@@ -5,12 +5,14 @@
  */
 import { parseArgs } from 'node:util';
 import { runDrift } from '../consumers/drift/main.ts';
+import { committedPaneEnd } from '../consumers/store/consumer.ts';
 import { runStore } from '../consumers/store/main.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
 import { startRuntime } from '../core/runtime.ts';
 import { sql } from '../core/storage/index.ts';
+import { predictionsTopic } from '../core/topics.ts';
 import { CALIFORNIA_HOUSING_MODEL } from '../model/california-housing.ts';
 import { ModelRegistry } from '../model/registry.ts';
 import { trainModel } from '../model/train.ts';
@@ -104,15 +106,20 @@ export const demoCommand: Command = {
     // a few seconds of wall clock, with a 1 σ shift of MedInc and AveRooms from the middle on.
     const paneMs = config.paneSeconds * 1000;
     const eventStepMs = paneMs / 1_200;
-    // Event time runs ahead of the clock here; a second demo starts after the first one's
-    // last pane, so its events are not late for panes that already closed.
-    const [latest] = await store.storage
-      .query<{ t: number }>(`SELECT max(event_time_ms) AS t FROM ${predictionsTable(CALIFORNIA_HOUSING_MODEL)}`)
-      .catch(() => []);
-    // A gap of a whole window keeps the previous run's panes out of this run's windows.
+    // Event time runs ahead of the clock here, so a second demo starts after the panes the
+    // store has already emitted (its events would be late otherwise), and a whole window later,
+    // which keeps the previous run's panes out of this run's windows.
+    const admin = runtime.kafka.admin();
+    await admin.connect();
+    const emittedUntil = await committedPaneEnd(
+      admin,
+      store.consumer.groupId,
+      predictionsTopic(CALIFORNIA_HOUSING_MODEL),
+    );
+    await admin.disconnect();
     const gapPanes = config.driftWindowPanes + 1;
     const startMs =
-      Math.max(Math.floor(Date.now() / paneMs), Math.floor(Number(latest?.t ?? 0) / paneMs) + gapPanes) * paneMs;
+      Math.max(Math.floor(Date.now() / paneMs), Math.floor((emittedUntil ?? 0) / paneMs) + gapPanes) * paneMs;
     const settings = parseReplayArgs(
       [
         '--url',

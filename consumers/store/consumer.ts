@@ -5,7 +5,7 @@
  * stored. When ClickHouse (or Kafka) fails, consumption pauses, the flush is retried with
  * backoff, and nothing buffered is dropped.
  */
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
 import type { FeatureSpec } from '../../core/feature-spec.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
@@ -452,6 +452,18 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       await admin.disconnect();
     },
   };
+}
+
+/**
+ * The end of the newest pane a store consumer group has emitted for a topic, over all its
+ * partitions (from the committed offsets' metadata); events before it would be late.
+ */
+export async function committedPaneEnd(admin: Admin, groupId: string, topic: string): Promise<number | undefined> {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const ends = (offsets?.partitions ?? [])
+    .map((p) => decodeCheckpoint(p.metadata).closedThrough)
+    .filter((t) => Number.isFinite(t));
+  return ends.length > 0 ? Math.max(...ends) : undefined;
 }
 
 function deadLetterMessage(state: PartitionState, letter: DeadLetter) {

@@ -66,6 +66,8 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
     lingerMs: options.lingerMs ?? 5,
     maxPending: options.maxPending ?? 20_000,
   };
+  // Messages keep Kafka's own create time: event_time comes from clients, and the broker refuses
+  // timestamps more than log.message.timestamp.after.max.ms (1 hour by default) ahead.
   const predictions = new Batcher<PredictionEvent>({
     ...batchOptions,
     flush: async (events) => {
@@ -73,7 +75,6 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
         events.map(async (event) => ({
           key: event.entity_id ?? event.event_id,
           value: await codec.encode(predictionSchemaId, event),
-          timestamp: String(event.event_time.getTime()),
         })),
       );
       await producer.send({ topic, acks: -1, messages });
