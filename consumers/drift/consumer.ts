@@ -21,11 +21,12 @@
  * is not assigned every partition says so in the log.
  */
 import { join } from 'node:path';
-import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DatasetDriftOptions } from '../../core/drift/index.ts';
 import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type DriftEvent, driftEventSchema, type SketchSnapshot } from '../../core/schemas.ts';
 import type { Storage } from '../../core/storage/index.ts';
@@ -115,13 +116,6 @@ interface PendingEvent {
   event: DriftEvent;
   /** Produced to Kafka already (a retry then only inserts the row). */
   sent: boolean;
-}
-
-interface DeadLetter {
-  message: KafkaMessage;
-  partition: number;
-  reason: string;
-  code: string;
 }
 
 const DEFAULT_GROUP = 'driftline-drift';
@@ -250,7 +244,13 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       return;
     }
     if (!message.value) {
-      deadLetters.push({ message, partition, reason: 'message has no value', code: ErrorCode.DECODE_FAILED });
+      deadLetters.push({
+        message,
+        topic: sketchesTopic,
+        partition,
+        reason: 'message has no value',
+        code: ErrorCode.DECODE_FAILED,
+      });
       return;
     }
     let snapshot: SketchSnapshot;
@@ -264,7 +264,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       // A registry outage is not the message's fault: let it surface and be retried.
       if (error instanceof DriftlineError && error.retriable) throw error;
       const code = error instanceof DriftlineError ? error.code : ErrorCode.DECODE_FAILED;
-      deadLetters.push({ message, partition, reason: describeError(error), code });
+      deadLetters.push({ message, topic: sketchesTopic, partition, reason: describeError(error), code });
       return;
     }
     const part = partOf(snapshot);
@@ -276,7 +276,13 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     try {
       result = windows.add(part, now(), { partition, offset });
     } catch (error) {
-      deadLetters.push({ message, partition, reason: describeError(error), code: ErrorCode.DECODE_FAILED });
+      deadLetters.push({
+        message,
+        topic: sketchesTopic,
+        partition,
+        reason: describeError(error),
+        code: ErrorCode.DECODE_FAILED,
+      });
       return;
     }
     stats.snapshotsRead++;
@@ -366,7 +372,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       await producer.send({
         topic: TOPICS.deadLetter,
         acks: -1,
-        messages: deadLetters.map((letter) => deadLetterMessage(sketchesTopic, letter)),
+        messages: deadLetters.map(deadLetterMessage),
       });
       stats.deadLettered += deadLetters.length;
       deadLetters = [];
@@ -526,17 +532,4 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       await admin.disconnect();
     },
   };
-}
-
-function deadLetterMessage(topic: string, letter: DeadLetter) {
-  const headers: IHeaders = {
-    ...(letter.message.headers ?? {}),
-    'dl-reason': letter.reason,
-    'dl-error-code': letter.code,
-    'dl-topic': topic,
-    'dl-partition': String(letter.partition),
-    'dl-offset': letter.message.offset,
-    'dl-timestamp': letter.message.timestamp,
-  };
-  return { key: letter.message.key, value: letter.message.value, headers };
 }

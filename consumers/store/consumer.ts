@@ -5,11 +5,12 @@
  * stored. When ClickHouse (or Kafka) fails, consumption pauses, the flush is retried with
  * backoff, and nothing buffered is dropped.
  */
-import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
 import type { FeatureSpec } from '../../core/feature-spec.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
 import {
@@ -66,12 +67,6 @@ export interface StoreConsumer {
   stop(): Promise<void>;
   /** Disconnects without flushing: what a crash looks like to Kafka and ClickHouse. */
   abort(): Promise<void>;
-}
-
-interface DeadLetter {
-  message: KafkaMessage;
-  reason: string;
-  code: string;
 }
 
 interface PartitionState {
@@ -196,7 +191,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     state.lastMessageAt = Date.now();
     dirtySince ??= Date.now();
     if (!message.value) {
-      state.deadLetters.push({ message, reason: 'message has no value', code: ErrorCode.DECODE_FAILED });
+      state.deadLetters.push({ message, ...at(state), reason: 'message has no value', code: ErrorCode.DECODE_FAILED });
       return;
     }
     const decoded = await decodeOrPark(state, message, message.value, origin);
@@ -238,9 +233,13 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     } catch (error) {
       if (error instanceof DriftlineError && error.retriable) throw error;
       const code = error instanceof DriftlineError ? error.code : ErrorCode.DECODE_FAILED;
-      state.deadLetters.push({ message, reason: describeError(error), code });
+      state.deadLetters.push({ message, ...at(state), reason: describeError(error), code });
       return undefined;
     }
+  }
+
+  function at(state: PartitionState) {
+    return { topic: state.topic, partition: state.partition };
   }
 
   function modelOf(topic: string): string {
@@ -250,12 +249,12 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   async function flushNow(closeOpenPanes = false): Promise<void> {
     const live = [...states.values()];
     // 1. Dead letters first: a poison message's offset is committed only once it is parked.
-    const letters = live.flatMap((s) => s.deadLetters.map((d) => ({ state: s, letter: d })));
+    const letters = live.flatMap((s) => s.deadLetters);
     if (letters.length > 0) {
       await producer.send({
         topic: TOPICS.deadLetter,
         acks: -1,
-        messages: letters.map(({ state, letter }) => deadLetterMessage(state, letter)),
+        messages: letters.map(deadLetterMessage),
       });
       stats.deadLettered += letters.length;
       for (const s of live) s.deadLetters = [];
@@ -464,17 +463,4 @@ export async function committedPaneEnd(admin: Admin, groupId: string, topic: str
     .map((p) => decodeCheckpoint(p.metadata).closedThrough)
     .filter((t) => Number.isFinite(t));
   return ends.length > 0 ? Math.max(...ends) : undefined;
-}
-
-function deadLetterMessage(state: PartitionState, letter: DeadLetter) {
-  const headers: IHeaders = {
-    ...(letter.message.headers ?? {}),
-    'dl-reason': letter.reason,
-    'dl-error-code': letter.code,
-    'dl-topic': state.topic,
-    'dl-partition': String(state.partition),
-    'dl-offset': letter.message.offset,
-    'dl-timestamp': letter.message.timestamp,
-  };
-  return { key: letter.message.key, value: letter.message.value, headers };
 }
