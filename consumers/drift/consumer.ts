@@ -27,6 +27,7 @@ import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
+import { FlushLoop } from '../../core/kafka/flush-loop.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type DriftEvent, driftEventSchema, type SketchSnapshot } from '../../core/schemas.ts';
 import type { Storage } from '../../core/storage/index.ts';
@@ -178,19 +179,22 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   const partitions = new Map<number, PartitionState>();
   let pending: PendingEvent[] = [];
   let deadLetters: DeadLetter[] = [];
-  let backoffMs = retry.initialMs;
-  let retryTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   /** Something arrived or changed since the last successful flush. */
   let dirty = false;
 
-  // Everything that touches the windows, the pending events or the offsets runs through this chain.
-  let chain: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = chain.then(work, work);
-    chain = next.catch(() => {});
-    return next;
-  };
+  // Everything that touches the windows, the pending events or the offsets runs through the
+  // loop's chain; a failed flush pauses consumption and is retried with backoff.
+  const loop = new FlushLoop({
+    retry,
+    pause: () => pauseAll(),
+    resume: () => resumeAll(),
+    onFailure: (error, retryInMs) => {
+      stats.failedFlushes++;
+      log.warn({ err: error, retryInMs }, 'drift flush failed; consumption paused, nothing committed');
+    },
+  });
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => loop.serialized(work);
 
   /** Makes sure the version is known: its profile loaded and, after a restart, its state restored. */
   async function ensureVersion(model: string, version: number): Promise<boolean> {
@@ -436,25 +440,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
 
   /** Flushes; on failure pauses consumption and retries with backoff until it succeeds. */
   function flush(): Promise<void> {
-    return serialized(async () => {
-      try {
-        await flushNow();
-        backoffMs = retry.initialMs;
-        resumeAll();
-      } catch (error) {
-        stats.failedFlushes++;
-        log.warn({ err: error, retryInMs: backoffMs }, 'drift flush failed; consumption paused, nothing committed');
-        pauseAll();
-        if (!stopping && !retryTimer) {
-          retryTimer = setTimeout(() => {
-            retryTimer = undefined;
-            void flush().catch(() => {});
-          }, backoffMs);
-          backoffMs = Math.min(retry.maxMs, backoffMs * 2);
-        }
-        throw error;
-      }
-    });
+    return loop.run(flushNow);
   }
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -514,7 +500,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     async stop() {
       stopping = true;
       clearInterval(timer);
-      clearTimeout(retryTimer);
+      loop.close();
       await consumer.stop();
       await flush().catch((error: unknown) =>
         log.error({ err: error }, 'final drift flush failed; uncommitted sketches are re-read on restart'),
@@ -526,7 +512,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     async abort() {
       stopping = true;
       clearInterval(timer);
-      clearTimeout(retryTimer);
+      loop.close();
       await consumer.disconnect();
       await producer.disconnect();
       await admin.disconnect();

@@ -11,6 +11,7 @@ import type { FeatureSpec } from '../../core/feature-spec.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
+import { FlushLoop } from '../../core/kafka/flush-loop.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
 import {
@@ -131,17 +132,19 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   /** Something was consumed since the last successful flush (rows, letters or offsets). */
   let dirtySince: number | undefined;
   let assigned: { topic: string; partitions: number[] }[] = [];
-  let backoffMs = retry.initialMs;
-  let retryTimer: NodeJS.Timeout | undefined;
   let stopping = false;
 
-  // One flush at a time; everything that touches buffers runs through this chain.
-  let chain: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = chain.then(work, work);
-    chain = next.catch(() => {});
-    return next;
-  };
+  // One flush at a time; everything that touches buffers runs through the loop's chain.
+  const loop = new FlushLoop({
+    retry,
+    pause: pauseAll,
+    resume: resumeAll,
+    onFailure: (error, retryInMs) => {
+      stats.failedFlushes++;
+      log.warn({ err: error, retryInMs }, 'flush failed; consumption paused, nothing committed');
+    },
+  });
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => loop.serialized(work);
 
   async function stateFor(topic: string, partition: number): Promise<PartitionState> {
     const key = `${topic}:${partition}`;
@@ -334,25 +337,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
 
   /** Flushes; on failure pauses consumption and retries with backoff until it succeeds. */
   function flush(flushOptions: { closeOpenPanes?: boolean } = {}): Promise<void> {
-    return serialized(async () => {
-      try {
-        await flushNow(flushOptions.closeOpenPanes === true);
-        backoffMs = retry.initialMs;
-        resumeAll();
-      } catch (error) {
-        stats.failedFlushes++;
-        log.warn({ err: error, retryInMs: backoffMs }, 'flush failed; consumption paused, nothing committed');
-        pauseAll();
-        if (!stopping && !retryTimer) {
-          retryTimer = setTimeout(() => {
-            retryTimer = undefined;
-            void flush().catch(() => {});
-          }, backoffMs);
-          backoffMs = Math.min(retry.maxMs, backoffMs * 2);
-        }
-        throw error;
-      }
-    });
+    return loop.run(() => flushNow(flushOptions.closeOpenPanes === true));
   }
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -433,7 +418,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     async stop() {
       stopping = true;
       clearInterval(timer);
-      clearTimeout(retryTimer);
+      loop.close();
       await consumer.stop();
       await flush().catch((error: unknown) =>
         log.error({ err: error }, 'final flush failed; uncommitted data is re-read on restart'),
@@ -445,7 +430,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     async abort() {
       stopping = true;
       clearInterval(timer);
-      clearTimeout(retryTimer);
+      loop.close();
       await consumer.disconnect();
       await producer.disconnect();
       await admin.disconnect();
