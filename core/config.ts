@@ -43,6 +43,8 @@ export interface Config {
   cacheDir: string;
   servicesMode: ServicesMode;
   stackPorts: StackPorts;
+  /** JDK the local stack runs Kafka and the registry with; undefined: found automatically. */
+  stackJavaHome: string | undefined;
   /** Predict service: listen address, body limit, and the URL clients (replay) use. */
   predictHost: string;
   predictPort: number;
@@ -117,6 +119,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     home,
     cacheDir,
     servicesMode: reader.oneOf('DRIFTLINE_SERVICES', SERVICES_MODES, 'auto'),
+    stackJavaHome: reader.string('STACK_JAVA_HOME'),
     stackPorts: {
       kafka: reader.port('STACK_KAFKA_PORT', 9092),
       kafkaController: reader.port('STACK_KAFKA_CONTROLLER_PORT', 9093),

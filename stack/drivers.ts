@@ -62,7 +62,7 @@ const kafka: ServiceDriver = {
   stopGraceMs: 30_000,
   async prepare(config, logger) {
     const layout = stackLayout(config);
-    const java = await requireJava('kafka', KAFKA_MIN_JAVA);
+    const java = await requireJava('kafka', KAFKA_MIN_JAVA, config.stackJavaHome);
     await provisionKafka(layout, logger);
     await mkdir(layout.kafka.dataDir, { recursive: true });
     await mkdir(layout.logsDir, { recursive: true });
@@ -125,7 +125,7 @@ const registry: ServiceDriver = {
   stopGraceMs: 15_000,
   async prepare(config, logger) {
     const layout = stackLayout(config);
-    const java = await requireJava('registry', APICURIO_MIN_JAVA);
+    const java = await requireJava('registry', APICURIO_MIN_JAVA, config.stackJavaHome);
     await provisionRegistry(layout, logger);
     // Quarkus may write scratch files into its working directory: keep them in our state.
     await mkdir(layout.registry.dir, { recursive: true });

@@ -51,11 +51,22 @@ function javaMajor(java: string): Promise<number | undefined> {
 }
 
 /**
- * A Java runtime of at least `min`: the one on PATH if it is new enough, else the newest JDK
- * under /usr/lib/jvm. Kafka 4.1 runs on 17, but Apicurio Registry 3.3 is compiled for 21,
- * and Debian 12 packages only 17, so a second JDK may be the only one that fits.
+ * A Java runtime of at least `min`: `<javaHome>/bin/java` when STACK_JAVA_HOME is set, else the
+ * one on PATH if it is new enough, else the newest JDK under /usr/lib/jvm. Kafka 4.1 runs on
+ * 17, but Apicurio Registry 3.3 is compiled for 21, and Debian 12 packages only 17, so a second
+ * JDK may be the only one that fits.
  */
-export async function requireJava(service: StackServiceName, min: number): Promise<string> {
+export async function requireJava(service: StackServiceName, min: number, javaHome?: string): Promise<string> {
+  if (javaHome !== undefined) {
+    const java = join(javaHome, 'bin', 'java');
+    const major = existsSync(java) ? await javaMajor(java) : undefined;
+    if (major !== undefined && major >= min) return java;
+    throw missing(
+      `${service} needs Java ${min}+, but STACK_JAVA_HOME=${javaHome} has ` +
+        `${major === undefined ? 'no working bin/java' : `Java ${major}`}. Point it at a JDK ${min}+ or unset it.`,
+      { tool: 'java', service, min, javaHome, variable: 'STACK_JAVA_HOME' },
+    );
+  }
   const onPath = findExecutable('java');
   const candidates = [...(onPath === undefined ? [] : [onPath]), ...(await jvmDirJavas())];
   const found: Array<{ java: string; major: number | undefined }> = [];
