@@ -12,11 +12,12 @@
  * files, so any process (the predict service) can load what another (train) wrote.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../core/config.ts';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import { MODEL_NAME_PATTERN, type ModelSpec } from '../core/feature-spec.ts';
+import { withFileLock } from '../core/file-lock.ts';
 import { Predictor } from './network.ts';
 import type { Preprocessing } from './preprocess.ts';
 import { parseReferenceProfile, type ReferenceProfile } from './profile.ts';
@@ -33,6 +34,11 @@ const TEMP_PREFIX = '.tmp-';
 const LOCK_WAIT_MS = 10_000;
 /** A lock older than this was left by a crashed process and is broken. */
 const LOCK_STALE_MS = 60_000;
+const REGISTRY_LOCK = {
+  waitMs: LOCK_WAIT_MS,
+  staleMs: LOCK_STALE_MS,
+  busy: (path: string) => busy(`the model registry is locked by another process (${path})`, path),
+};
 
 /** `<config.home>/models`: where the registry lives unless a root is given. */
 export function defaultRegistryRoot(config: Pick<Config, 'home'>): string {
@@ -277,15 +283,19 @@ export class ModelRegistry {
   private async updatePointer(model: string, change: (pointer: RegistryPointer) => void): Promise<RegistryPointer> {
     const dir = join(this.root, model);
     await mkdir(dir, { recursive: true });
-    return withLock(join(dir, LOCK_FILE), async () => {
-      const pointer = await this.readPointer(model);
-      change(pointer);
-      const path = join(dir, POINTER_FILE);
-      const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-      await writeFile(temp, `${JSON.stringify(pointer, null, 2)}\n`);
-      await rename(temp, path);
-      return pointer;
-    });
+    return withFileLock(
+      join(dir, LOCK_FILE),
+      async () => {
+        const pointer = await this.readPointer(model);
+        change(pointer);
+        const path = join(dir, POINTER_FILE);
+        const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+        await writeFile(temp, `${JSON.stringify(pointer, null, 2)}\n`);
+        await rename(temp, path);
+        return pointer;
+      },
+      REGISTRY_LOCK,
+    );
   }
 }
 
@@ -347,35 +357,5 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Runs `fn` holding an exclusive lock file (created with O_EXCL), waiting up to LOCK_WAIT_MS. */
-async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(path).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > LOCK_STALE_MS) {
-        await unlink(path).catch(() => undefined);
-        continue;
-      }
-      if (Date.now() > deadline) throw busy(`the model registry is locked by another process (${path})`, path);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await unlink(path).catch(() => undefined);
   }
 }

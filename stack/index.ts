@@ -4,10 +4,13 @@
  * kept, what someone else runs is used and never stopped, and only what this home started is
  * ever stopped.
  */
+import { join } from 'node:path';
 import type { Config } from '../core/config.ts';
 import { DriftlineError, ErrorCode, isDriftlineError } from '../core/errors.ts';
+import { withFileLock } from '../core/file-lock.ts';
 import type { Logger } from '../core/logger.ts';
 import { DRIVERS, type Launch, type ServiceDriver } from './drivers.ts';
+import { stackLayout } from './layout.ts';
 import {
   isAlive,
   portInUse,
@@ -49,7 +52,9 @@ export async function stackUp(
 ): Promise<StackUpResult> {
   const log = logger.child({ component: 'stack' });
   const names = selectServices(options.services);
-  const outcomes = await Promise.allSettled(names.map((name) => upOne(config, log, name)));
+  // Two `stack up` at once (a test run and a demo, say) would both spawn, and one would lose
+  // the port race: one at a time per home, the second then finds everything running.
+  const outcomes = await withStackLock(config, () => Promise.allSettled(names.map((name) => upOne(config, log, name))));
   const started = names.filter((_, i) => {
     const outcome = outcomes[i];
     return outcome?.status === 'fulfilled' && outcome.value;
@@ -69,8 +74,25 @@ export async function stackDown(
 ): Promise<StackServiceName[]> {
   const log = logger.child({ component: 'stack' });
   const names = selectServices(options.services);
-  const stopped = await Promise.all(names.map((name) => downOne(config, log, name)));
+  const stopped = await withStackLock(config, () => Promise.all(names.map((name) => downOne(config, log, name))));
   return names.filter((_, i) => stopped[i]);
+}
+
+/** Provisioning may download for minutes, so a waiting `stack up` is patient. */
+const STACK_LOCK_WAIT_MS = 15 * 60_000;
+
+function withStackLock<T>(config: Readonly<Config>, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(join(stackLayout(config).runDir, 'stack.lock'), fn, {
+    waitMs: STACK_LOCK_WAIT_MS,
+    busy: (path) =>
+      new DriftlineError(
+        ErrorCode.STACK_START_FAILED,
+        `another driftline stack command has held ${path} for 15 minutes`,
+        {
+          retriable: true,
+        },
+      ),
+  });
 }
 
 /** The state of every service of the stack, as seen from this home. */

@@ -125,6 +125,17 @@ describe('local stack lifecycle (ClickHouse)', () => {
     expect(status?.state).toBe('stopped');
   });
 
+  it('two stackUp at once in one home start the service once; the other finds it running', async () => {
+    const config = configFor(join(root, 'concurrent'), await freePorts());
+    try {
+      const results = await Promise.all([stackUp(config, logger, CLICKHOUSE), stackUp(config, logger, CLICKHOUSE)]);
+      expect(results.map((r) => r.started).sort()).toEqual([[], ['clickhouse']]);
+      expect(results.map((r) => r.statuses[0]?.state)).toEqual(['running', 'running']);
+    } finally {
+      await stackDown(config, logger);
+    }
+  });
+
   it('fails fast, naming the port and its variable, when a plain server holds a port', async () => {
     const squatter = await listen();
     try {
