@@ -32,8 +32,13 @@ export interface StoreConsumerOptions {
   logger: Logger;
   connect: { brokers: readonly string[]; connectTimeoutMs: number; partitions: number };
   groupId?: string;
-  /** Topics to read; default every `predictions.*` topic that exists at start, and ground-truth. */
+  /**
+   * Topics to read; default every `predictions.*` topic and ground-truth, including
+   * `predictions.*` topics created later (looked for every `topicRefreshMs`).
+   */
   topics?: readonly string[];
+  /** How often to look for new `predictions.*` topics when `topics` is not given (default 30 s). */
+  topicRefreshMs?: number;
   batchRows: number;
   batchMs: number;
   panes: PaneOptions;
@@ -58,6 +63,8 @@ export interface StoreStats {
 
 export interface StoreConsumer {
   readonly groupId: string;
+  /** The topics it reads now. */
+  topics(): string[];
   stats(): StoreStats;
   /**
    * Resolves once everything consumed so far is stored and committed. `closeOpenPanes` treats
@@ -356,7 +363,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   });
 
   await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-  await consumer.run({
+  const runConfig: Parameters<Consumer['run']>[0] = {
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
@@ -394,7 +401,31 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       const hasDeadLetters = [...states.values()].some((s) => s.deadLetters.length > 0);
       if (bufferedRows >= options.batchRows || hasDeadLetters) await flush().catch(() => {});
     },
-  });
+  };
+  await consumer.run(runConfig);
+
+  // A model added later gets a topic this consumer is not subscribed to; kafkajs subscribes
+  // only before run, so the consumer is stopped (after a flush), subscribed and run again. The
+  // rebalance that follows rebuilds every partition state from its committed offset.
+  const subscribed = new Set(topics);
+  let resubscribing: Promise<void> = Promise.resolve();
+  async function followNewTopics(): Promise<void> {
+    const found = (await admin.listTopics()).filter((t) => PREDICTIONS_TOPIC_PATTERN.test(t) && !subscribed.has(t));
+    if (found.length === 0 || stopping || stats.paused) return;
+    await flush();
+    await consumer.stop();
+    await consumer.subscribe({ topics: found, fromBeginning: true });
+    for (const topic of found) subscribed.add(topic);
+    await consumer.run(runConfig);
+    log.info({ topics: found }, 'subscribed to new topics');
+  }
+  const topicTimer = options.topics
+    ? undefined
+    : setInterval(() => {
+        resubscribing = resubscribing
+          .then(followNewTopics)
+          .catch((error: unknown) => log.warn({ err: error }, 'looking for new topics failed'));
+      }, options.topicRefreshMs ?? 30_000);
 
   // Partial batches go once the oldest unflushed message is batchMs old; idle partitions'
   // panes close once they have waited idleCloseMs.
@@ -414,10 +445,13 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   return {
     groupId,
     stats: () => ({ ...stats }),
+    topics: () => [...subscribed].sort(),
     flush,
     async stop() {
       stopping = true;
       clearInterval(timer);
+      clearInterval(topicTimer);
+      await resubscribing;
       loop.close();
       await consumer.stop();
       await flush().catch((error: unknown) =>
@@ -430,6 +464,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     async abort() {
       stopping = true;
       clearInterval(timer);
+      clearInterval(topicTimer);
+      await resubscribing;
       loop.close();
       await consumer.disconnect();
       await producer.disconnect();

@@ -410,3 +410,64 @@ async function readAll(
   await consumer.disconnect();
   return out;
 }
+
+describe('a model added while the store consumer runs', () => {
+  it('is followed: its new predictions topic is subscribed and stored without a restart', async () => {
+    const kafka = createKafka({
+      brokers: services.kafkaBrokers,
+      clientId: 'follow-test',
+      connectTimeoutMs: 10_000,
+      logger,
+    });
+    const codec = new AvroCodec({ url: services.schemaRegistryUrl });
+    const storage = await openStorage(parseConfig({ CLICKHOUSE_DATABASE: 'driftline_store_test' }), logger, {
+      clickhouseUrl: services.clickhouseUrl,
+    });
+    await migrate(storage);
+    const consumer = await startStoreConsumer({
+      kafka,
+      codec,
+      storage,
+      logger,
+      connect,
+      groupId: `follow-${randomUUID()}`,
+      batchRows: 500,
+      batchMs: 200,
+      panes: { paneMs: PANE_MS, allowedLatenessMs: 0 },
+      topicRefreshMs: 500,
+    });
+    const spec = toySpec();
+    const topic = predictionsTopic(spec.model);
+    try {
+      expect(consumer.topics()).not.toContain(topic);
+      const admin = await connectAdmin(kafka, connect);
+      await ensureTopics(admin, [{ topic, partitions: 2 }], 2);
+      await admin.disconnect();
+      const schemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
+      const events = makeEvents(spec, 50, 11);
+      const producer = createProducer(kafka);
+      await producer.connect();
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: await Promise.all(events.map(async (e) => ({ value: await codec.encode(schemaId, e) }))),
+      });
+      await producer.disconnect();
+
+      await until(() => consumer.topics().includes(topic), `a subscription to ${topic}`, 30_000);
+      const count = async () =>
+        Number(
+          (
+            await storage
+              .query<{ n: number }>(`SELECT count() AS n FROM ${predictionsTable(spec.model)} FINAL`)
+              .catch(() => [])
+          )[0]?.n ?? 0,
+        );
+      await until(async () => (await count()) === events.length, `${events.length} rows of the new model`, 60_000);
+    } finally {
+      await consumer.stop();
+      await storage.command(`DROP TABLE IF EXISTS ${predictionsTable(spec.model)}`);
+      await storage.close();
+    }
+  });
+});
