@@ -21,7 +21,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import { AvroCodec } from '../../core/kafka/avro.ts';
@@ -44,6 +44,7 @@ import {
   createScenario,
   type ScenarioOptions,
 } from '../../producers/replay/scenarios.ts';
+import { readTopic } from '../../test-support/read-topic.ts';
 import { until } from '../../test-support/until.ts';
 import { type StoreConsumer, startStoreConsumer } from '../store/consumer.ts';
 import { type DriftConsumer, type DriftSettings, startDriftConsumer } from './consumer.ts';
@@ -239,7 +240,7 @@ describe('drift consumer on the real pipeline', () => {
         });
       },
       async events() {
-        const messages = await readAll(kafka, TOPICS.driftEvents, (m) => m.key?.toString() === model, eventsFrom);
+        const messages = await readTopic(kafka, TOPICS.driftEvents, (m) => m.key?.toString() === model, eventsFrom);
         const events = await Promise.all(messages.map((m) => codec.decode<DriftEvent>(m.value as Buffer)));
         return events.sort((a, b) => a.window_end.getTime() - b.window_end.getTime());
       },
@@ -427,44 +428,4 @@ function isoBasic(date: Date): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.000Z$/, 'Z');
-}
-
-/** Reads a topic from `start` offsets to its current end, keeping matching messages. */
-async function readAll(
-  kafka: Kafka,
-  topic: string,
-  keep: (m: KafkaMessage) => boolean,
-  start: Map<number, bigint>,
-): Promise<KafkaMessage[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(
-    ends.filter((o) => BigInt(o.high) > (start.get(o.partition) ?? 0n)).map((o) => [o.partition, BigInt(o.high)]),
-  );
-  const out: KafkaMessage[] = [];
-  if (remaining.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        if (BigInt(message.offset) >= (start.get(partition) ?? 0n) && keep(message)) out.push(message);
-        const end = remaining.get(partition);
-        if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
-        if (remaining.size === 0) resolve();
-      },
-    });
-  });
-  try {
-    await Promise.race([
-      done,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 30_000)),
-    ]);
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
 }

@@ -16,6 +16,7 @@ import { type PredictionEvent, predictionEventSchema, type SketchSnapshot } from
 import { NumericSketch } from '../../core/sketch/index.ts';
 import { identifier, openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
+import { readTopic } from '../../test-support/read-topic.ts';
 import { until } from '../../test-support/until.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
 import { sketchJsonOf } from './rows.ts';
@@ -188,7 +189,7 @@ describe.each([['server'], ['embedded']] as const)('store consumer on ClickHouse
     }, 'the good message after the poison one');
     expect(consumer.stats().deadLettered).toBeGreaterThanOrEqual(1);
 
-    const letters = await readAll(
+    const letters = await readTopic(
       kafka,
       TOPICS.deadLetter,
       (m) => header(m, 'dl-topic') === topic && m.key?.toString() === 'poison',
@@ -274,7 +275,7 @@ describe('sketches over event-time panes', () => {
     );
     for (const c of consumers) await c.stop();
     const start = new Map(before.map((o) => [o.partition, BigInt(o.offset)]));
-    const messages = await readAll(kafka, TOPICS.featureSketches, () => true, start);
+    const messages = await readTopic(kafka, TOPICS.featureSketches, () => true, start);
     const snapshots = await Promise.all(messages.map((m) => codec.decode<SketchSnapshot>(m.value as Buffer)));
     return snapshots.filter((s) => s.model_name === spec.model);
   }
@@ -369,46 +370,6 @@ describe('sketches over event-time panes', () => {
 
 function header(message: KafkaMessage, name: string): string | undefined {
   return message.headers?.[name]?.toString();
-}
-
-/** Reads a topic from `start` offsets (default: beginning) to its current end. */
-async function readAll(
-  kafka: Kafka,
-  topic: string,
-  keep: (m: KafkaMessage) => boolean,
-  start?: Map<number, bigint>,
-): Promise<KafkaMessage[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(
-    ends
-      .filter((o) => BigInt(o.high) > (start?.get(o.partition) ?? BigInt(o.low)))
-      .map((o) => [o.partition, BigInt(o.high)]),
-  );
-  const out: KafkaMessage[] = [];
-  if (remaining.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const from = start?.get(partition) ?? 0n;
-        if (BigInt(message.offset) >= from && keep(message)) out.push(message);
-        const end = remaining.get(partition);
-        if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
-        if (remaining.size === 0) resolve();
-      },
-    });
-  });
-  await Promise.race([
-    done,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 60_000)),
-  ]);
-  await consumer.disconnect();
-  return out;
 }
 
 describe('a model added while the store consumer runs', () => {
