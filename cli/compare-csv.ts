@@ -1,166 +1,85 @@
 /**
- * CSV input for `driftline compare`: a streaming RFC 4180 parser and a one-pass profiler that
- * turns a file into one sketch per column without holding the rows in memory.
+ * CSV input for `driftline compare`: streaming parsing (`csv-parse`, a well-kept RFC 4180
+ * parser, rather than one of our own) and a one-pass profiler that turns a file into one
+ * sketch per column without holding the rows in memory.
  */
 import { createReadStream } from 'node:fs';
+import { CsvError, type Options, type Parser, parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import { CategoricalSketch } from '../core/sketch/categorical-sketch.ts';
 import { NumericSketch } from '../core/sketch/numeric-sketch.ts';
 
-const COMMA = 0x2c;
-const QUOTE = 0x22;
-const CR = 0x0d;
-const LF = 0x0a;
-
-const FIELD_START = 0;
-const UNQUOTED = 1;
-const QUOTED = 2;
-const QUOTE_IN_QUOTED = 3;
-
 /**
- * Streaming CSV parser (RFC 4180): comma separator; fields may be quoted with `"`, and a quoted
- * field may hold commas, newlines and doubled quotes (`""`). CRLF, LF and lone CR end a row;
- * a leading UTF-8 byte-order mark and blank lines are skipped. Lenient where files in the wild
- * are: a quote inside an unquoted field is kept as is, and text after a closing quote is
- * appended to the field. Only an unterminated quoted field is an error. Chunks may split a
- * field, a quote pair or a CRLF anywhere.
+ * RFC 4180 CSV through `csv-parse`: comma separator, quoted fields holding commas, newlines and
+ * doubled quotes; CRLF, LF and lone CR end a row; a UTF-8 byte-order mark and blank lines are
+ * skipped. Lenient where files in the wild are: a quote inside an unquoted field is kept, and
+ * rows may have fewer fields than the header. Only an unterminated quoted field is an error.
  */
-export class CsvParser {
-  private state = FIELD_START;
-  private field = '';
-  private row: string[] = [];
-  private rowStarted = false;
-  private skipLf = false;
-  private sawInput = false;
-  private line = 1;
-  private rowLine = 1;
+const CSV_OPTIONS: Options = {
+  bom: true,
+  skip_empty_lines: true,
+  relax_column_count: true,
+  relax_quotes: true,
+  record_delimiter: ['\r\n', '\n', '\r'],
+};
 
-  /** `onRow` gets each row's fields and the line number the row starts on. */
-  constructor(
-    private readonly onRow: (fields: string[], line: number) => void,
-    private readonly source = 'input',
-  ) {}
+/** Options that also report, through `onLine`, the line each record ends on. */
+function withLines(onLine: (line: number) => void): Options {
+  return {
+    ...CSV_OPTIONS,
+    on_record: (record: string[], context: { lines: number }) => {
+      onLine(context.lines);
+      return record;
+    },
+  };
+}
 
-  feed(chunk: string): void {
-    const n = chunk.length;
-    let i = 0;
-    if (!this.sawInput && n > 0) {
-      this.sawInput = true;
-      if (chunk.charCodeAt(0) === 0xfeff) i = 1;
-    }
-    // Start of the literal run not yet copied into `field` (UNQUOTED and QUOTED states).
-    let mark = i;
-    for (; i < n; i++) {
-      const ch = chunk.charCodeAt(i);
-      if (this.skipLf) {
-        this.skipLf = false;
-        if (ch === LF) {
-          mark = i + 1;
-          continue;
-        }
-      }
-      switch (this.state) {
-        case FIELD_START:
-          if (ch === QUOTE) {
-            this.state = QUOTED;
-            this.rowStarted = true;
-            mark = i + 1;
-          } else if (ch === COMMA) {
-            this.rowStarted = true;
-            this.endField();
-            mark = i + 1;
-          } else if (ch === CR || ch === LF) {
-            this.endRow(ch);
-            mark = i + 1;
-          } else {
-            this.state = UNQUOTED;
-            this.rowStarted = true;
-            mark = i;
-          }
-          break;
-        case UNQUOTED:
-          if (ch === COMMA) {
-            this.field += chunk.slice(mark, i);
-            this.endField();
-            mark = i + 1;
-          } else if (ch === CR || ch === LF) {
-            this.field += chunk.slice(mark, i);
-            this.endRow(ch);
-            mark = i + 1;
-          }
-          break;
-        case QUOTED:
-          if (ch === QUOTE) {
-            this.field += chunk.slice(mark, i);
-            this.state = QUOTE_IN_QUOTED;
-          } else if (ch === LF) {
-            this.line++;
-          }
-          break;
-        case QUOTE_IN_QUOTED:
-          if (ch === QUOTE) {
-            // "" inside quotes: a literal quote, which starts the next literal run.
-            this.state = QUOTED;
-            mark = i;
-          } else if (ch === COMMA) {
-            this.endField();
-            mark = i + 1;
-          } else if (ch === CR || ch === LF) {
-            this.endRow(ch);
-            mark = i + 1;
-          } else {
-            this.state = UNQUOTED;
-            mark = i;
-          }
-          break;
-      }
-    }
-    if (this.state === UNQUOTED || this.state === QUOTED) this.field += chunk.slice(mark);
-  }
-
-  /** Flushes the last row; throws on an unterminated quoted field. */
-  end(): void {
-    if (this.state === QUOTED) {
-      throw new DriftlineError(
-        ErrorCode.USAGE,
-        `${this.source}: unterminated quoted field starting on line ${this.rowLine}`,
-        {
-          details: { source: this.source, line: this.rowLine },
-        },
-      );
-    }
-    if (this.rowStarted || this.row.length > 0) this.endRow(LF);
-  }
-
-  private endField(): void {
-    this.row.push(this.field);
-    this.field = '';
-    this.state = FIELD_START;
-  }
-
-  private endRow(ch: number): void {
-    const blank = !this.rowStarted && this.row.length === 0 && this.field === '';
-    if (!blank) {
-      this.row.push(this.field);
-      this.onRow(this.row, this.rowLine);
-    }
-    this.row = [];
-    this.field = '';
-    this.state = FIELD_START;
-    this.rowStarted = false;
-    this.skipLf = ch === CR;
-    this.line++;
-    this.rowLine = this.line;
-  }
+/** csv-parse's failure as a usage error naming the file and where the bad record starts. */
+function csvError(error: unknown, source: string, lastLine: number): DriftlineError {
+  const reason =
+    error instanceof CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unterminated quoted field' : String(error);
+  return new DriftlineError(ErrorCode.USAGE, `${source} line ${lastLine + 1}: ${reason}`, {
+    cause: error,
+    details: { path: source, line: lastLine + 1 },
+  });
 }
 
 /** All rows of a CSV text (header included). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  const parser = new CsvParser((row) => rows.push(row));
-  parser.feed(text);
-  parser.end();
-  return rows;
+export function parseCsv(text: string, source = 'input'): string[][] {
+  let line = 0;
+  try {
+    return parseSync(
+      text,
+      withLines((l) => {
+        line = l;
+      }),
+    ) as string[][];
+  } catch (error) {
+    throw csvError(error, source, line);
+  }
+}
+
+/** A streaming CSV parser (a Transform: text in, `string[]` records out) with our options. */
+export function csvParser(onLine: (line: number) => void = () => {}): Parser {
+  return parse(withLines(onLine));
+}
+
+/** Streams the records of a CSV file with the line each ends on. */
+async function* csvRecords(path: string): AsyncGenerator<{ fields: string[]; line: number }> {
+  let line = 0;
+  const parser = createReadStream(path).pipe(
+    csvParser((l) => {
+      line = l;
+    }),
+  );
+  try {
+    for await (const fields of parser) yield { fields: fields as string[], line };
+  } catch (error) {
+    throw csvError(error, path, line);
+  } finally {
+    parser.destroy();
+  }
 }
 
 /** Field values read as missing (after trimming): empty, and pandas' most common NA spellings. */
@@ -219,22 +138,8 @@ export function normalizeHeader(fields: readonly string[], source: string): stri
 
 /** The header row of a CSV file, read without parsing the rest. */
 export async function readCsvHeader(path: string): Promise<string[]> {
-  let header: string[] | undefined;
-  const parser = new CsvParser((fields) => {
-    header ??= fields;
-  }, path);
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
-  try {
-    for await (const chunk of stream) {
-      parser.feed(chunk as string);
-      if (header) break;
-    }
-    if (!header) parser.end();
-  } finally {
-    stream.destroy();
-  }
-  if (!header) throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
-  return normalizeHeader(header, path);
+  for await (const { fields } of csvRecords(path)) return normalizeHeader(fields, path);
+  throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
 }
 
 /**
@@ -248,7 +153,7 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
   let indexes: [number, ColumnProfile][] = [];
   const columns = new Map<string, ColumnProfile>();
   let rows = 0;
-  const parser = new CsvParser((fields, line) => {
+  for await (const { fields, line } of csvRecords(path)) {
     if (!header) {
       header = normalizeHeader(fields, path);
       indexes = header.flatMap((name, i): [number, ColumnProfile][] => {
@@ -263,7 +168,7 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
         columns.set(name, profile);
         return [[i, profile]];
       });
-      return;
+      continue;
     }
     if (fields.length > header.length) {
       throw new DriftlineError(
@@ -294,10 +199,7 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
         }
       }
     }
-  }, path);
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  for await (const chunk of stream) parser.feed(chunk as string);
-  parser.end();
+  }
   if (!header) throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
   return { path, header, rows, columns };
 }
