@@ -13,14 +13,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Config, parseConfig } from '../../core/config.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, createKafka, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import { createKafka, createProducer } from '../../core/kafka/client.ts';
 import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { predictionsTable } from '../../core/prediction-table.ts';
-import { type PredictionEvent, predictionEventSchema } from '../../core/schemas.ts';
+import type { PredictionEvent } from '../../core/schemas.ts';
 import { openStorage, type Storage } from '../../core/storage/index.ts';
-import { predictionsTopic, valueSubject } from '../../core/topics.ts';
+import { predictionsTopic } from '../../core/topics.ts';
 import { stackDown, stackUp } from '../../stack/index.ts';
+import { createModelTopic } from '../../test-support/model-topic.ts';
 import { until } from '../../test-support/until.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
 
@@ -43,6 +44,7 @@ describe('store consumer during a ClickHouse outage', () => {
   let kafka: Kafka;
   let codec: AvroCodec;
   let storage: Storage;
+  let schemaId: number;
   let consumer: StoreConsumer | undefined;
   const spec: ModelSpec = {
     model: `outage-${randomBytes(4).toString('hex')}`,
@@ -68,9 +70,7 @@ describe('store consumer during a ClickHouse outage', () => {
     await migrate(storage);
     kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'outage-test', connectTimeoutMs: 10_000, logger });
     codec = new AvroCodec({ url: services.schemaRegistryUrl });
-    const admin = await connectAdmin(kafka, connect);
-    await ensureTopics(admin, [{ topic, partitions: 1 }], 1);
-    await admin.disconnect();
+    ({ schemaId } = await createModelTopic(kafka, codec, spec, connect, 1));
   });
 
   afterAll(async () => {
@@ -81,7 +81,6 @@ describe('store consumer during a ClickHouse outage', () => {
   });
 
   it('pauses, commits nothing while ClickHouse is down, and stores everything once it is back', async () => {
-    const schemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
     const event = (i: number): PredictionEvent => ({
       event_id: randomUUID(),
       model_name: spec.model,

@@ -7,15 +7,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, createKafka, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import { connectAdmin, createKafka, createProducer } from '../../core/kafka/client.ts';
 import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { predictionsTable } from '../../core/prediction-table.ts';
 import { mulberry32 } from '../../core/random.ts';
-import { type PredictionEvent, predictionEventSchema, type SketchSnapshot } from '../../core/schemas.ts';
+import type { PredictionEvent, SketchSnapshot } from '../../core/schemas.ts';
 import { NumericSketch } from '../../core/sketch/index.ts';
 import { identifier, openStorage, type Storage, sql } from '../../core/storage/index.ts';
-import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
+import { predictionsTopic, TOPICS } from '../../core/topics.ts';
+import { createModelTopic } from '../../test-support/model-topic.ts';
 import { readTopic } from '../../test-support/read-topic.ts';
 import { until } from '../../test-support/until.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
@@ -110,10 +111,7 @@ describe.each([['server'], ['embedded']] as const)('store consumer on ClickHouse
   beforeAll(async () => {
     kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'store-test', connectTimeoutMs: 10_000, logger });
     codec = new AvroCodec({ url: services.schemaRegistryUrl });
-    const admin = await connectAdmin(kafka, connect);
-    await ensureTopics(admin, [{ topic, partitions: 2 }], 2);
-    await admin.disconnect();
-    schemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
+    ({ schemaId } = await createModelTopic(kafka, codec, spec, connect, 2));
     const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_store_test', LOG_LEVEL: 'silent' });
     storage = await openStorage(
       config,
@@ -216,10 +214,7 @@ describe('sketches over event-time panes', () => {
   beforeAll(async () => {
     kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'sketch-test', connectTimeoutMs: 10_000, logger });
     codec = new AvroCodec({ url: services.schemaRegistryUrl });
-    const admin = await connectAdmin(kafka, connect);
-    await ensureTopics(admin, [{ topic, partitions: 2 }], 2);
-    await admin.disconnect();
-    schemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
+    ({ schemaId } = await createModelTopic(kafka, codec, spec, connect, 2));
     storage = await openStorage(parseConfig({ CLICKHOUSE_DATABASE: 'driftline_store_test' }), logger, {
       clickhouseUrl: services.clickhouseUrl,
     });
@@ -401,10 +396,7 @@ describe('a model added while the store consumer runs', () => {
     const topic = predictionsTopic(spec.model);
     try {
       expect(consumer.topics()).not.toContain(topic);
-      const admin = await connectAdmin(kafka, connect);
-      await ensureTopics(admin, [{ topic, partitions: 2 }], 2);
-      await admin.disconnect();
-      const schemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
+      const { schemaId } = await createModelTopic(kafka, codec, spec, connect, 2);
       const events = makeEvents(spec, 50, 11);
       const producer = createProducer(kafka);
       await producer.connect();
