@@ -24,4 +24,3 @@ export interface ModelSpec {
 }
 
 export const MODEL_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-export const FEATURE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
