@@ -57,6 +57,13 @@ export interface Config {
   allowedLatenessSeconds: number;
   /** Store consumer: close an idle partition's open panes after this long without events. */
   paneIdleSeconds: number;
+  /**
+   * Event-time bounds every prediction and ground-truth event must meet (predict service: 400;
+   * store: dead letter), relative to the time it was produced: at most this old…
+   */
+  maxEventAgeDays: number;
+  /** …and at most this far ahead (a producer's clock may run a little fast). */
+  maxClockSkewSeconds: number;
   /** Drift consumer: sliding window length in panes (the window slides by one pane). */
   driftWindowPanes: number;
   /**
@@ -137,6 +144,8 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     paneSeconds: reader.integer('PANE_SECONDS', 60, 1, 86_400),
     allowedLatenessSeconds: reader.integer('ALLOWED_LATENESS_SECONDS', 10, 0, 86_400),
     paneIdleSeconds: reader.integer('PANE_IDLE_SECONDS', 60, 1, 86_400),
+    maxEventAgeDays: reader.integer('MAX_EVENT_AGE_DAYS', 30, 1, 36_500),
+    maxClockSkewSeconds: reader.integer('MAX_CLOCK_SKEW_SECONDS', 300, 0, 86_400),
     driftWindowPanes: reader.integer('DRIFT_WINDOW_PANES', 5, 1, 1_000),
     driftGracePanes: reader.integer('DRIFT_GRACE_PANES', 2, 0, 1_000),
     driftGraceMs: reader.integer('DRIFT_GRACE_MS', 60_000, 0, 86_400_000),
