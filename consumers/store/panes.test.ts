@@ -90,7 +90,75 @@ describe('PartitionPanes', () => {
     expect(panes.checkpoint(12n)).toMatchObject({ offset: 10n, maxEventTime: Number.NEGATIVE_INFINITY });
     panes.add(input(80_000, 1), 12n);
     panes.closeReady();
-    expect(panes.checkpoint(13n)).toEqual({ offset: 11n, closedThrough: 60_000, maxEventTime: 1_000 });
+    // The state as it was before message 11 (nothing closed yet), and what was handed out since.
+    expect(panes.checkpoint(13n)).toEqual({
+      offset: 11n,
+      closedThrough: -60_000, // the watermark was at −9 s: every pane before it counts as closed
+      maxEventTime: 1_000,
+      late: {},
+      emittedThrough: 60_000,
+    });
+  });
+
+  it('an event in time when first read is in time after a restart too (never re-stored as late)', () => {
+    const first = new PartitionPanes(options);
+    first.add(input(1_000, 1), 0n);
+    first.add(input(61_000, 2), 1n);
+    expect(first.add(input(30_000, 3), 2n)).toBe('sketched'); // watermark 51 s: pane 0 still open
+    first.add(input(75_000, 4), 3n); // watermark 65 s closes pane 0
+    expect(
+      first
+        .closeReady()
+        .filter((c) => c.column === 'x')
+        .map((c) => c.sketch.count),
+    ).toEqual([2]);
+    const checkpoint = first.checkpoint(4n);
+    expect(checkpoint.offset).toBe(1n);
+
+    const restarted = new PartitionPanes(options, decodeCheckpoint(encodeCheckpoint(checkpoint)));
+    restarted.add(input(61_000, 2), 1n);
+    expect(restarted.add(input(30_000, 3), 2n)).toBe('sketched');
+    restarted.add(input(75_000, 4), 3n);
+    // Pane 0 closes again on the re-read but was emitted already: it is not emitted twice.
+    expect(restarted.closeReady()).toEqual([]);
+    expect(restarted.lateEvents).toBe(0);
+  });
+
+  it('reports late events in the next closed pane of their own model version only', () => {
+    const panes = new PartitionPanes(options);
+    panes.add(input(1_000, 1, 1), 0n);
+    panes.add(input(2_000, 1, 2), 1n);
+    panes.add(input(75_000, 1, 2), 2n); // closes pane 0 of both versions
+    panes.closeReady();
+    expect(panes.add(input(5_000, 1, 1), 3n)).toBe('late');
+    expect(panes.add(input(6_000, 1, 1), 4n)).toBe('late');
+    panes.add(input(80_000, 1, 1), 5n);
+    panes.add(input(200_000, 1, 2), 6n); // closes pane 60 s: v1 and v2
+    const late = panes
+      .closeReady()
+      .filter((c) => c.paneStart === 60_000)
+      .map((c) => [c.modelVersion, c.column, c.lateCount]);
+    expect(late).toEqual([
+      [2, 'x', 0],
+      [2, 'prediction', 0],
+      [1, 'x', 2],
+      [1, 'prediction', 2],
+    ]);
+  });
+
+  it('carries late counts not yet reported across a restart', () => {
+    const panes = new PartitionPanes(options);
+    panes.add(input(1_000, 1), 0n);
+    panes.add(input(75_000, 1), 1n);
+    panes.closeReady();
+    panes.add(input(2_000, 1), 2n); // late, reported with the next pane of m v1
+    const checkpoint = panes.checkpoint(3n);
+    expect(checkpoint.offset).toBe(1n); // pane 60 s is open from message 1
+    const restarted = new PartitionPanes(options, decodeCheckpoint(encodeCheckpoint(checkpoint)));
+    restarted.add(input(75_000, 1), 1n);
+    expect(restarted.add(input(2_000, 1), 2n)).toBe('late');
+    restarted.add(input(200_000, 1), 3n);
+    expect(restarted.closeReady().map((c) => c.lateCount)).toEqual([1, 1]);
   });
 
   it('a restart from the checkpoint emits exactly what an uninterrupted run emits', () => {
@@ -131,9 +199,17 @@ describe('PartitionPanes', () => {
   it('treats unreadable metadata as no state', () => {
     expect(decodeCheckpoint('not json').closedThrough).toBe(Number.NEGATIVE_INFINITY);
     expect(decodeCheckpoint(null).maxEventTime).toBe(Number.NEGATIVE_INFINITY);
-    expect(decodeCheckpoint(encodeCheckpoint({ offset: 5n, closedThrough: 60_000, maxEventTime: 70_000 }))).toEqual({
+    expect(
+      decodeCheckpoint(
+        encodeCheckpoint({ offset: 5n, closedThrough: 60_000, maxEventTime: 70_000, late: {}, emittedThrough: 60_000 }),
+      ),
+    ).toEqual({ closedThrough: 60_000, maxEventTime: 70_000, late: {}, emittedThrough: 60_000 });
+    // Version 1 metadata (before panes closed per message) restores what it had.
+    expect(decodeCheckpoint('{"v":1,"c":60000,"m":70000}')).toEqual({
       closedThrough: 60_000,
       maxEventTime: 70_000,
+      late: {},
+      emittedThrough: 60_000,
     });
   });
 });

@@ -44,86 +44,148 @@ interface OpenPane {
   paneStart: number;
   /** Offset of the first message that fell into this pane: a restart must re-read from here. */
   firstOffset: bigint;
-  /** The partition's largest event time before that message: the watermark state to restore. */
-  maxEventTimeBefore: number;
+  /** The partition's state just before that message: what a restart from there restores. */
+  before: PaneState;
   /** `${model}\u0000${version}` → column → sketch */
   groups: Map<string, { modelName: string; modelVersion: number; columns: Map<string, ColumnSketch> }>;
 }
 
 export type AddResult = 'sketched' | 'late';
 
+/** The partition's state between two messages: all a restart from there needs. */
+export interface PaneState {
+  /** End of the newest pane already closed. */
+  closedThrough: number;
+  /** Largest event time seen. */
+  maxEventTime: number;
+  /** Late events per `model\u0000version` not yet reported in a closed pane's `lateCount`. */
+  late: Readonly<Record<string, number>>;
+}
+
 /** What a restart needs to carry on exactly: stored as the committed offset's metadata. */
-export interface PaneCheckpoint {
+export interface PaneCheckpoint extends PaneState {
   /** Offset to commit: the next message a restart reads. */
   offset: bigint;
-  /** End of the newest pane already emitted. */
-  closedThrough: number;
-  /** Largest event time among messages before `offset`. */
-  maxEventTime: number;
+  /** End of the newest pane handed out: a re-read closes such panes again without emitting them. */
+  emittedThrough: number;
 }
 
 export function encodeCheckpoint(checkpoint: PaneCheckpoint): string {
-  return JSON.stringify({ v: 1, c: finiteOrNull(checkpoint.closedThrough), m: finiteOrNull(checkpoint.maxEventTime) });
+  return JSON.stringify({
+    v: 2,
+    c: finiteOrNull(checkpoint.closedThrough),
+    m: finiteOrNull(checkpoint.maxEventTime),
+    e: finiteOrNull(checkpoint.emittedThrough),
+    ...(Object.keys(checkpoint.late).length > 0 ? { l: checkpoint.late } : {}),
+  });
 }
 
+const NO_STATE: PaneState = Object.freeze({
+  closedThrough: Number.NEGATIVE_INFINITY,
+  maxEventTime: Number.NEGATIVE_INFINITY,
+  late: Object.freeze({}),
+});
+
+export type RestoredPanes = PaneState & { emittedThrough: number };
+
+const NOTHING_RESTORED: RestoredPanes = Object.freeze({ ...NO_STATE, emittedThrough: Number.NEGATIVE_INFINITY });
+
 /** Restores pane state from committed metadata; anything unreadable means "no state". */
-export function decodeCheckpoint(metadata: string | null | undefined): Omit<PaneCheckpoint, 'offset'> {
-  const none = { closedThrough: Number.NEGATIVE_INFINITY, maxEventTime: Number.NEGATIVE_INFINITY };
-  if (!metadata) return none;
+export function decodeCheckpoint(metadata: string | null | undefined): RestoredPanes {
+  if (!metadata) return NOTHING_RESTORED;
   try {
-    const value = JSON.parse(metadata) as { v?: unknown; c?: unknown; m?: unknown };
-    if (value.v !== 1) return none;
+    const value = JSON.parse(metadata) as { v?: unknown; c?: unknown; m?: unknown; l?: unknown; e?: unknown };
+    if (value.v !== 1 && value.v !== 2) return NOTHING_RESTORED;
+    const late: Record<string, number> = {};
+    if (typeof value.l === 'object' && value.l !== null) {
+      for (const [key, n] of Object.entries(value.l)) if (Number.isSafeInteger(n) && n > 0) late[key] = n;
+    }
+    const closedThrough = typeof value.c === 'number' ? value.c : NO_STATE.closedThrough;
     return {
-      closedThrough: typeof value.c === 'number' ? value.c : none.closedThrough,
-      maxEventTime: typeof value.m === 'number' ? value.m : none.maxEventTime,
+      closedThrough,
+      maxEventTime: typeof value.m === 'number' ? value.m : NO_STATE.maxEventTime,
+      late,
+      // Version 1 closed panes at flush time and restored the newest one as closedThrough.
+      emittedThrough: typeof value.e === 'number' ? value.e : closedThrough,
     };
   } catch {
-    return none;
+    return NOTHING_RESTORED;
   }
+}
+
+function groupKey(model: string, version: number): string {
+  return `${model}\u0000${version}`;
 }
 
 function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/**
+ * Panes close as soon as a message moves the watermark past them, not when a flush happens to
+ * run: whether an event is late then depends only on the messages before it, so a restart that
+ * re-reads from a checkpoint decides every event exactly as the first reading did.
+ */
 export class PartitionPanes {
   private readonly open = new Map<number, OpenPane>();
-  private maxEventTime = Number.NEGATIVE_INFINITY;
-  private lateSinceEmit = 0;
+  private maxEventTime: number;
+  /** Late events per group, reported with the group's next closed pane. */
+  private readonly late: Map<string, number>;
   private lateTotal = 0;
-
   private closedThrough: number;
+  /** Closed by the watermark, waiting for `closeReady`. */
+  private ready: ClosedPane[] = [];
+  /** Panes ending at or before this were emitted before a restart: closed again, not re-emitted. */
+  private readonly alreadyEmitted: number;
+  private handedOutThrough = Number.NEGATIVE_INFINITY;
 
   /** `restored` comes from the committed offset's metadata after a restart. */
   constructor(
     private readonly options: PaneOptions,
-    restored: Omit<PaneCheckpoint, 'offset'> = decodeCheckpoint(undefined),
+    restored: RestoredPanes = NOTHING_RESTORED,
   ) {
+    this.alreadyEmitted = restored.emittedThrough;
+    this.handedOutThrough = restored.emittedThrough;
     this.closedThrough = restored.closedThrough;
     this.maxEventTime = restored.maxEventTime;
+    this.late = new Map(Object.entries(restored.late));
   }
 
   paneStartOf(eventTime: number): number {
     return Math.floor(eventTime / this.options.paneMs) * this.options.paneMs;
   }
 
+  /**
+   * Takes one event (already checked against the event contract: its time is bounded, so it
+   * cannot drag the watermark into the far future). Panes the event's watermark passes close.
+   */
   add(input: SketchInput, offset: bigint): AddResult {
-    const paneStart = this.paneStartOf(input.eventTime);
+    const result = this.place(input, offset);
     // Every event moves the watermark, late or not, so a restart that re-reads events of panes
-    // already emitted (as late) advances it exactly as the first reading did.
-    const maxBefore = this.maxEventTime;
-    if (input.eventTime > this.maxEventTime) this.maxEventTime = input.eventTime;
+    // already closed (as late) advances it exactly as the first reading did.
+    if (input.eventTime > this.maxEventTime) {
+      this.maxEventTime = input.eventTime;
+      this.ready.push(...this.close((pane) => pane.paneStart + this.options.paneMs <= this.watermark));
+      // Panes without events close too: a re-read that starts after a pane's events must still
+      // see it closed when the watermark passed it.
+      this.closedThrough = Math.max(this.closedThrough, this.paneStartOf(this.watermark));
+    }
+    return result;
+  }
+
+  private place(input: SketchInput, offset: bigint): AddResult {
+    const paneStart = this.paneStartOf(input.eventTime);
+    const key = groupKey(input.modelName, input.modelVersion);
     if (paneStart + this.options.paneMs <= this.closedThrough) {
-      this.lateSinceEmit++;
+      this.late.set(key, (this.late.get(key) ?? 0) + 1);
       this.lateTotal++;
       return 'late';
     }
     let pane = this.open.get(paneStart);
     if (!pane) {
-      pane = { paneStart, firstOffset: offset, maxEventTimeBefore: maxBefore, groups: new Map() };
+      pane = { paneStart, firstOffset: offset, before: this.state(), groups: new Map() };
       this.open.set(paneStart, pane);
     }
-    const key = `${input.modelName}\u0000${input.modelVersion}`;
     let group = pane.groups.get(key);
     if (!group) {
       group = { modelName: input.modelName, modelVersion: input.modelVersion, columns: new Map() };
@@ -148,7 +210,10 @@ export class PartitionPanes {
 
   /** Removes and returns every pane the watermark has passed, oldest first. */
   closeReady(): ClosedPane[] {
-    return this.close((pane) => pane.paneStart + this.options.paneMs <= this.watermark);
+    const closed = this.ready;
+    this.ready = [];
+    for (const pane of closed) this.handedOutThrough = Math.max(this.handedOutThrough, pane.paneEnd);
+    return closed;
   }
 
   /**
@@ -156,7 +221,8 @@ export class PartitionPanes {
    * has been idle so long that waiting for later events would hold its panes open forever.
    */
   closeAll(): ClosedPane[] {
-    return this.close(() => true);
+    this.ready.push(...this.close(() => true));
+    return this.closeReady();
   }
 
   private close(ready: (pane: OpenPane) => boolean): ClosedPane[] {
@@ -166,7 +232,11 @@ export class PartitionPanes {
       const paneEnd = pane.paneStart + this.options.paneMs;
       this.open.delete(pane.paneStart);
       this.closedThrough = Math.max(this.closedThrough, paneEnd);
-      for (const group of pane.groups.values()) {
+      for (const [key, group] of pane.groups) {
+        // A late event misses every column of its pane, so each column reports it.
+        const lateCount = this.late.get(key) ?? 0;
+        this.late.delete(key);
+        if (paneEnd <= this.alreadyEmitted) continue;
         for (const [column, sketch] of group.columns) {
           closed.push({
             modelName: group.modelName,
@@ -175,13 +245,16 @@ export class PartitionPanes {
             paneStart: pane.paneStart,
             paneEnd,
             sketch,
-            lateCount: this.lateSinceEmit,
+            lateCount,
           });
         }
       }
-      this.lateSinceEmit = 0;
     }
     return closed;
+  }
+
+  private state(): PaneState {
+    return { closedThrough: this.closedThrough, maxEventTime: this.maxEventTime, late: Object.fromEntries(this.late) };
   }
 
   /** The end of the newest emitted pane: stored with the committed offset. */
@@ -197,10 +270,12 @@ export class PartitionPanes {
   checkpoint(nextOffset: bigint): PaneCheckpoint {
     let oldest: OpenPane | undefined;
     for (const pane of this.open.values()) if (!oldest || pane.firstOffset < oldest.firstOffset) oldest = pane;
-    if (oldest && oldest.firstOffset < nextOffset) {
-      return { offset: oldest.firstOffset, closedThrough: this.closedThrough, maxEventTime: oldest.maxEventTimeBefore };
-    }
-    return { offset: nextOffset, closedThrough: this.closedThrough, maxEventTime: this.maxEventTime };
+    // Panes closed after that message close again on the re-read, identically; the ones already
+    // handed out are not emitted twice (emittedThrough).
+    const emittedThrough = this.handedOutThrough;
+    if (oldest && oldest.firstOffset < nextOffset)
+      return { offset: oldest.firstOffset, ...oldest.before, emittedThrough };
+    return { offset: nextOffset, ...this.state(), emittedThrough };
   }
 
   get lateEvents(): number {
