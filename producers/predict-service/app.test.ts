@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EventTimeBounds } from '../../core/event-contract.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import { createLogger } from '../../core/logger.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
@@ -45,13 +46,23 @@ class MemorySink implements EventSink {
   }
 }
 
-async function setup(bodyLimit?: number) {
+async function setup(bodyLimit?: number, eventTimeBounds?: EventTimeBounds) {
   const slot = new ModelSlot();
   slot.swap(linearModel(1));
   const sink = new MemorySink();
-  const app = await build({ spec, slot, sink, logger: createLogger('silent'), ...(bodyLimit ? { bodyLimit } : {}) });
+  const app = await build({
+    spec,
+    slot,
+    sink,
+    logger: createLogger('silent'),
+    ...(bodyLimit ? { bodyLimit } : {}),
+    ...(eventTimeBounds ? { eventTimeBounds } : {}),
+  });
   return { app, slot, sink };
 }
+
+const DAY_MS = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 let close: (() => Promise<unknown>) | undefined;
 afterEach(async () => {
@@ -108,6 +119,66 @@ describe('POST /predict', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toBe(message);
     expect(sink.predictions).toHaveLength(0);
+  });
+
+  // Regression: a leap second passes JSON Schema's date-time but is no instant; its Invalid Date
+  // failed Avro encoding for every request sharing its producer batch (all answered 503).
+  it.each([
+    [{ features: { a: 1, b: 2 }, event_time: '2016-12-31T23:59:60Z' }, 'event_time is not a valid time'],
+    [
+      {
+        records: [
+          ...Array.from({ length: 3 }, () => ({ features: { a: 1, b: 2 } })),
+          { features: { a: 1, b: 2 }, event_time: '2016-12-31T23:59:60Z' },
+        ],
+      },
+      'records[3].event_time is not a valid time',
+    ],
+    [
+      { features: { a: 1, b: 2 }, event_time: '9999-12-31T00:00:00Z' },
+      'event_time must be between 1970-01-01 and 2106-02-07 (what ClickHouse DateTime holds); got 9999-12-31T00:00:00.000Z',
+    ],
+    [{ features: { a: 1e200, b: 2 } }, 'features.a must be within ±1e15; got 1e+200'],
+  ])('refuses an event that breaks the event contract, before anything is sent: %j', async (payload, message) => {
+    const { app, sink } = await setup();
+    close = () => app.close();
+    const res = await app.inject({ method: 'POST', url: '/predict', payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'DL_EVENT_INVALID', message });
+    expect(sink.predictions).toHaveLength(0);
+  });
+
+  it('refuses an event time too far ahead of the time it was sent, naming the limit', async () => {
+    const { app, sink } = await setup();
+    close = () => app.close();
+    const eventTime = iso(Date.now() + 10 * DAY_MS);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { features: { a: 1, b: 2 }, event_time: eventTime },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toBe(
+      `event_time is 10 days ahead of the time it was sent (at most 5 minutes accepted, MAX_CLOCK_SKEW_SECONDS); got ${eventTime}`,
+    );
+    expect(sink.predictions).toHaveLength(0);
+  });
+
+  it('judges event times with the bounds it was built with', async () => {
+    const threeDaysAgo = iso(Date.now() - 3 * DAY_MS);
+    const payload = { features: { a: 1, b: 2 }, event_time: threeDaysAgo };
+    const lenient = await setup();
+    const strict = await setup(undefined, { maxAgeMs: DAY_MS, maxSkewMs: 0 });
+    close = async () => {
+      await lenient.app.close();
+      await strict.app.close();
+    };
+    expect((await lenient.app.inject({ method: 'POST', url: '/predict', payload })).statusCode).toBe(200);
+    const res = await strict.app.inject({ method: 'POST', url: '/predict', payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toBe(
+      `event_time is 3 days older than the time it was sent (at most 24 hours accepted, MAX_EVENT_AGE_DAYS); got ${threeDaysAgo}`,
+    );
   });
 
   it('refuses a body over the limit with 413', async () => {
@@ -192,6 +263,30 @@ describe('POST /feedback', () => {
     const res = await app.inject({ method: 'POST', url: '/feedback', payload });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toBe(message);
+  });
+
+  it.each([
+    [
+      { event_id: '6f1c1b7e-8a51-4c1e-9d3c-3b2a1f0e9d8c', actual: 1, event_time: '2016-12-31T23:59:60Z' },
+      'event_time is not a valid time',
+    ],
+    [{ event_id: '6f1c1b7e-8a51-4c1e-9d3c-3b2a1f0e9d8c', actual: 1e200 }, 'actual must be within ±1e15; got 1e+200'],
+    [
+      {
+        records: [
+          { event_id: '6f1c1b7e-8a51-4c1e-9d3c-3b2a1f0e9d8c', actual: 1 },
+          { event_id: '7f1c1b7e-8a51-4c1e-9d3c-3b2a1f0e9d8c', actual: 1, event_time: '2016-12-31T23:59:60Z' },
+        ],
+      },
+      'records[1].event_time is not a valid time',
+    ],
+  ])('refuses ground truth that breaks the event contract, before anything is sent: %j', async (payload, message) => {
+    const { app, sink } = await setup();
+    close = () => app.close();
+    const res = await app.inject({ method: 'POST', url: '/feedback', payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'DL_EVENT_INVALID', message });
+    expect(sink.truths).toHaveLength(0);
   });
 });
 

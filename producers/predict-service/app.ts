@@ -4,6 +4,15 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DriftlineError, ErrorCode } from '../../core/errors.ts';
+import {
+  type ContractViolation,
+  checkGroundTruth,
+  checkPredictionEvent,
+  DEFAULT_EVENT_TIME_BOUNDS,
+  describeViolations,
+  type EventTimeBounds,
+} from '../../core/event-contract.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
@@ -26,6 +35,11 @@ export interface PredictServiceOptions {
   logger: Logger;
   /** Largest accepted request body in bytes; larger gets 413. Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * How far an event time may lie before or after the time its event is sent
+   * (`MAX_EVENT_AGE_DAYS`, `MAX_CLOCK_SKEW_SECONDS`); outside, the request gets 400.
+   */
+  eventTimeBounds?: EventTimeBounds;
 }
 
 type PredictBody = InputRecord | { records: InputRecord[] };
@@ -42,6 +56,7 @@ const ERROR_STATUS = { unavailable: 503 } as const;
 
 export async function build(options: PredictServiceOptions): Promise<FastifyInstance> {
   const { spec, slot, sink } = options;
+  const bounds = options.eventTimeBounds ?? DEFAULT_EVENT_TIME_BOUNDS;
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'predict-service' }) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1_048_576,
@@ -73,6 +88,23 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
     try {
       const { events, latencyMs } = await score(model, records);
       metrics.modelLatency.observe(latencyMs / 1000);
+      // The event contract is checked here, before anything is produced: a value that passes the
+      // JSON schema but breaks it (a leap second is a valid date-time but no instant) must get
+      // its own 400, not fail the producer batch it would share with other requests.
+      const sentAt = Date.now();
+      const refusal = contractRefusal(
+        events,
+        (event) => checkPredictionEvent(event, sentAt, bounds),
+        PREDICTION_CLIENT_FIELDS,
+        'records' in request.body,
+      );
+      if (refusal.client) return reply.status(400).send(eventInvalid(refusal.client));
+      if (refusal.internal) {
+        throw new DriftlineError(
+          ErrorCode.EVENT_INVALID,
+          `${model.name} version ${model.version} produced an event that breaks the event contract: ${refusal.internal}`,
+        );
+      }
       try {
         await Promise.all(events.map((event) => sink.sendPrediction(event)));
       } catch (error) {
@@ -91,17 +123,24 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
   app.post<{ Body: FeedbackBody }>('/feedback', { schema: { body: feedbackBodySchema } }, async (request, reply) => {
     const records = 'records' in request.body ? request.body.records : [request.body];
     const now = Date.now();
+    const truths = records.map(
+      (r): GroundTruth => ({
+        event_id: r.event_id,
+        model_name: spec.model,
+        actual: r.actual,
+        event_time: new Date(r.event_time ?? now),
+      }),
+    );
+    const refusal = contractRefusal(
+      truths,
+      (truth) => checkGroundTruth(truth, now, bounds),
+      TRUTH_CLIENT_FIELDS,
+      'records' in request.body,
+    );
+    if (refusal.client) return reply.status(400).send(eventInvalid(refusal.client));
+    if (refusal.internal) throw new DriftlineError(ErrorCode.EVENT_INVALID, refusal.internal);
     try {
-      await Promise.all(
-        records.map((r) =>
-          sink.sendGroundTruth({
-            event_id: r.event_id,
-            model_name: spec.model,
-            actual: r.actual,
-            event_time: new Date(r.event_time ?? now),
-          }),
-        ),
-      );
+      await Promise.all(truths.map((truth) => sink.sendGroundTruth(truth)));
     } catch (error) {
       request.log.warn({ err: error }, 'ground truth not acknowledged');
       return reply.status(ERROR_STATUS.unavailable).send(unavailable('ground truth could not be delivered'));
@@ -130,6 +169,38 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
   });
 
   return app;
+}
+
+/** Fields a client sets; a contract violation elsewhere (prediction, latency) is the service's fault. */
+const PREDICTION_CLIENT_FIELDS = /^(event_time|entity_id|segment|features\.)/;
+const TRUTH_CLIENT_FIELDS = /^(event_id|actual|event_time)$/;
+
+/**
+ * The contract violations of a request's events as messages naming each field as the client
+ * wrote it (`records[3].event_time …` in a batch): `client` for a 400, `internal` for a 500.
+ */
+function contractRefusal<T>(
+  events: readonly T[],
+  check: (event: T) => ContractViolation[],
+  clientFields: RegExp,
+  batch: boolean,
+): { client?: string; internal?: string } {
+  const client: ContractViolation[] = [];
+  const internal: ContractViolation[] = [];
+  events.forEach((event, i) => {
+    for (const v of check(event)) {
+      const named = batch ? { field: `records[${i}].${v.field}`, message: v.message } : v;
+      (clientFields.test(v.field) ? client : internal).push(named);
+    }
+  });
+  return {
+    ...(client.length > 0 ? { client: describeViolations(client) } : {}),
+    ...(internal.length > 0 ? { internal: describeViolations(internal) } : {}),
+  };
+}
+
+function eventInvalid(message: string) {
+  return { statusCode: 400, code: ErrorCode.EVENT_INVALID, error: 'Bad Request', message };
 }
 
 function unavailable(message: string) {

@@ -10,6 +10,10 @@ export interface BatcherOptions<T> {
   lingerMs: number;
   /** Bound on waiting + in-flight items; past it `add` rejects at once (backpressure). */
   maxPending: number;
+  /**
+   * Sends the items as one; a rejection rejects every item of the batch. So anything that can
+   * fail for one item alone (Avro encoding) belongs before `add`, not in here.
+   */
   flush(items: T[]): Promise<void>;
 }
 

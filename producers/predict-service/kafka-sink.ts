@@ -1,19 +1,15 @@
 /**
  * The predict service's Kafka side: Avro-encodes prediction and ground-truth events and sends
  * them in batches shared by concurrent requests; each request's promise resolves on the ack
- * (acks=all) of the batch that carried its event.
+ * (acks=all) of the batch that carried its event, and rejects alone when its event cannot be
+ * encoded.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
 import type { Logger } from '../../core/logger.ts';
-import {
-  type GroundTruth,
-  groundTruthSchema,
-  type PredictionEvent,
-  predictionEventSchema,
-} from '../../core/schemas.ts';
+import { groundTruthSchema, predictionEventSchema } from '../../core/schemas.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
 import type { EventSink } from './app.ts';
 import { Batcher } from './batcher.ts';
@@ -30,6 +26,12 @@ export interface KafkaSinkOptions {
   maxBatch?: number;
   lingerMs?: number;
   maxPending?: number;
+}
+
+/** A Kafka message ready to send: the event already Avro-encoded. */
+interface Message {
+  key: string;
+  value: Buffer;
 }
 
 export interface KafkaSink extends EventSink {
@@ -66,34 +68,30 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
     lingerMs: options.lingerMs ?? 5,
     maxPending: options.maxPending ?? 20_000,
   };
+  // Each event is encoded by its own sender, before it joins a batch: a batch fails as one (one
+  // produce request), so an event that cannot be encoded (say, an Invalid Date) must fail only
+  // its own promise and never reach the batch it would have sunk.
   // Messages keep Kafka's own create time: event_time comes from clients, and the broker refuses
   // timestamps more than log.message.timestamp.after.max.ms (1 hour by default) ahead.
-  const predictions = new Batcher<PredictionEvent>({
+  const predictions = new Batcher<Message>({
     ...batchOptions,
-    flush: async (events) => {
-      const messages = await Promise.all(
-        events.map(async (event) => ({
-          key: event.entity_id ?? event.event_id,
-          value: await codec.encode(predictionSchemaId, event),
-        })),
-      );
+    flush: async (messages) => {
       await producer.send({ topic, acks: -1, messages });
     },
   });
-  const truths = new Batcher<GroundTruth>({
+  const truths = new Batcher<Message>({
     ...batchOptions,
-    flush: async (events) => {
-      const messages = await Promise.all(
-        events.map(async (event) => ({ key: event.event_id, value: await codec.encode(truthSchemaId, event) })),
-      );
+    flush: async (messages) => {
       await producer.send({ topic: TOPICS.groundTruth, acks: -1, messages });
     },
   });
 
   return {
     predictionsTopic: topic,
-    sendPrediction: (event) => predictions.add(event),
-    sendGroundTruth: (event) => truths.add(event),
+    sendPrediction: async (event) =>
+      predictions.add({ key: event.entity_id ?? event.event_id, value: await codec.encode(predictionSchemaId, event) }),
+    sendGroundTruth: async (event) =>
+      truths.add({ key: event.event_id, value: await codec.encode(truthSchemaId, event) }),
     ready: () => connected,
     async close() {
       await Promise.all([predictions.drain(), truths.drain()]);

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.ts';
+import { eventTimeBoundsOf } from '../../core/event-contract.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Runtime } from '../../core/runtime.ts';
 import { ModelRegistry } from '../../model/registry.ts';
@@ -47,7 +48,14 @@ export async function startPredictService(
     ...runtime.connect,
     load: (version) => registry.loadVersion(model, version),
   });
-  const app = await build({ spec: champion.spec, slot, sink, logger, bodyLimit: config.predictBodyLimitBytes });
+  const app = await build({
+    spec: champion.spec,
+    slot,
+    sink,
+    logger,
+    bodyLimit: config.predictBodyLimitBytes,
+    eventTimeBounds: eventTimeBoundsOf(config),
+  });
   const address = await app.listen({ host: listen.host, port: listen.port });
   logger.info({ address, model, version: champion.version }, 'predict service listening');
   return {

@@ -132,6 +132,39 @@ describe('predict service against real Kafka and schema registry', () => {
     await admin.disconnect();
   });
 
+  // Regression: the sink encoded a whole producer batch at once, so one event that Avro could not
+  // encode (an Invalid Date) failed every request sharing its batch.
+  it('an event that cannot be encoded fails only its own send, not the others of its batch', async () => {
+    const batchSpec = toySpec();
+    const batchSink = await createKafkaSink({ kafka, codec, spec: batchSpec, logger, ...connect, lingerMs: 200 });
+    onTestFinished(() => batchSink.close());
+    const event = (medInc: number, eventTime: Date): PredictionEvent => ({
+      event_id: crypto.randomUUID(),
+      model_name: batchSpec.model,
+      model_version: 1,
+      event_time: eventTime,
+      features: { MedInc: medInc, HouseAge: 1 },
+      prediction: medInc,
+      latency_ms: 0.1,
+      entity_id: null,
+      segment: null,
+    });
+    const events = [event(1, new Date()), event(2, new Date('2016-12-31T23:59:60Z')), event(3, new Date())];
+    const sent = await Promise.allSettled(events.map((e) => batchSink.sendPrediction(e)));
+
+    expect(sent.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const refused = (sent[1] as PromiseRejectedResult).reason;
+    expect(refused).toBeInstanceOf(DriftlineError);
+    expect((refused as DriftlineError).code).toBe(ErrorCode.ENCODE_FAILED);
+    const read = await readTopic<PredictionEvent>(
+      kafka,
+      codec,
+      predictionsTopic(batchSpec.model),
+      (seen) => seen.length >= 2,
+    );
+    expect(read.map((e) => e.features.MedInc).sort()).toEqual([1, 3]);
+  });
+
   it('POST /feedback lands in ground-truth', async () => {
     const eventId = crypto.randomUUID();
     const res = await app.inject({ method: 'POST', url: '/feedback', payload: { event_id: eventId, actual: 3.25 } });
