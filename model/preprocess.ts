@@ -9,10 +9,17 @@
  * scale and a single extreme input at prediction time yields an absurd price.
  */
 
+/**
+ * log(1 + x) is defined only for x > −1: the exclusive lower bound of a log-transformed input.
+ * Below it the transform gives NaN (read as a missing value and imputed), at it −∞ (clipped);
+ * the predict service refuses such inputs with a 400 instead.
+ */
+export const LOG1P_EXCLUSIVE_MINIMUM = -1;
+
 /** How one feature is turned into a network input. */
 export interface FeatureTransform {
   name: string;
-  /** Apply log(1 + x) first (only for features that are never ≤ −1). */
+  /** Apply log(1 + x) first (only for features that are never ≤ −1; see LOG1P_EXCLUSIVE_MINIMUM). */
   log1p: boolean;
   /** Clip bounds, after the log. */
   clipMin: number;
@@ -70,7 +77,9 @@ export function fitPreprocessing(
  * Transforms rows into one row-major Float32Array for a [rows, features] tensor. A missing
  * value (NaN, which is how the predict service passes an absent optional feature) is imputed
  * with the training mean, i.e. 0 after standardization; ±Infinity is clipped like any value
- * out of range. A row of the wrong width throws a RangeError (a bug in the caller).
+ * out of range. A value ≤ −1 of a log-transformed feature has no logarithm and ends up imputed
+ * or clipped the same way, so callers must refuse it first (LOG1P_EXCLUSIVE_MINIMUM). A row of
+ * the wrong width throws a RangeError (a bug in the caller).
  */
 export function transformRows(preprocessing: Preprocessing, rows: readonly (readonly number[])[]): Float32Array {
   const features = preprocessing.features;

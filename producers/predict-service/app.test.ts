@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { DriftlineError, ErrorCode } from '../../core/errors.ts';
 import type { EventTimeBounds } from '../../core/event-contract.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import { createLogger } from '../../core/logger.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
-import { build, type EventSink } from './app.ts';
+import type { Preprocessing } from '../../model/preprocess.ts';
+import { build, type EventSink, type PredictService } from './app.ts';
 import { ModelSlot, type ServingModel } from './model-slot.ts';
 
 const spec: ModelSpec = {
@@ -16,12 +18,42 @@ const spec: ModelSpec = {
   ],
 };
 
-/** y = a + 2b, tagged with its version so tests can tell models apart. */
-function linearModel(version: number): ServingModel & { disposed: boolean } {
+/** Version 2 of the toy model: `c` dropped, `d` added as a required feature. */
+const specV2: ModelSpec = {
+  model: 'toy',
+  target: 'y',
+  features: [
+    { name: 'a', type: 'double', optional: false },
+    { name: 'b', type: 'double', optional: false },
+    { name: 'd', type: 'double', optional: false },
+  ],
+};
+
+/** `b` is log-transformed (and so defined only for b > −1); the other features are not. */
+function logB(modelSpec: ModelSpec): Preprocessing {
   return {
-    name: 'toy',
+    features: modelSpec.features.map((f) => ({
+      name: f.name,
+      log1p: f.name === 'b',
+      clipMin: -10,
+      clipMax: 10,
+      mean: 0,
+      std: 1,
+    })),
+  };
+}
+
+/** y = a + 2b, tagged with its version so tests can tell models apart. */
+function linearModel(
+  version: number,
+  modelSpec: ModelSpec = spec,
+  preprocessing?: Preprocessing,
+): ServingModel & { disposed: boolean } {
+  return {
+    name: modelSpec.model,
     version,
-    spec,
+    spec: modelSpec,
+    ...(preprocessing ? { preprocessing } : {}),
     disposed: false,
     predict: (rows) => rows.map(([a = 0, b = 0]) => a + 2 * b + version * 1000),
     dispose() {
@@ -34,6 +66,18 @@ class MemorySink implements EventSink {
   predictions: PredictionEvent[] = [];
   truths: GroundTruth[] = [];
   failing = false;
+  /** Versions whose schema was registered; `refusedVersions` plays a registry refusing theirs. */
+  registered: number[] = [];
+  refusedVersions = new Set<number>();
+  async registerVersion(model: { version: number; spec: ModelSpec }) {
+    if (this.refusedVersions.has(model.version)) {
+      throw new DriftlineError(
+        ErrorCode.SCHEMA_REJECTED,
+        `schema of version ${model.version} is not BACKWARD compatible`,
+      );
+    }
+    this.registered.push(model.version);
+  }
   async sendPrediction(event: PredictionEvent) {
     if (this.failing) throw new Error('broker down');
     this.predictions.push(event);
@@ -46,7 +90,7 @@ class MemorySink implements EventSink {
   }
 }
 
-async function setup(bodyLimit?: number, eventTimeBounds?: EventTimeBounds) {
+async function setup(bodyLimit?: number, eventTimeBounds?: EventTimeBounds, logger = createLogger('silent')) {
   const slot = new ModelSlot();
   slot.swap(linearModel(1));
   const sink = new MemorySink();
@@ -54,7 +98,7 @@ async function setup(bodyLimit?: number, eventTimeBounds?: EventTimeBounds) {
     spec,
     slot,
     sink,
-    logger: createLogger('silent'),
+    logger,
     ...(bodyLimit ? { bodyLimit } : {}),
     ...(eventTimeBounds ? { eventTimeBounds } : {}),
   });
@@ -287,6 +331,106 @@ describe('POST /feedback', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'DL_EVENT_INVALID', message });
     expect(sink.truths).toHaveLength(0);
+  });
+});
+
+const predict = (app: PredictService, features: Record<string, unknown>) =>
+  app.inject({ method: 'POST', url: '/predict', payload: { features } });
+
+describe('model versions', () => {
+  // Regression: the route schema was compiled once, from the starting version's spec, so after a
+  // swap to a version with other features every request was refused or a feature imputed.
+  it('validates requests against the version being served after a swap to another feature set', async () => {
+    const { app, slot, sink } = await setup();
+    close = () => app.close();
+    expect((await predict(app, { a: 1, b: 2, c: 3 })).statusCode).toBe(200);
+    slot.swap(linearModel(2, specV2));
+
+    const ok = await predict(app, { a: 1, b: 2, d: 4 });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ model_version: 2, prediction: 2005 });
+    expect(sink.predictions.at(-1)?.features).toEqual({ a: 1, b: 2, d: 4 });
+    const old = await predict(app, { a: 1, b: 2, c: 3 });
+    expect(old.statusCode).toBe(400);
+    expect(old.json().message).toBe('features.d is required; features.c is not an accepted field');
+  });
+
+  it('deploy checks a version, registers its schema and swaps it in', async () => {
+    const { app, slot, sink } = await setup();
+    close = () => app.close();
+    const outcome = await app.deploy(2, async () => linearModel(2, specV2));
+    expect(outcome).toMatchObject({ applied: true });
+    expect(slot.current?.version).toBe(2);
+    expect(sink.registered).toContain(2);
+    expect((await predict(app, { a: 1, b: 2, d: 4 })).json()).toMatchObject({ model_version: 2 });
+  });
+
+  it.each([
+    [
+      'wrong_model',
+      (_sink: MemorySink) => ({ ...linearModel(2), name: 'other-model', spec: { ...spec, model: 'other-model' } }),
+      'version 2 is of model other-model, not toy',
+    ],
+    [
+      'schema_rejected',
+      (sink: MemorySink) => {
+        sink.refusedVersions.add(2);
+        return linearModel(2, specV2);
+      },
+      'schema of version 2 is not BACKWARD compatible',
+    ],
+  ])('refuses a deployment (%s): keeps serving, logs why, counts it', async (reason, next, why) => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => lines.push(line) });
+    const { app, slot, sink } = await setup(undefined, undefined, logger);
+    close = () => app.close();
+    const version = next(sink);
+    const outcome = await app.deploy(2, async () => version);
+
+    expect(outcome).toMatchObject({ applied: false, reason });
+    expect(slot.current?.version).toBe(1);
+    expect(version.disposed).toBe(true);
+    expect((await predict(app, { a: 1, b: 2 })).json()).toMatchObject({ model_version: 1 });
+    const errors = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ version: 2, reason, msg: expect.stringContaining('deployment refused') });
+    expect(JSON.stringify(errors[0])).toContain(why);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(`driftline_deployments_refused_total{reason="${reason}",model="toy"} 1`);
+  });
+});
+
+describe('log-transformed features', () => {
+  // Regression: log1p(x) is NaN for x < −1, and NaN is how a missing feature reaches the model, so
+  // a negative value of a log-transformed feature was silently imputed with the training mean.
+  it.each([
+    [-3, 'features.b must be greater than -1 (the model takes log(1 + x)); got -3'],
+    [-1, 'features.b must be greater than -1 (the model takes log(1 + x)); got -1'],
+  ])('refuses %d for a log-transformed feature with 400 naming the rule', async (b, message) => {
+    const { app, slot, sink } = await setup();
+    close = () => app.close();
+    slot.swap(linearModel(2, spec, logB(spec)));
+    const res = await predict(app, { a: 1, b });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toBe(message);
+    const batch = await app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { records: [{ features: { a: 1, b: 1 } }, { features: { a: 1, b } }] },
+    });
+    expect(batch.json().message).toBe(`records[1].${message}`);
+    expect(sink.predictions).toHaveLength(0);
+  });
+
+  it('accepts values above -1, and judges each version by its own transforms', async () => {
+    const { app, slot } = await setup();
+    close = () => app.close();
+    expect((await predict(app, { a: 1, b: -3 })).statusCode).toBe(200);
+    slot.swap(linearModel(2, spec, logB(spec)));
+    expect((await predict(app, { a: 1, b: -0.5 })).statusCode).toBe(200);
+    expect((await predict(app, { a: -3, b: -3 })).json().message).toBe(
+      'features.b must be greater than -1 (the model takes log(1 + x)); got -3',
+    );
   });
 });
 

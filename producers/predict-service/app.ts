@@ -16,19 +16,35 @@ import {
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
-import type { ModelSlot } from './model-slot.ts';
+import type { ModelSlot, ServingModel } from './model-slot.ts';
 import { type InputRecord, score } from './predict.ts';
-import { type AjvError, feedbackBodySchema, predictBodySchema, validationMessage } from './request-schema.ts';
+import { type AjvError, feedbackBodySchema, REQUEST_AJV_OPTIONS, validationMessage } from './request-schema.ts';
+import {
+  type DeployOutcome,
+  type PreparedVersion,
+  REFUSAL_REASONS,
+  type RefusalReason,
+  ServingVersions,
+} from './serving-versions.ts';
 
 /** Where events go; each promise resolves once the event is acknowledged by Kafka. */
 export interface EventSink {
   sendPrediction(event: PredictionEvent): Promise<void>;
   sendGroundTruth(event: GroundTruth): Promise<void>;
   ready(): boolean;
+  /**
+   * Registers a model version's prediction schema under its model's subject, so that its events
+   * are encoded with its own features; rejects with SCHEMA_REJECTED when the registry refuses it.
+   * Called once per version before it is served. A sink without schemas need not have it.
+   */
+  registerVersion?(model: Pick<ServingModel, 'version' | 'spec'>): Promise<void>;
 }
 
 export interface PredictServiceOptions {
-  /** The feature contract requests are validated against (compiled once, at build). */
+  /**
+   * The starting version's spec; its model is the one this service serves (metrics, ground
+   * truth, deployments). Requests are validated against the version that serves them.
+   */
   spec: ModelSpec;
   slot: ModelSlot;
   sink: EventSink;
@@ -54,7 +70,12 @@ type FeedbackBody = FeedbackRecord | { records: FeedbackRecord[] };
 
 const ERROR_STATUS = { unavailable: 503 } as const;
 
-export async function build(options: PredictServiceOptions): Promise<FastifyInstance> {
+/** The service, plus `deploy`: swap in a checked version, or refuse it (see ServingVersions). */
+export type PredictService = FastifyInstance & {
+  deploy(version: number, load: (version: number) => Promise<ServingModel>): Promise<DeployOutcome>;
+};
+
+export async function build(options: PredictServiceOptions): Promise<PredictService> {
   const { spec, slot, sink } = options;
   const bounds = options.eventTimeBounds ?? DEFAULT_EVENT_TIME_BOUNDS;
   const app = Fastify({
@@ -62,14 +83,31 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
     bodyLimit: options.bodyLimit ?? 1_048_576,
     // Per-request log lines cost more than the prediction itself; metrics cover traffic.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: {
-      // Strict inputs: an extra field is an error (not silently dropped), "8.3" is not a number.
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true },
-    },
+    ajv: { customOptions: { ...REQUEST_AJV_OPTIONS } },
     schemaErrorFormatter: (errors) => new Error(validationMessage(errors as AjvError[])),
   });
 
   const metrics = createMetrics(spec.model);
+  const versions = new ServingVersions({
+    model: spec.model,
+    slot,
+    sink,
+    logger: options.logger,
+    // fastify's own compiler (it exists once the app is ready): the same Ajv instance, options
+    // and error formatter as the route schemas. ServingVersions compiles once per version.
+    compile: (schema) => {
+      const compiler = app.validatorCompiler;
+      if (!compiler) throw new Error('request schemas can be compiled only once the app is ready');
+      return compiler({ schema, method: 'POST', url: '/predict', httpPart: 'body' });
+    },
+    onRefused: (reason: RefusalReason) => metrics.deploymentsRefused.inc({ reason }),
+  });
+
+  // The starting version is prepared (validator compiled, schema registered) before the first
+  // request, so that a problem with it stops the start-up instead of failing requests.
+  app.addHook('onReady', async () => {
+    if (slot.current) await versions.prepare(slot.current);
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
@@ -80,12 +118,27 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
       .send({ statusCode: status, code, error: reply.raw.statusMessage, message: error.message });
   });
 
-  app.post<{ Body: PredictBody }>('/predict', { schema: { body: predictBodySchema(spec) } }, async (request, reply) => {
-    const records = 'records' in request.body ? request.body.records : [request.body];
+  // No route schema: the body is validated against the version this request's lease holds, which
+  // a deployment may have changed since start-up (other features, other input domains).
+  app.post('/predict', async (request, reply) => {
     const lease = slot.acquire();
     if (!lease) return reply.status(ERROR_STATUS.unavailable).send(unavailable('no model is loaded yet'));
     const { model } = lease;
     try {
+      let prepared: PreparedVersion;
+      try {
+        prepared = await versions.prepare(model);
+      } catch (error) {
+        request.log.error({ err: error, version: model.version }, 'model version cannot be served');
+        return reply
+          .status(ERROR_STATUS.unavailable)
+          .send(unavailable(`model version ${model.version} cannot be served yet`));
+      }
+      const invalid = prepared.check(request.body);
+      if (invalid !== undefined) return reply.status(400).send(badRequest('FST_ERR_VALIDATION', invalid));
+      const body = request.body as PredictBody;
+      const batch = 'records' in body;
+      const records = batch ? body.records : [body];
       const { events, latencyMs } = await score(model, records);
       metrics.modelLatency.observe(latencyMs / 1000);
       // The event contract is checked here, before anything is produced: a value that passes the
@@ -96,9 +149,9 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
         events,
         (event) => checkPredictionEvent(event, sentAt, bounds),
         PREDICTION_CLIENT_FIELDS,
-        'records' in request.body,
+        batch,
       );
-      if (refusal.client) return reply.status(400).send(eventInvalid(refusal.client));
+      if (refusal.client) return reply.status(400).send(badRequest(ErrorCode.EVENT_INVALID, refusal.client));
       if (refusal.internal) {
         throw new DriftlineError(
           ErrorCode.EVENT_INVALID,
@@ -114,7 +167,7 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
       metrics.predictions.inc({ version: String(model.version) }, events.length);
       const answers = events.map((e) => ({ event_id: e.event_id, prediction: e.prediction }));
       const head = { model_name: model.name, model_version: model.version };
-      return 'records' in request.body ? { ...head, predictions: answers } : { ...head, ...answers[0] };
+      return batch ? { ...head, predictions: answers } : { ...head, ...answers[0] };
     } finally {
       lease.release();
     }
@@ -137,7 +190,7 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
       TRUTH_CLIENT_FIELDS,
       'records' in request.body,
     );
-    if (refusal.client) return reply.status(400).send(eventInvalid(refusal.client));
+    if (refusal.client) return reply.status(400).send(badRequest(ErrorCode.EVENT_INVALID, refusal.client));
     if (refusal.internal) throw new DriftlineError(ErrorCode.EVENT_INVALID, refusal.internal);
     try {
       await Promise.all(truths.map((truth) => sink.sendGroundTruth(truth)));
@@ -168,7 +221,12 @@ export async function build(options: PredictServiceOptions): Promise<FastifyInst
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  return app;
+  app.decorate('deploy', async (version: number, load: (version: number) => Promise<ServingModel>) => {
+    await app.ready(); // the validator compiler exists once the app is ready
+    return versions.deploy(version, load);
+  });
+  // Resolves (fastify instances are thenable: this awaits the boot) to this same, decorated object.
+  return app as unknown as PredictService;
 }
 
 /** Fields a client sets; a contract violation elsewhere (prediction, latency) is the service's fault. */
@@ -199,8 +257,8 @@ function contractRefusal<T>(
   };
 }
 
-function eventInvalid(message: string) {
-  return { statusCode: 400, code: ErrorCode.EVENT_INVALID, error: 'Bad Request', message };
+function badRequest(code: string, message: string) {
+  return { statusCode: 400, code, error: 'Bad Request', message };
 }
 
 function unavailable(message: string) {
@@ -229,10 +287,23 @@ function createMetrics(model: string) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers: [registry],
     }),
+    deploymentsRefused: refusedCounter(registry),
     modelVersion: new Gauge({
       name: 'driftline_model_version',
       help: 'Model version being served',
       registers: [registry],
     }),
   };
+}
+
+function refusedCounter(registry: Registry): Counter<'reason'> {
+  const counter = new Counter({
+    name: 'driftline_deployments_refused_total',
+    help: 'Model deployments not applied (the current version kept serving), by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  // Every reason present from the start, so an alert on increase() sees the first refusal.
+  for (const reason of REFUSAL_REASONS) counter.inc({ reason }, 0);
+  return counter;
 }

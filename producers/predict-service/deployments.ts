@@ -1,6 +1,7 @@
 /**
- * Follows `model-deployments` and swaps the served model when its model gets a new version.
- * Every service instance must see every deployment, so each uses a consumer group of its own.
+ * Follows `model-deployments` and hands each new version of the served model to `deploy`,
+ * which checks it and swaps it in or refuses it. Every service instance must see every
+ * deployment, so each uses a consumer group of its own.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -9,7 +10,6 @@ import { connectAdmin, ensureTopics } from '../../core/kafka/client.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ModelDeployment } from '../../core/schemas.ts';
 import { TOPICS } from '../../core/topics.ts';
-import type { ModelSlot, ServingModel } from './model-slot.ts';
 
 export interface FollowOptions {
   kafka: Kafka;
@@ -18,12 +18,12 @@ export interface FollowOptions {
   partitions: number;
   codec: AvroCodec;
   model: string;
-  slot: ModelSlot;
-  /** Loads a version completely (weights in memory) before it is swapped in. */
-  load(version: number): Promise<ServingModel>;
+  /**
+   * Loads a version, checks it and swaps it in, or refuses it and keeps the current one
+   * (PredictService.deploy); deployments are handed over one at a time, in order.
+   */
+  deploy(version: number): Promise<unknown>;
   logger: Logger;
-  /** Called after each swap (tests and metrics). */
-  onSwap?(model: ServingModel): void;
 }
 
 export async function followDeployments(options: FollowOptions): Promise<{ close(): Promise<void> }> {
@@ -53,15 +53,12 @@ export async function followDeployments(options: FollowOptions): Promise<{ close
           return undefined;
         });
       if (!deployment || deployment.model_name !== options.model) return;
-      if (deployment.model_version === options.slot.current?.version) return;
+      log.info({ version: deployment.model_version, action: deployment.action }, 'deployment received');
       try {
-        const next = await options.load(deployment.model_version);
-        options.slot.swap(next);
-        log.info({ version: next.version, action: deployment.action }, 'model swapped');
-        options.onSwap?.(next);
+        await options.deploy(deployment.model_version);
       } catch (error) {
-        // Keep serving the current version: a bad deployment must not take the service down.
-        log.error({ err: error, version: deployment.model_version }, 'loading the deployed version failed');
+        // Keep following: a bad deployment must not stop the service from seeing the next one.
+        log.error({ err: error, version: deployment.model_version }, 'deploying the version failed');
       }
     },
   });

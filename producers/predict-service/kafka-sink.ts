@@ -5,6 +5,7 @@
  * encoded.
  */
 import type { Kafka, Producer } from 'kafkajs';
+import { DriftlineError, ErrorCode } from '../../core/errors.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
@@ -19,6 +20,10 @@ export interface KafkaSinkOptions {
   brokers: readonly string[];
   connectTimeoutMs: number;
   codec: AvroCodec;
+  /**
+   * The spec the sink starts with: its model names the topic, and events of a version never
+   * given to `registerVersion` are encoded with its schema (a producer of one fixed version).
+   */
   spec: ModelSpec;
   partitions: number;
   logger: Logger;
@@ -51,6 +56,8 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
   // Registering before serving means an incompatible schema change stops the service at start,
   // before anything is produced with it.
   const predictionSchemaId = await codec.register(valueSubject(topic), predictionEventSchema(spec));
+  // Schema id per model version: a version with other features is encoded with its own schema.
+  const versionSchemaIds = new Map<number, number>();
   const truthSchemaId = await codec.register(valueSubject(TOPICS.groundTruth), groundTruthSchema());
 
   const producer: Producer = createProducer(kafka);
@@ -88,11 +95,25 @@ export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaS
 
   return {
     predictionsTopic: topic,
-    sendPrediction: async (event) =>
-      predictions.add({ key: event.entity_id ?? event.event_id, value: await codec.encode(predictionSchemaId, event) }),
+    sendPrediction: async (event) => {
+      const schemaId = versionSchemaIds.get(event.model_version) ?? predictionSchemaId;
+      return predictions.add({ key: event.entity_id ?? event.event_id, value: await codec.encode(schemaId, event) });
+    },
     sendGroundTruth: async (event) =>
       truths.add({ key: event.event_id, value: await codec.encode(truthSchemaId, event) }),
     ready: () => connected,
+    async registerVersion(model) {
+      if (model.spec.model !== spec.model) {
+        throw new DriftlineError(
+          ErrorCode.SCHEMA_REJECTED,
+          `Model ${model.spec.model} has no place in ${topic}, the topic of model ${spec.model}`,
+          { details: { model: model.spec.model, topic } },
+        );
+      }
+      // The subject's compatibility (BACKWARD) decides: a new required feature is refused here,
+      // before the version is swapped in, not when its first event fails to encode.
+      versionSchemaIds.set(model.version, await codec.register(valueSubject(topic), predictionEventSchema(model.spec)));
+    },
     async close() {
       await Promise.all([predictions.drain(), truths.drain()]);
       await producer.disconnect();

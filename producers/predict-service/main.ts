@@ -39,15 +39,6 @@ export async function startPredictService(
     logger,
     ...runtime.connect,
   });
-  const follower = await followDeployments({
-    kafka: runtime.kafka,
-    codec: runtime.codec,
-    model,
-    slot,
-    logger,
-    ...runtime.connect,
-    load: (version) => registry.loadVersion(model, version),
-  });
   const app = await build({
     spec: champion.spec,
     slot,
@@ -56,6 +47,14 @@ export async function startPredictService(
     bodyLimit: config.predictBodyLimitBytes,
     eventTimeBounds: eventTimeBoundsOf(config),
   });
+  const follower = await followDeployments({
+    kafka: runtime.kafka,
+    codec: runtime.codec,
+    model,
+    logger,
+    ...runtime.connect,
+    deploy: (version) => app.deploy(version, (v) => registry.loadVersion(model, v)),
+  });
   const address = await app.listen({ host: listen.host, port: listen.port });
   logger.info({ address, model, version: champion.version }, 'predict service listening');
   return {
@@ -63,8 +62,8 @@ export async function startPredictService(
     url: address,
     slot,
     async stop() {
+      await follower.close(); // no swap while the last requests finish
       await app.close();
-      await follower.close();
       await sink.close();
       slot.close();
     },

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { publishDeployment } from '../../core/deployments.ts';
@@ -10,7 +9,8 @@ import { createKafka } from '../../core/kafka/client.ts';
 import { createLogger } from '../../core/logger.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
 import { predictionsTopic, TOPICS } from '../../core/topics.ts';
-import { build } from './app.ts';
+import { until } from '../../test-support/until.ts';
+import { build, type PredictService } from './app.ts';
 import { followDeployments } from './deployments.ts';
 import { createKafkaSink, type KafkaSink } from './kafka-sink.ts';
 import { ModelSlot, type ServingModel } from './model-slot.ts';
@@ -66,7 +66,42 @@ describe('predict service against real Kafka and schema registry', () => {
   const spec = toySpec();
   const slot = new ModelSlot();
   let sink: KafkaSink;
-  let app: FastifyInstance;
+  let app: PredictService;
+
+  function promote(model: string, version: number): Promise<void> {
+    const deployment = {
+      model_name: model,
+      model_version: version,
+      action: 'promote' as const,
+      metrics: { rmse: 0.5, mae: 0.3, r2: 0.8 },
+      location: 'test',
+      deployed_at: new Date(),
+    };
+    return publishDeployment(kafka, codec, deployment, connect);
+  }
+
+  /** A service of a fresh model following deployments; `specOf(version)` is each version's spec. */
+  async function serveModel(specOf: (version: number) => ModelSpec) {
+    const first = specOf(1);
+    const modelSlot = new ModelSlot();
+    modelSlot.swap(versionedModel(first, 1));
+    const modelSink = await createKafkaSink({ kafka, codec, spec: first, logger, ...connect });
+    const service = await build({ spec: first, slot: modelSlot, sink: modelSink, logger });
+    const follower = await followDeployments({
+      kafka,
+      codec,
+      model: first.model,
+      logger,
+      ...connect,
+      deploy: (version) => service.deploy(version, async (v) => versionedModel(specOf(v), v)),
+    });
+    onTestFinished(async () => {
+      await follower.close();
+      await service.close();
+      await modelSink.close();
+    });
+    return { spec: first, slot: modelSlot, app: service };
+  }
 
   beforeAll(async () => {
     kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'predict-test', connectTimeoutMs: 10_000, logger });
@@ -165,6 +200,59 @@ describe('predict service against real Kafka and schema registry', () => {
     expect(read.map((e) => e.features.MedInc).sort()).toEqual([1, 3]);
   });
 
+  // Regression: requests were validated (route schema) and encoded (Avro schema) with the starting
+  // version's spec, so a promoted version with another feature set got every request refused.
+  it('a deployed version with a new optional feature is validated and encoded with its own schema', async () => {
+    const base = toySpec();
+    const withCoast: ModelSpec = {
+      ...base,
+      features: [...base.features, { name: 'Coast', type: 'double', optional: true }],
+    };
+    const { spec: served, slot: servedSlot, app: service } = await serveModel((v) => (v === 1 ? base : withCoast));
+    await promote(served.model, 2);
+    await until(() => servedSlot.current?.version === 2, 'version 2 swapped in');
+
+    const res = await service.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { features: { MedInc: 1, HouseAge: 2, Coast: 0.5 } },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ model_version: 2, prediction: 3 });
+    const events = await readTopic<PredictionEvent>(kafka, codec, predictionsTopic(served.model), (seen) =>
+      seen.some((e) => e.event_id === res.json().event_id),
+    );
+    expect(events.find((e) => e.event_id === res.json().event_id)?.features).toEqual({
+      MedInc: 1,
+      HouseAge: 2,
+      Coast: 0.5,
+    });
+  });
+
+  it('a deployment whose schema the registry refuses is not swapped in, and is counted', async () => {
+    const base = toySpec();
+    const withRooms: ModelSpec = {
+      ...base,
+      features: [...base.features, { name: 'Rooms', type: 'double', optional: false }],
+    };
+    const { spec: served, slot: servedSlot, app: service } = await serveModel((v) => (v === 1 ? base : withRooms));
+    await promote(served.model, 2);
+    await until(
+      async () =>
+        (await service.inject({ method: 'GET', url: '/metrics' })).body.includes(
+          `driftline_deployments_refused_total{reason="schema_rejected",model="${served.model}"} 1`,
+        ),
+      'the refusal counted on /metrics',
+    );
+    expect(servedSlot.current?.version).toBe(1);
+    const res = await service.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { features: { MedInc: 1, HouseAge: 2 } },
+    });
+    expect(res.json()).toMatchObject({ model_version: 1, prediction: 2 });
+  });
+
   it('POST /feedback lands in ground-truth', async () => {
     const eventId = crypto.randomUUID();
     const res = await app.inject({ method: 'POST', url: '/feedback', payload: { event_id: eventId, actual: 3.25 } });
@@ -184,11 +272,12 @@ describe('predict service against real Kafka and schema registry', () => {
       kafka,
       codec,
       model: spec.model,
-      slot,
       logger,
       ...connect,
-      load: async (version) => versionedModel(spec, version),
-      onSwap,
+      deploy: async (version) => {
+        const outcome = await app.deploy(version, async (v) => versionedModel(spec, v));
+        if (outcome.applied) onSwap(outcome.model);
+      },
     });
     onTestFinished(() => follower.close());
 
@@ -209,19 +298,7 @@ describe('predict service against real Kafka and schema registry', () => {
     };
     const load = Promise.all([1, 2, 3, 4].map(worker));
     await new Promise((r) => setTimeout(r, 500));
-    await publishDeployment(
-      kafka,
-      codec,
-      {
-        model_name: spec.model,
-        model_version: 2,
-        action: 'promote',
-        metrics: { rmse: 0.5, mae: 0.3, r2: 0.8 },
-        location: 'test',
-        deployed_at: new Date(),
-      },
-      connect,
-    );
+    await promote(spec.model, 2);
     expect((await swapped).version).toBe(2);
     await new Promise((r) => setTimeout(r, 500));
     stop = true;

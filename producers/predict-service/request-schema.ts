@@ -1,17 +1,42 @@
 /**
- * Route schemas generated from a model's feature spec, and the formatter that turns Ajv's
- * errors into messages naming the field ("features.MedInc is required").
+ * Request schemas generated from a model version's feature spec and preprocessing, the Ajv
+ * options every request schema is compiled with, and the formatter that turns Ajv's errors
+ * into messages naming the field ("features.MedInc is required").
  */
 import type { FeatureSpec, ModelSpec } from '../../core/feature-spec.ts';
+import { LOG1P_EXCLUSIVE_MINIMUM, type Preprocessing } from '../../model/preprocess.ts';
 
 export const MAX_BATCH_RECORDS = 1_000;
 
-function featureSchema(feature: FeatureSpec): object {
+/**
+ * Ajv options of every request schema (given to fastify, whose compiler also compiles each
+ * model version's schema). Strict inputs: an extra field is an error (not silently dropped),
+ * "8.3" is not a number; all errors at once; `verbose` so a message can quote the refused value.
+ */
+export const REQUEST_AJV_OPTIONS = {
+  removeAdditional: false,
+  coerceTypes: false,
+  allErrors: true,
+  verbose: true,
+} as const;
+
+/** Why a log-transformed feature has a lower bound; quoted in the 400 message. */
+const LOG1P_RULE = 'the model takes log(1 + x)';
+
+function featureSchema(feature: FeatureSpec, log1p: boolean): object {
   const type = feature.type === 'double' ? 'number' : 'string';
-  return { type: feature.optional ? [type, 'null'] : type, ...(type === 'string' ? { maxLength: 256 } : {}) };
+  return {
+    type: feature.optional ? [type, 'null'] : type,
+    ...(type === 'string' ? { maxLength: 256 } : {}),
+    // log(1 + x) is defined only above −1: below it the model would see NaN, which is how a
+    // missing value reaches it, and silently impute the training mean.
+    ...(type === 'number' && log1p ? { exclusiveMinimum: LOG1P_EXCLUSIVE_MINIMUM, $comment: LOG1P_RULE } : {}),
+  };
 }
 
-export function recordSchema(spec: ModelSpec): object {
+/** One record of a model version: its features, and for log-transformed ones their domain. */
+export function recordSchema(spec: ModelSpec, preprocessing?: Preprocessing): object {
+  const logged = new Set(preprocessing?.features.filter((f) => f.log1p).map((f) => f.name));
   return {
     type: 'object',
     required: ['features'],
@@ -21,7 +46,7 @@ export function recordSchema(spec: ModelSpec): object {
         type: 'object',
         required: spec.features.filter((f) => !f.optional).map((f) => f.name),
         additionalProperties: false,
-        properties: Object.fromEntries(spec.features.map((f) => [f.name, featureSchema(f)])),
+        properties: Object.fromEntries(spec.features.map((f) => [f.name, featureSchema(f, logged.has(f.name))])),
       },
       entity_id: { type: 'string', maxLength: 256 },
       segment: { type: 'string', maxLength: 256 },
@@ -34,8 +59,8 @@ export function recordSchema(spec: ModelSpec): object {
  * One record, or `{ "records": [...] }` for a batch. `if/then/else` rather than `oneOf`, so a
  * bad body is checked against the shape the client chose and errors name only its fields.
  */
-export function predictBodySchema(spec: ModelSpec): object {
-  const record = recordSchema(spec);
+export function predictBodySchema(spec: ModelSpec, preprocessing?: Preprocessing): object {
+  const record = recordSchema(spec, preprocessing);
   return {
     type: 'object',
     if: { required: ['records'] },
@@ -78,6 +103,9 @@ export interface AjvError {
   keyword: string;
   params: Record<string, unknown>;
   message?: string;
+  /** With `verbose`: the refused value and the schema holding the keyword. */
+  data?: unknown;
+  parentSchema?: { $comment?: string };
 }
 
 /** "/records/3/features/MedInc" → "records[3].features.MedInc" */
@@ -99,6 +127,10 @@ function describe(error: AjvError): string | undefined {
       const types = String(error.params.type).split(',');
       const expected = types.map((t) => (t === 'number' ? 'a number' : t === 'string' ? 'a string' : t)).join(' or ');
       return `${fieldPath(error.instancePath) || 'body'} must be ${expected}`;
+    }
+    case 'exclusiveMinimum': {
+      const rule = error.parentSchema?.$comment;
+      return `${fieldPath(error.instancePath)} must be greater than ${String(error.params.limit)}${rule ? ` (${rule})` : ''}; got ${String(error.data)}`;
     }
     default:
       return `${fieldPath(error.instancePath) || 'body'} ${error.message ?? 'is invalid'}`;
