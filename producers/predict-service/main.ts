@@ -1,18 +1,19 @@
 /**
  * Wires the predict service: the champion model from the registry, the Kafka sink, the
- * deployment follower and the HTTP server. `stop()` closes them in order: no new requests,
- * in-flight events flushed, then Kafka clients.
+ * deployment follower and the HTTP server. `stop()` closes them in order: the deployment
+ * follower (its consumer group removed), no new requests, in-flight events flushed, then the
+ * producer.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.ts';
 import { eventTimeBoundsOf } from '../../core/event-contract.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Runtime } from '../../core/runtime.ts';
-import { ModelRegistry } from '../../model/registry.ts';
+import { ModelRegistry, type VersionRef } from '../../model/registry.ts';
 import { build } from './app.ts';
-import { followDeployments } from './deployments.ts';
+import { deploymentsEndOffsets, followDeployments } from './deployments.ts';
 import { createKafkaSink } from './kafka-sink.ts';
-import { ModelSlot } from './model-slot.ts';
+import { ModelSlot, type ServingModel } from './model-slot.ts';
 
 export interface RunningPredictService {
   app: FastifyInstance;
@@ -21,14 +22,22 @@ export interface RunningPredictService {
   stop(): Promise<void>;
 }
 
+/** Where versions are loaded from; the model registry of `config` unless given (tests). */
+export interface VersionSource {
+  loadVersion(model: string, ref: VersionRef): Promise<ServingModel>;
+}
+
 export async function startPredictService(
   config: Readonly<Config>,
   logger: Logger,
   runtime: Runtime,
   model: string,
   listen: { host: string; port: number } = { host: config.predictHost, port: config.predictPort },
+  registry: VersionSource = ModelRegistry.fromConfig(config),
 ): Promise<RunningPredictService> {
-  const registry = ModelRegistry.fromConfig(config);
+  // End offsets first, then the champion: a promotion made after this point, even while the
+  // champion is being read, lies past these offsets and is applied by the follower.
+  const deploymentsStart = await deploymentsEndOffsets({ kafka: runtime.kafka, ...runtime.connect });
   const champion = await registry.loadVersion(model, 'champion');
   const slot = new ModelSlot();
   slot.swap(champion);
@@ -53,6 +62,7 @@ export async function startPredictService(
     model,
     logger,
     ...runtime.connect,
+    startOffsets: deploymentsStart,
     deploy: (version) => app.deploy(version, (v) => registry.loadVersion(model, v)),
   });
   const address = await app.listen({ host: listen.host, port: listen.port });

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
 import { publishDeployment } from '../../core/deployments.ts';
 import { DriftlineError, ErrorCode } from '../../core/errors.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import { AvroCodec } from '../../core/kafka/avro.ts';
 import { createKafka } from '../../core/kafka/client.ts';
 import { createLogger } from '../../core/logger.ts';
+import { startRuntime } from '../../core/runtime.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
 import { predictionsTopic, TOPICS } from '../../core/topics.ts';
 import { until } from '../../test-support/until.ts';
 import { build, type PredictService } from './app.ts';
-import { followDeployments } from './deployments.ts';
+import { deploymentsEndOffsets, followDeployments } from './deployments.ts';
 import { createKafkaSink, type KafkaSink } from './kafka-sink.ts';
+import { startPredictService, type VersionSource } from './main.ts';
 import { ModelSlot, type ServingModel } from './model-slot.ts';
 
 const services = inject('services');
@@ -93,6 +96,7 @@ describe('predict service against real Kafka and schema registry', () => {
       model: first.model,
       logger,
       ...connect,
+      startOffsets: await deploymentsEndOffsets({ kafka, ...connect }),
       deploy: (version) => service.deploy(version, async (v) => versionedModel(specOf(v), v)),
     });
     onTestFinished(async () => {
@@ -274,6 +278,7 @@ describe('predict service against real Kafka and schema registry', () => {
       model: spec.model,
       logger,
       ...connect,
+      startOffsets: await deploymentsEndOffsets({ kafka, ...connect }),
       deploy: async (version) => {
         const outcome = await app.deploy(version, async (v) => versionedModel(spec, v));
         if (outcome.applied) onSwap(outcome.model);
@@ -316,5 +321,62 @@ describe('predict service against real Kafka and schema registry', () => {
     });
     const byId = new Map(events.map((e) => [e.event_id, e]));
     for (const a of answers) expect(byId.get(a.event_id)?.model_version).toBe(a.model_version);
+  });
+
+  // Regression: the champion was read before the deployments topic's start offsets were taken,
+  // so a promotion made in between was skipped and the old version served until a restart.
+  it('a promotion made while the service reads its champion at start-up is applied', async () => {
+    const base = toySpec();
+    const registry: VersionSource = {
+      async loadVersion(model, ref) {
+        if (ref !== 'champion') return versionedModel(base, ref);
+        // The promotion lands while the champion, still version 1, is being read.
+        await promote(model, 2);
+        return versionedModel(base, 1);
+      },
+    };
+    const config = parseConfig({
+      KAFKA_BROKERS: services.kafkaBrokers.join(','),
+      SCHEMA_REGISTRY_URL: services.schemaRegistryUrl,
+      KAFKA_TOPIC_PARTITIONS: String(connect.partitions),
+    });
+    const runtime = await startRuntime(config, logger);
+    const service = await startPredictService(
+      config,
+      logger,
+      runtime,
+      base.model,
+      { host: '127.0.0.1', port: 0 },
+      registry,
+    );
+    onTestFinished(() => service.stop());
+    await until(() => service.slot.current?.version === 2, 'the promotion made during start-up applied', 20_000);
+  });
+
+  // Regression: every start left a consumer group `predict-service.<model>.<uuid>` behind.
+  it('closing the deployment follower removes its consumer group', async () => {
+    const base = toySpec();
+    const prefix = `predict-service.${base.model}.`;
+    const groups = async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        return (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    const follower = await followDeployments({
+      kafka,
+      codec,
+      model: base.model,
+      logger,
+      ...connect,
+      startOffsets: await deploymentsEndOffsets({ kafka, ...connect }),
+      deploy: async () => {},
+    });
+    await until(async () => (await groups()).length === 1, 'the follower group to exist');
+    await follower.close();
+    expect(await groups()).toEqual([]);
   });
 });
