@@ -59,7 +59,12 @@ const PANE_MS = 1_000;
 const STEP_MS = 5;
 const ROWS_PER_PANE = PANE_MS / STEP_MS;
 const WINDOW_PANES = 5;
-const BASE_TIME = Date.UTC(2026, 0, 1);
+/**
+ * Event time of the first replayed row: a recent, pane-aligned time (the current hour minus 3 h),
+ * so that event times sit within the event contract's bounds of the messages' create time
+ * (MAX_EVENT_AGE_DAYS before, MAX_CLOCK_SKEW_SECONDS after).
+ */
+const BASE_TIME = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
 const SEED = 1;
 const SHIFTED = ['AveRooms', 'MedInc'];
 

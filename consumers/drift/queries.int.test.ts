@@ -23,7 +23,8 @@ import type { Window } from './windows.ts';
 const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_drift_queries', LOG_LEVEL: 'silent' });
 const logger = createLogger('silent');
 const chdbPath = freshChdbPath();
-const T0 = Date.UTC(2026, 0, 1);
+/** A recent, pane-aligned time (the current hour minus 3 h), like the panes the store emits. */
+const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
 
 afterAll(() => {
   rmSync(chdbPath, { recursive: true, force: true });
