@@ -208,6 +208,20 @@ describe('POST /predict', () => {
     expect(sink.predictions).toHaveLength(0);
   });
 
+  it('answers 500, not 400, when the model breaks the event contract, and sends nothing', async () => {
+    const { app, slot, sink } = await setup();
+    close = () => app.close();
+    slot.swap({ ...linearModel(2), predict: (rows) => rows.map(() => Number.NaN) });
+    const res = await predict(app, { a: 1, b: 2 });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({
+      code: 'DL_EVENT_INVALID',
+      message:
+        'toy version 2 produced an event that breaks the event contract: prediction must be a finite number; got NaN',
+    });
+    expect(sink.predictions).toHaveLength(0);
+  });
+
   it('judges event times with the bounds it was built with', async () => {
     const threeDaysAgo = iso(Date.now() - 3 * DAY_MS);
     const payload = { features: { a: 1, b: 2 }, event_time: threeDaysAgo };
