@@ -4,7 +4,6 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DriftlineError, ErrorCode } from '../../core/errors.ts';
 import {
   type ContractViolation,
   checkGroundTruth,
@@ -69,6 +68,12 @@ interface FeedbackRecord {
 type FeedbackBody = FeedbackRecord | { records: FeedbackRecord[] };
 
 const ERROR_STATUS = { unavailable: 503 } as const;
+
+/**
+ * `code` of an answer refusing an event that breaks the event contract: the code the store
+ * dead-letters such an event with, so both ends name the same rule the same way.
+ */
+const EVENT_INVALID = 'DL_EVENT_INVALID';
 
 /** The service, plus `deploy`: swap in a checked version, or refuse it (see ServingVersions). */
 export type PredictService = FastifyInstance & {
@@ -151,12 +156,11 @@ export async function build(options: PredictServiceOptions): Promise<PredictServ
         PREDICTION_CLIENT_FIELDS,
         batch,
       );
-      if (refusal.client) return reply.status(400).send(badRequest(ErrorCode.EVENT_INVALID, refusal.client));
+      if (refusal.client) return reply.status(400).send(badRequest(EVENT_INVALID, refusal.client));
       if (refusal.internal) {
-        throw new DriftlineError(
-          ErrorCode.EVENT_INVALID,
-          `${model.name} version ${model.version} produced an event that breaks the event contract: ${refusal.internal}`,
-        );
+        const message = `${model.name} version ${model.version} produced an event that breaks the event contract: ${refusal.internal}`;
+        request.log.error({ version: model.version }, message);
+        return reply.status(500).send(brokenByUs(message));
       }
       try {
         await Promise.all(events.map((event) => sink.sendPrediction(event)));
@@ -190,8 +194,12 @@ export async function build(options: PredictServiceOptions): Promise<PredictServ
       TRUTH_CLIENT_FIELDS,
       'records' in request.body,
     );
-    if (refusal.client) return reply.status(400).send(badRequest(ErrorCode.EVENT_INVALID, refusal.client));
-    if (refusal.internal) throw new DriftlineError(ErrorCode.EVENT_INVALID, refusal.internal);
+    if (refusal.client) return reply.status(400).send(badRequest(EVENT_INVALID, refusal.client));
+    if (refusal.internal) {
+      const message = `a ground-truth event breaks the event contract: ${refusal.internal}`;
+      request.log.error(message);
+      return reply.status(500).send(brokenByUs(message));
+    }
     try {
       await Promise.all(truths.map((truth) => sink.sendGroundTruth(truth)));
     } catch (error) {
@@ -259,6 +267,11 @@ function contractRefusal<T>(
 
 function badRequest(code: string, message: string) {
   return { statusCode: 400, code, error: 'Bad Request', message };
+}
+
+/** An event the service itself made breaks the contract (say, a non-finite prediction). */
+function brokenByUs(message: string) {
+  return { statusCode: 500, code: EVENT_INVALID, error: 'Internal Server Error', message };
 }
 
 function unavailable(message: string) {
