@@ -23,6 +23,8 @@ export const ErrorCode = {
   ENCODE_FAILED: 'DL_ENCODE_FAILED',
   /** A message could not be decoded (wrong magic byte, unknown schema id, corrupt bytes). */
   DECODE_FAILED: 'DL_DECODE_FAILED',
+  /** A decoded event breaks the event contract (core/event-contract.ts): its content, not an outage. */
+  EVENT_INVALID: 'DL_EVENT_INVALID',
   /** ClickHouse could not be reached or failed in a way worth retrying. */
   STORAGE_UNAVAILABLE: 'DL_STORAGE_UNAVAILABLE',
   /** ClickHouse refused a statement (syntax, unknown table, type mismatch). */

@@ -73,20 +73,29 @@ export async function ensurePredictionsTable(
 ): Promise<string[]> {
   const table = predictionsTable(model);
   await storage.command(createPredictionsTableSql(model, features));
-  const existing = new Set(
-    (
-      await storage.query<{ name: string }>(
-        sql`SELECT name FROM system.columns WHERE database = ${storage.database} AND table = ${table}`.text,
-      )
-    ).map((r) => r.name),
-  );
+  const existing = await columnNames(storage, table);
   const added: string[] = [];
   for (const feature of features) {
     if (existing.has(feature.name)) continue;
     // Rows stored before the feature existed have no value for it: always Nullable.
     const type = featureColumnType({ ...feature, optional: true });
-    await storage.command(`ALTER TABLE ${identifier(table).text} ADD COLUMN ${identifier(feature.name).text} ${type}`);
+    try {
+      await storage.command(
+        `ALTER TABLE ${identifier(table).text} ADD COLUMN ${identifier(feature.name).text} ${type}`,
+      );
+    } catch (error) {
+      // Another store instance may have added it a moment ago: that is success, not a failure.
+      if (!(await columnNames(storage, table)).has(feature.name)) throw error;
+      continue;
+    }
     added.push(feature.name);
   }
   return added;
+}
+
+async function columnNames(storage: Storage, table: string): Promise<Set<string>> {
+  const rows = await storage.query<{ name: string }>(
+    sql`SELECT name FROM system.columns WHERE database = ${storage.database} AND table = ${table}`.text,
+  );
+  return new Set(rows.map((r) => r.name));
 }

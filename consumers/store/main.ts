@@ -1,5 +1,6 @@
 /** Wires the store consumer from configuration: storage opened and migrated, then consuming. */
 import type { Config } from '../../core/config.ts';
+import { eventTimeBoundsOf } from '../../core/event-contract.ts';
 import type { Logger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import type { Runtime } from '../../core/runtime.ts';
@@ -35,6 +36,7 @@ export async function runStore(
     batchMs: config.storeBatchMs,
     panes: { paneMs: config.paneSeconds * 1000, allowedLatenessMs: config.allowedLatenessSeconds * 1000 },
     idleCloseMs: config.paneIdleSeconds * 1000,
+    eventTimeBounds: eventTimeBoundsOf(config),
   });
   return {
     consumer,

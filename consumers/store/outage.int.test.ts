@@ -85,7 +85,7 @@ describe('store consumer during a ClickHouse outage', () => {
       event_id: randomUUID(),
       model_name: spec.model,
       model_version: 1,
-      event_time: new Date(Date.UTC(2026, 0, 1) + i * 10),
+      event_time: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000 + i * 10),
       features: { x: i },
       prediction: i / 2,
       latency_ms: 0.1,

@@ -15,6 +15,21 @@ export interface MessageOrigin {
 /** The column name the prediction is sketched under, beside the features. */
 export const PREDICTION_COLUMN = 'prediction';
 
+/**
+ * NaN and ±Infinity (a direct producer's, checked by the event contract) are stored as they are:
+ * JSON has no token for them, but ClickHouse (18.16 and current) reads "nan", "inf" and "-inf"
+ * into a Float64 column.
+ */
+export function storedFeatures(features: PredictionEvent['features']): Record<string, number | string | null> {
+  let copy: Record<string, number | string | null> | undefined;
+  for (const [name, value] of Object.entries(features)) {
+    if (typeof value !== 'number' || Number.isFinite(value)) continue;
+    copy ??= { ...features };
+    copy[name] = Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
+  }
+  return copy ?? features;
+}
+
 export function predictionRow(event: PredictionEvent, origin: MessageOrigin, late: boolean, ingestedAt: Date) {
   const time = event.event_time.getTime();
   return {
@@ -23,7 +38,7 @@ export function predictionRow(event: PredictionEvent, origin: MessageOrigin, lat
     model_version: event.model_version,
     event_time: new Date(time),
     event_time_ms: time,
-    ...event.features,
+    ...storedFeatures(event.features),
     prediction: event.prediction,
     latency_ms: event.latency_ms,
     entity_id: event.entity_id,

@@ -9,6 +9,7 @@ import {
   type KafkaConfig,
   logLevel as KafkaLogLevel,
   type LogEntry,
+  type Message,
   Partitioners,
   type Producer,
 } from 'kafkajs';
@@ -60,6 +61,49 @@ export function createKafka(options: KafkaClientOptions): Kafka {
  */
 export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+}
+
+/**
+ * Bytes of message payload per produce request: well under the broker's default 1 MiB
+ * `max.message.bytes`, which a whole batch (not just one message) must fit in. One request over
+ * it is refused outright, and would be again at every retry.
+ */
+export const MAX_REQUEST_PAYLOAD_BYTES = 512 * 1024;
+
+function approximateSize(message: Message): number {
+  let size = 64 + byteLength(message.key) + byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    size += name.length + (Array.isArray(value) ? value.reduce((n, v) => n + byteLength(v), 0) : byteLength(value));
+  }
+  return size;
+}
+
+function byteLength(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  if (Buffer.isBuffer(value)) return value.length;
+  return Buffer.byteLength(String(value));
+}
+
+/** Sends `messages` (acks=all) in requests of at most MAX_REQUEST_PAYLOAD_BYTES each, in order. */
+export async function sendInChunks(
+  producer: Producer,
+  topic: string,
+  messages: readonly Message[],
+  maxBytes = MAX_REQUEST_PAYLOAD_BYTES,
+): Promise<void> {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = approximateSize(message);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      await producer.send({ topic, acks: -1, messages: chunk });
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) await producer.send({ topic, acks: -1, messages: chunk });
 }
 
 /**

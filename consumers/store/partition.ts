@@ -1,0 +1,120 @@
+/**
+ * What the store keeps for one source partition between flushes, and the decisions it makes per
+ * message — pure: decoded messages in; rows, dead letters, sketch snapshots and the offset it may
+ * commit out. The Kafka adapter (consumer.ts) does the I/O around it.
+ */
+import type { KafkaMessage } from 'kafkajs';
+import type { ErrorCode } from '../../core/errors.ts';
+import type { CommitEntry } from '../../core/kafka/consumer-lifecycle.ts';
+import type { DeadLetter } from '../../core/kafka/dead-letter.ts';
+import type { GroundTruth, PredictionEvent, SketchSnapshot } from '../../core/schemas.ts';
+import { encodeCheckpoint, type PartitionPanes } from './panes.ts';
+import { groundTruthRow, predictionRow, sketchInput, snapshotOf } from './rows.ts';
+
+/** A row waiting for its insert, with the message it came from (dead-lettered if ClickHouse refuses it). */
+export interface PendingRow {
+  row: Record<string, unknown>;
+  message: KafkaMessage;
+}
+
+export class StorePartition {
+  rows: PendingRow[] = [];
+  deadLetters: DeadLetter[] = [];
+  snapshots: SketchSnapshot[] = [];
+  /** Last message taken + 1; undefined until one is taken. */
+  private nextOffset: bigint | undefined;
+  /** Active-clock time of the last message, for closing the panes of an idle partition. */
+  lastMessageAt: number;
+  /** The last commit made, so an unchanged position is not committed again. */
+  private committed: string | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly table: string,
+    /** Null for ground-truth partitions (not sketched). */
+    readonly panes: PartitionPanes | null,
+    /** The committed offset the state was restored from: the first message it must see. */
+    readonly resumeFrom: bigint | undefined,
+    now: number,
+  ) {
+    this.lastMessageAt = now;
+  }
+
+  /** True when the message was taken in already (delivered twice) or precedes the restored state. */
+  covers(offset: bigint): boolean {
+    return (
+      (this.resumeFrom !== undefined && offset < this.resumeFrom) ||
+      (this.nextOffset !== undefined && offset < this.nextOffset)
+    );
+  }
+
+  /** A fresh state must start at its committed offset: anything later means messages were skipped. */
+  needsRewind(offset: bigint): boolean {
+    return this.nextOffset === undefined && this.resumeFrom !== undefined && offset > this.resumeFrom;
+  }
+
+  takePrediction(message: KafkaMessage, event: PredictionEvent, categorical: ReadonlySet<string>, now: number) {
+    const offset = this.advance(message, now);
+    const late = this.panes?.add(sketchInput(event, categorical), offset) === 'late';
+    const origin = { topic: this.topic, partition: this.partition, offset: message.offset };
+    this.rows.push({ row: predictionRow(event, origin, late, new Date()), message });
+    return late;
+  }
+
+  takeGroundTruth(message: KafkaMessage, truth: GroundTruth, now: number): void {
+    this.advance(message, now);
+    const origin = { topic: this.topic, partition: this.partition, offset: message.offset };
+    this.rows.push({ row: groundTruthRow(truth, origin, new Date()), message });
+  }
+
+  deadLetter(message: KafkaMessage, reason: string, code: ErrorCode, now: number): void {
+    this.advance(message, now);
+    this.deadLetters.push({ message, topic: this.topic, partition: this.partition, reason, code });
+  }
+
+  /**
+   * Moves panes the watermark passed into `snapshots`; every open pane when `closeAll` (end of
+   * input) or when the partition has been idle for `idleMs` of active time.
+   */
+  closePanes(now: number, idleMs: number, closeAll: boolean): void {
+    if (!this.panes) return;
+    const idle = this.panes.openPanes > 0 && now - this.lastMessageAt >= idleMs;
+    const closed = closeAll || idle ? this.panes.closeAll() : this.panes.closeReady();
+    for (const pane of closed) this.snapshots.push(snapshotOf(pane, this.topic, this.partition));
+  }
+
+  idle(now: number, idleMs: number): boolean {
+    return (this.panes?.openPanes ?? 0) > 0 && now - this.lastMessageAt >= idleMs;
+  }
+
+  /**
+   * The commit this partition may make once its rows, letters and snapshots are stored: its next
+   * offset, held back to the first message of its oldest open pane (with the pane state a
+   * restart resumes from as metadata). Undefined when nothing changed since the last commit.
+   */
+  commit(): CommitEntry | undefined {
+    if (this.nextOffset === undefined) return undefined;
+    const checkpoint = this.panes?.checkpoint(this.nextOffset);
+    const entry: CommitEntry = {
+      topic: this.topic,
+      partition: this.partition,
+      offset: (checkpoint?.offset ?? this.nextOffset).toString(),
+      ...(checkpoint ? { metadata: encodeCheckpoint(checkpoint) } : {}),
+    };
+    const key = `${entry.offset}|${entry.metadata ?? ''}`;
+    if (key === this.committed) return undefined;
+    return entry;
+  }
+
+  committedAs(entry: CommitEntry): void {
+    this.committed = `${entry.offset}|${entry.metadata ?? ''}`;
+  }
+
+  private advance(message: KafkaMessage, now: number): bigint {
+    const offset = BigInt(message.offset);
+    this.nextOffset = offset + 1n;
+    this.lastMessageAt = now;
+    return offset;
+  }
+}

@@ -1,0 +1,257 @@
+import type { ConsumerRunConfig, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { DriftlineError, ErrorCode } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import {
+  ActiveClock,
+  type CommitEntry,
+  ConsumerLifecycle,
+  isDependencyFailure,
+  type LifecycleConsumer,
+  type Processor,
+} from './consumer-lifecycle.ts';
+
+const TOPIC = 't';
+
+function message(offset: number, value = `v${offset}`): KafkaMessage {
+  return {
+    offset: String(offset),
+    key: null,
+    value: Buffer.from(value),
+    timestamp: '0',
+    attributes: 0,
+    headers: {},
+  } as KafkaMessage;
+}
+
+/**
+ * Stands in for a kafkajs consumer on one partition: `deliver()` hands the messages from the
+ * current position to eachBatch, the way a fetch would, honouring pause, seek and stop.
+ */
+class FakeConsumer {
+  readonly log: string[] = [];
+  readonly commits: CommitEntry[][] = [];
+  readonly messages: KafkaMessage[] = [];
+  position = 0;
+  paused = false;
+  running = false;
+  private run: ConsumerRunConfig | undefined;
+  events = { GROUP_JOIN: 'consumer.group_join' } as LifecycleConsumer['events'];
+
+  asConsumer(): LifecycleConsumer {
+    return {
+      subscribe: async () => {},
+      run: async (config?: ConsumerRunConfig) => {
+        this.run = config;
+        this.running = true;
+      },
+      pause: () => {
+        this.paused = true;
+        this.log.push('pause');
+      },
+      resume: () => {
+        this.paused = false;
+        this.log.push('resume');
+      },
+      seek: ({ offset }: { offset: string }) => {
+        this.position = Number(offset);
+        this.log.push(`seek ${offset}`);
+      },
+      commitOffsets: async (entries: CommitEntry[]) => {
+        if (!this.running) throw new Error('commit refused: the consumer is stopped');
+        this.commits.push(entries);
+        this.log.push(`commit ${entries.map((e) => e.offset).join(',')}`);
+      },
+      stop: async () => {
+        this.running = false;
+        this.log.push('stop');
+      },
+      disconnect: async () => {
+        this.log.push('disconnect');
+      },
+      on: () => () => {},
+      events: this.events,
+    } as unknown as LifecycleConsumer;
+  }
+
+  /** One fetch: every message from the position on, unless paused. */
+  async deliver(): Promise<void> {
+    if (this.paused || !this.running || !this.run?.eachBatch) return;
+    const batch = this.messages.slice(this.position);
+    if (batch.length === 0) return;
+    const before = this.position;
+    let resolved = before - 1;
+    await this.run.eachBatch({
+      batch: { topic: TOPIC, partition: 0, messages: batch },
+      resolveOffset: (offset: string) => {
+        resolved = Number(offset);
+      },
+      heartbeat: async () => {},
+      isRunning: () => this.running,
+      isStale: () => false,
+    } as unknown as EachBatchPayload);
+    // kafkajs goes on after the last resolved offset unless a seek moved the position.
+    if (this.position === before) this.position = resolved + 1;
+  }
+}
+
+/** A processor that stores message values; a dependency can be made to fail. */
+class RecordingProcessor implements Processor {
+  readonly taken: string[] = [];
+  readonly rejected: string[] = [];
+  stored: string[] = [];
+  private buffer: string[] = [];
+  private next: number | undefined;
+  dependencyDown = false;
+  flushFails = false;
+
+  async handle(_topic: string, _partition: number, m: KafkaMessage) {
+    if (m.value?.toString() === 'poison') throw new TypeError('cannot read this message');
+    if (this.dependencyDown) {
+      throw new DriftlineError(ErrorCode.REGISTRY_UNAVAILABLE, 'registry down', { retriable: true });
+    }
+    this.taken.push(m.offset);
+    this.buffer.push(m.value?.toString() ?? '');
+    this.next = Number(m.offset) + 1;
+    return undefined;
+  }
+  reject(_topic: string, _partition: number, m: KafkaMessage) {
+    this.rejected.push(m.offset);
+    this.next = Number(m.offset) + 1;
+  }
+  async flush(): Promise<CommitEntry[]> {
+    if (this.flushFails) throw new DriftlineError(ErrorCode.STORAGE_UNAVAILABLE, 'down', { retriable: true });
+    this.stored.push(...this.buffer);
+    this.buffer = [];
+    return this.next === undefined ? [] : [{ topic: TOPIC, partition: 0, offset: String(this.next) }];
+  }
+  due() {
+    return false;
+  }
+  async assigned() {}
+}
+
+function setup() {
+  const fake = new FakeConsumer();
+  const processor = new RecordingProcessor();
+  const lifecycle = new ConsumerLifecycle({
+    consumer: fake.asConsumer(),
+    processor,
+    topics: [TOPIC],
+    logger: createLogger('silent'),
+    retry: { initialMs: 5, maxMs: 20 },
+    tickMs: 1_000,
+  });
+  return { fake, processor, lifecycle };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('ConsumerLifecycle', () => {
+  it('a message whose handling hit a dependency failure is read again, never skipped or committed past', async () => {
+    const { fake, processor, lifecycle } = setup();
+    await lifecycle.start();
+    fake.messages.push(message(0), message(1), message(2));
+    processor.dependencyDown = true;
+    await fake.deliver();
+    expect(processor.taken).toEqual([]);
+    expect(fake.paused).toBe(true);
+    expect(fake.position).toBe(0);
+    await lifecycle.flush();
+    expect(fake.commits).toEqual([]); // nothing handled, nothing committed
+
+    processor.dependencyDown = false;
+    await sleep(20); // the backoff resumes consumption
+    expect(fake.paused).toBe(false);
+    await fake.deliver();
+    expect(processor.taken).toEqual(['0', '1', '2']);
+    await lifecycle.flush();
+    expect(fake.commits.at(-1)).toEqual([{ topic: TOPIC, partition: 0, offset: '3' }]);
+    await lifecycle.abort();
+  });
+
+  it('a dependency failure mid-batch keeps what was handled before it and re-reads from the failed message', async () => {
+    const { fake, processor, lifecycle } = setup();
+    await lifecycle.start();
+    fake.messages.push(message(0), message(1));
+    await fake.deliver();
+    fake.messages.push(message(2), message(3));
+    const original = processor.handle.bind(processor);
+    let failures = 0;
+    processor.handle = async (topic, partition, m) => {
+      if (m.offset === '3' && failures++ === 0)
+        throw new DriftlineError(ErrorCode.STORAGE_UNAVAILABLE, 'x', { retriable: true });
+      return original(topic, partition, m);
+    };
+    await fake.deliver();
+    expect(processor.taken).toEqual(['0', '1', '2']);
+    expect(fake.log).toContain('seek 3');
+    await sleep(20);
+    await fake.deliver();
+    expect(processor.taken).toEqual(['0', '1', '2', '3']);
+    await lifecycle.abort();
+  });
+
+  it('a message that fails for its own content is rejected and the partition moves on', async () => {
+    const { fake, processor, lifecycle } = setup();
+    await lifecycle.start();
+    fake.messages.push(message(0), message(1, 'poison'), message(2));
+    await fake.deliver();
+    expect(processor.rejected).toEqual(['1']);
+    expect(processor.taken).toEqual(['0', '2']);
+    expect(fake.paused).toBe(false);
+    await lifecycle.abort();
+  });
+
+  it('stop flushes and commits before it stops the consumer (kafkajs refuses commits afterwards)', async () => {
+    const { fake, processor, lifecycle } = setup();
+    await lifecycle.start();
+    fake.messages.push(message(0), message(1));
+    await fake.deliver();
+    await lifecycle.stop();
+    expect(processor.stored).toEqual(['v0', 'v1']);
+    expect(fake.log.slice(-3)).toEqual(['commit 2', 'stop', 'disconnect']);
+  });
+
+  it('a failed flush pauses, commits nothing, and resumes once a retry succeeds', async () => {
+    const { fake, processor, lifecycle } = setup();
+    await lifecycle.start();
+    fake.messages.push(message(0));
+    await fake.deliver();
+    processor.flushFails = true;
+    await expect(lifecycle.flush()).rejects.toThrow('down');
+    expect(fake.paused).toBe(true);
+    expect(fake.commits).toEqual([]);
+    processor.flushFails = false;
+    await sleep(30);
+    expect(fake.paused).toBe(false);
+    expect(fake.commits).toEqual([[{ topic: TOPIC, partition: 0, offset: '1' }]]);
+    await lifecycle.abort();
+  });
+});
+
+describe('ActiveClock', () => {
+  it('does not run while paused', () => {
+    let wall = 1_000;
+    const clock = new ActiveClock(() => wall);
+    const start = clock.now();
+    wall += 100;
+    clock.pause();
+    wall += 60_000; // an outage
+    expect(clock.now() - start).toBe(100);
+    clock.resume();
+    wall += 50;
+    expect(clock.now() - start).toBe(150);
+  });
+});
+
+describe('isDependencyFailure', () => {
+  it('reads the retriable flag, never the message', () => {
+    expect(isDependencyFailure(new DriftlineError(ErrorCode.STORAGE_UNAVAILABLE, 'x', { retriable: true }))).toBe(true);
+    expect(isDependencyFailure(new DriftlineError(ErrorCode.DECODE_FAILED, 'unavailable'))).toBe(false);
+    expect(
+      isDependencyFailure(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError', retriable: true })),
+    ).toBe(true);
+    expect(isDependencyFailure(new TypeError('x'))).toBe(false);
+  });
+});

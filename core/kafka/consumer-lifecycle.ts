@@ -1,0 +1,324 @@
+/**
+ * The consumer lifecycle every Driftline consumer runs: subscribe, hand each message to a
+ * processor, flush-then-commit, pause and retry on dependency failures, rebalance, stop.
+ *
+ * The rule it enforces: a message is taken as handled (its offset resolved) only once the
+ * processor took it in. A processor throws only for a dependency failure (registry, ClickHouse,
+ * Kafka), and then the partition is sought back to that very message, consumption pauses and
+ * resumes after a backoff: nothing is skipped. Any other error is the message's own fault and the
+ * message is rejected (dead-lettered by the processor) so the partition moves on.
+ */
+import type { Consumer, ConsumerRunConfig, KafkaMessage } from 'kafkajs';
+import { DriftlineError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { FlushLoop } from './flush-loop.ts';
+
+export interface CommitEntry {
+  topic: string;
+  partition: number;
+  offset: string;
+  metadata?: string;
+}
+
+/** topic → partitions this member owns. */
+export type Assignment = ReadonlyMap<string, readonly number[]>;
+
+/** What a consumer's core does with its messages; the lifecycle does the rest. */
+export interface Processor {
+  /**
+   * Takes one message in. Throws only when a dependency failed, and then must have changed
+   * nothing (the message is delivered again). `{ seek }` asks to read the partition again from an
+   * earlier offset (a state restored from its committed offset must see every message from there).
+   */
+  handle(topic: string, partition: number, message: KafkaMessage): Promise<undefined | { seek: bigint }>;
+  /** `handle` failed for a reason in the message itself: park it (dead letter) and move on. */
+  reject(topic: string, partition: number, message: KafkaMessage, error: unknown): void;
+  /** Writes everything buffered and returns what may now be committed. Throws on dependency failure. */
+  flush(options: { final: boolean }): Promise<CommitEntry[]>;
+  /** The entries `flush` returned are committed now. */
+  committed?(entries: readonly CommitEntry[]): void;
+  /** Whether a flush is due (a full batch, a timer, panes to close). */
+  due(): boolean;
+  /**
+   * The group's assignment changed. Every assigned partition is fetched again from its committed
+   * offset, the ones this member keeps included: drop what is uncommitted.
+   */
+  assigned(assignment: Assignment): Promise<void>;
+}
+
+/**
+ * Wall-clock time that runs only while consumption runs: idle and grace timers measured with it
+ * do not expire during an outage, when a paused partition is silent through no fault of its own.
+ */
+export class ActiveClock {
+  private pausedTotal = 0;
+  private pausedSince: number | undefined;
+
+  constructor(private readonly wallClock: () => number = Date.now) {}
+
+  now(): number {
+    const wall = this.wallClock();
+    return wall - this.pausedTotal - (this.pausedSince === undefined ? 0 : wall - this.pausedSince);
+  }
+
+  pause(): void {
+    this.pausedSince ??= this.wallClock();
+  }
+
+  resume(): void {
+    if (this.pausedSince === undefined) return;
+    this.pausedTotal += this.wallClock() - this.pausedSince;
+    this.pausedSince = undefined;
+  }
+
+  get paused(): boolean {
+    return this.pausedSince !== undefined;
+  }
+}
+
+/** The part of a kafkajs consumer the lifecycle uses (a fake stands in for it in unit tests). */
+export type LifecycleConsumer = Pick<
+  Consumer,
+  'subscribe' | 'run' | 'pause' | 'resume' | 'seek' | 'commitOffsets' | 'stop' | 'disconnect' | 'on' | 'events'
+>;
+
+export interface LifecycleOptions {
+  consumer: LifecycleConsumer;
+  processor: Processor;
+  topics: readonly string[];
+  logger: Logger;
+  clock?: ActiveClock;
+  retry?: { initialMs: number; maxMs: number };
+  /** How often `processor.due()` is asked, ms. */
+  tickMs: number;
+  /** Closes the processor's own clients (producer, admin) after the consumer disconnected. */
+  onClose?: () => Promise<void>;
+}
+
+export interface LifecycleStats {
+  commits: number;
+  failedFlushes: number;
+  /** Messages delivered again after a dependency failed while handling them. */
+  redeliveries: number;
+  paused: boolean;
+}
+
+export class ConsumerLifecycle {
+  readonly clock: ActiveClock;
+  private readonly loop: FlushLoop;
+  private readonly log: Logger;
+  private readonly retry: { initialMs: number; maxMs: number };
+  private readonly subscribed: Set<string>;
+  private assignment: Assignment = new Map();
+  private timer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private handleBackoffMs: number;
+  private stopping = false;
+  private readonly counters = { commits: 0, failedFlushes: 0, redeliveries: 0 };
+
+  constructor(private readonly options: LifecycleOptions) {
+    this.log = options.logger;
+    this.clock = options.clock ?? new ActiveClock();
+    this.retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
+    this.handleBackoffMs = this.retry.initialMs;
+    this.subscribed = new Set(options.topics);
+    this.loop = new FlushLoop({
+      retry: this.retry,
+      pause: () => this.pauseAll(),
+      resume: () => this.resumeAll(),
+      onFailure: (error, retryInMs) => {
+        this.counters.failedFlushes++;
+        this.log.warn({ err: error, retryInMs }, 'flush failed; consumption paused, nothing committed');
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    const { consumer } = this.options;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assignment = new Map(Object.entries(payload.memberAssignment));
+      void this.loop.serialized(async () => {
+        await this.options.processor.assigned(this.assignment);
+        // A rebalance resets kafkajs's pause state per partition: keep what we decided.
+        if (this.clock.paused) consumer.pause(this.pausedTopics());
+      });
+    });
+    await consumer.subscribe({ topics: [...this.subscribed], fromBeginning: true });
+    await consumer.run(this.runConfig());
+    this.timer = setInterval(() => {
+      if (this.clock.paused || this.stopping) return;
+      if (this.options.processor.due()) void this.flush().catch(() => {});
+    }, this.options.tickMs);
+  }
+
+  /** Runs `work` in turn with batches and flushes (anything that touches the processor's buffers). */
+  serialized<T>(work: () => Promise<T>): Promise<T> {
+    return this.loop.serialized(work);
+  }
+
+  /** Flushes and commits; on failure pauses consumption and retries with backoff until it succeeds. */
+  flush(): Promise<void> {
+    return this.loop.run(() => this.flushAndCommit(false));
+  }
+
+  topics(): string[] {
+    return [...this.subscribed].sort();
+  }
+
+  /**
+   * Reads more topics. kafkajs subscribes only before `run`, so what is consumed is flushed, the
+   * consumer stopped, subscribed and run again; the rebalance that follows rebuilds every
+   * partition from its committed offset.
+   */
+  async subscribe(topics: readonly string[]): Promise<void> {
+    const fresh = topics.filter((t) => !this.subscribed.has(t));
+    if (fresh.length === 0 || this.stopping || this.clock.paused) return;
+    await this.flush();
+    const { consumer } = this.options;
+    await consumer.stop();
+    await consumer.subscribe({ topics: fresh, fromBeginning: true });
+    for (const topic of fresh) this.subscribed.add(topic);
+    await consumer.run(this.runConfig());
+  }
+
+  stats(): LifecycleStats {
+    return { ...this.counters, paused: this.clock.paused };
+  }
+
+  /**
+   * Stops fetching, flushes and commits what was consumed, then leaves the group. The commit
+   * happens before `consumer.stop()`: kafkajs refuses commits from a stopped consumer.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.clearTimers();
+    this.pauseAll();
+    try {
+      await this.loop.serialized(() => this.flushAndCommit(true));
+    } catch (error) {
+      this.log.error({ err: error }, 'final flush failed; what was not committed is read again on restart');
+    }
+    this.loop.close();
+    await this.close();
+  }
+
+  /** Disconnects without flushing or committing: what a crash looks like to Kafka and storage. */
+  async abort(): Promise<void> {
+    this.stopping = true;
+    this.clearTimers();
+    this.loop.close();
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    const { consumer } = this.options;
+    await consumer.stop().catch((error: unknown) => this.log.warn({ err: error }, 'consumer stop failed'));
+    await consumer.disconnect();
+    await this.options.onClose?.();
+  }
+
+  private clearTimers(): void {
+    clearInterval(this.timer);
+    clearTimeout(this.resumeTimer);
+    this.timer = undefined;
+    this.resumeTimer = undefined;
+  }
+
+  private async flushAndCommit(final: boolean): Promise<void> {
+    const entries = await this.options.processor.flush({ final });
+    if (entries.length === 0) return;
+    await this.options.consumer.commitOffsets(entries);
+    this.options.processor.committed?.(entries);
+    this.counters.commits++;
+  }
+
+  private runConfig(): ConsumerRunConfig {
+    const { consumer, processor } = this.options;
+    return {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        await this.loop.serialized(async () => {
+          for (const message of batch.messages) {
+            // A batch fetched before a rebalance revoked its partition: the new owner has it.
+            if (!isRunning() || isStale() || this.stopping) break;
+            let outcome: undefined | { seek: bigint };
+            try {
+              outcome = await processor.handle(batch.topic, batch.partition, message);
+            } catch (error) {
+              if (isDependencyFailure(error)) {
+                // Read this message again once the dependency is back: never skip it.
+                consumer.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
+                this.dependencyFailed(error);
+                break;
+              }
+              processor.reject(batch.topic, batch.partition, message, error);
+              resolveOffset(message.offset);
+              continue;
+            }
+            if (outcome) {
+              consumer.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.seek.toString() });
+              break;
+            }
+            resolveOffset(message.offset);
+            this.handleBackoffMs = this.retry.initialMs;
+          }
+        });
+        await heartbeat();
+        if (!this.stopping && !this.clock.paused && processor.due()) await this.flush().catch(() => {});
+      },
+    };
+  }
+
+  /** Pauses consumption and resumes after a growing backoff; the failed message is read again. */
+  private dependencyFailed(error: unknown): void {
+    this.counters.redeliveries++;
+    const retryInMs = this.handleBackoffMs;
+    this.handleBackoffMs = Math.min(this.retry.maxMs, this.handleBackoffMs * 2);
+    this.log.warn(
+      { err: error, retryInMs },
+      'a dependency failed while handling a message; paused, will read it again',
+    );
+    this.pauseAll();
+    if (this.stopping || this.resumeTimer) return;
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      // A flush may itself be failing and retrying; it resumes when it succeeds.
+      void this.loop.serialized(async () => {
+        if (!this.stopping) this.resumeAll();
+      });
+    }, retryInMs);
+  }
+
+  private pausedTopics(): { topic: string }[] {
+    return [...this.subscribed].map((topic) => ({ topic }));
+  }
+
+  private pauseAll(): void {
+    if (this.clock.paused) return;
+    this.options.consumer.pause(this.pausedTopics());
+    this.clock.pause();
+  }
+
+  private resumeAll(): void {
+    if (!this.clock.paused || this.stopping) return;
+    this.options.consumer.resume(this.pausedTopics());
+    this.clock.resume();
+  }
+}
+
+/**
+ * A dependency failure is retried; anything else thrown while handling a message is the
+ * message's fault. Driftline's errors say which with `retriable`; kafkajs's errors carry the
+ * same flag.
+ */
+export function isDependencyFailure(error: unknown): boolean {
+  if (error instanceof DriftlineError) return error.retriable;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name !== undefined &&
+    String((error as { name?: unknown }).name).startsWith('KafkaJS') &&
+    (error as { retriable?: unknown }).retriable === true
+  );
+}
