@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ErrorCode } from '../../core/errors.ts';
 import {
   type ContractViolation,
   checkGroundTruth,
@@ -73,7 +74,7 @@ const ERROR_STATUS = { unavailable: 503 } as const;
  * `code` of an answer refusing an event that breaks the event contract: the code the store
  * dead-letters such an event with, so both ends name the same rule the same way.
  */
-const EVENT_INVALID = 'DL_EVENT_INVALID';
+const EVENT_INVALID = ErrorCode.EVENT_INVALID;
 
 /** The service, plus `deploy`: swap in a checked version, or refuse it (see ServingVersions). */
 export type PredictService = FastifyInstance & {
