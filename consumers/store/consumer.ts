@@ -67,6 +67,8 @@ export interface StoreConsumerOptions {
 }
 
 export interface StoreStats {
+  /** Rows taken in and waiting for the next flush. */
+  bufferedRows: number;
   predictionsStored: number;
   groundTruthStored: number;
   deadLettered: number;
@@ -370,7 +372,13 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     groupId,
     stats: () => {
       const life = lifecycle.stats();
-      return { ...counts, commits: life.commits, failedFlushes: life.failedFlushes, paused: life.paused };
+      return {
+        ...counts,
+        bufferedRows,
+        commits: life.commits,
+        failedFlushes: life.failedFlushes,
+        paused: life.paused,
+      };
     },
     topics: () => lifecycle.topics(),
     flush(flushOptions = {}) {
