@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createPredictionsTableSql, predictionsTable } from './prediction-table.ts';
+import { DriftlineError, ErrorCode } from './errors.ts';
+import { createPredictionsTableSql, ensurePredictionsTable, predictionsTable } from './prediction-table.ts';
+import type { Storage } from './storage/index.ts';
 
 describe('predictions table DDL', () => {
   it('has one column per feature, nullable when optional, ordered for time-range queries', () => {
@@ -24,5 +26,53 @@ describe('predictions table DDL', () => {
       /clashes/,
     );
     expect(() => createPredictionsTableSql('m', [{ name: 'a`b', type: 'double', optional: false }])).toThrow();
+  });
+});
+
+describe('ensurePredictionsTable', () => {
+  /** A storage whose table already has `columns`; another instance adds `raced` just before us. */
+  function racingStorage(columns: string[], raced: string) {
+    const have = new Set(columns);
+    const commands: string[] = [];
+    const storage: Storage = {
+      kind: 'server',
+      database: 'd',
+      async command(text) {
+        commands.push(text);
+        if (text.startsWith('ALTER') && text.includes(`\`${raced}\``)) {
+          have.add(raced); // the other store instance won the race
+          throw new DriftlineError(ErrorCode.STORAGE_QUERY_FAILED, 'column already exists (code 44)');
+        }
+      },
+      async query<T>() {
+        return [...have].map((name) => ({ name })) as T[];
+      },
+      async insert() {},
+      async ping() {},
+      async close() {},
+    };
+    return { storage, commands };
+  }
+
+  it('takes a column another store instance added a moment earlier as added, not as a failure', async () => {
+    const { storage } = racingStorage(['event_id', 'x'], 'y');
+    const features = [
+      { name: 'x', type: 'double', optional: false },
+      { name: 'y', type: 'double', optional: true },
+    ] as const;
+    await expect(ensurePredictionsTable(storage, 'm', features)).resolves.toEqual([]);
+  });
+
+  it('still fails when the column is not there after ALTER failed', async () => {
+    const { storage } = racingStorage(['event_id'], 'nobody-adds-this');
+    const failing: Storage = {
+      ...storage,
+      async command(text) {
+        if (text.startsWith('ALTER')) throw new DriftlineError(ErrorCode.STORAGE_QUERY_FAILED, 'refused');
+      },
+    };
+    await expect(ensurePredictionsTable(failing, 'm', [{ name: 'z', type: 'double', optional: true }])).rejects.toThrow(
+      'refused',
+    );
   });
 });
