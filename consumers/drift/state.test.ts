@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftStateName } from '../../core/schemas.ts';
-import { INITIAL_STATE, type MonitorState, type Step, step } from './state.ts';
+import { INITIAL_STATE, type MonitorState, revise, type Step, step } from './state.ts';
 
 /** Steps through verdicts from the initial state; returns every step. */
 function run(verdicts: DriftStateName[], retrainAfter = 3, from: MonitorState = INITIAL_STATE): Step[] {
@@ -50,5 +50,28 @@ describe('drift state machine', () => {
 
   it('refuses a retrain threshold below 1', () => {
     expect(() => step(INITIAL_STATE, 'ok', 0)).toThrow(RangeError);
+  });
+
+  it('reports a revision against the window’s first evaluation, with the running count unchanged', () => {
+    // The first evaluation (partial) said drift, 2nd in a row; with the missing partition it is ok.
+    expect(revise({ state: 'drift', consecutiveDrift: 2 }, 'ok', 3)).toEqual({
+      state: 'ok',
+      previousState: 'drift',
+      transition: true,
+      consecutiveDrift: 2,
+      retrainRecommended: false,
+    });
+    expect(revise({ state: 'drift', consecutiveDrift: 3 }, 'drift', 3)).toEqual({
+      state: 'drift',
+      previousState: 'drift',
+      transition: false,
+      consecutiveDrift: 3,
+      retrainRecommended: true,
+    });
+    expect(revise({ state: 'ok', consecutiveDrift: 0 }, 'drift', 3)).toMatchObject({
+      transition: true,
+      consecutiveDrift: 0,
+      retrainRecommended: false,
+    });
   });
 });

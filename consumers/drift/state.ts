@@ -1,5 +1,6 @@
 /**
- * The monitoring state of one model version, stepped once per evaluation. Pure.
+ * The monitoring state of one model version, stepped once per window, by the window's first
+ * evaluation (a later revision of the window does not step it: see `revise`). Pure.
  *
  *   state               the evaluation's dataset verdict: ok, drift or insufficient_data
  *   previous_state      the state before (null for the version's first evaluation)
@@ -41,5 +42,26 @@ export function step(previous: Readonly<MonitorState>, verdict: DriftStateName, 
     transition: previous.state === null ? verdict === 'drift' : verdict !== previous.state,
     consecutiveDrift,
     retrainRecommended: verdict === 'drift' && consecutiveDrift >= retrainAfter,
+  };
+}
+
+/**
+ * A revision of a window evaluated before (its missing sketches arrived: windows.ts). It reports
+ * the window's corrected verdict against what the window's first evaluation said: `previousState`
+ * is that first state and `transition` says whether the verdict changed. The running count is
+ * not rewritten — later windows were stepped from the first evaluation — so `consecutiveDrift`
+ * is the first evaluation's, and retraining is recommended only if the corrected verdict is
+ * still drift.
+ */
+export function revise(original: Readonly<MonitorState>, verdict: DriftStateName, retrainAfter: number): Step {
+  if (!(Number.isSafeInteger(retrainAfter) && retrainAfter >= 1)) {
+    throw new RangeError(`retrainAfter must be an integer ≥ 1; got ${retrainAfter}`);
+  }
+  return {
+    state: verdict,
+    previousState: original.state,
+    transition: verdict !== original.state,
+    consecutiveDrift: original.consecutiveDrift,
+    retrainRecommended: verdict === 'drift' && original.consecutiveDrift >= retrainAfter,
   };
 }
