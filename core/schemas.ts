@@ -143,6 +143,14 @@ export interface DriftEvent {
   performance: RealizedPerformance;
   report_path: string | null;
   evaluated_at: Date;
+  /** Partitions of the source topic the window should hold. */
+  sources_expected: number;
+  /** Some source partition had not passed the window's newest pane (completion ≠ all_sources). */
+  partial: boolean;
+  /** 0 for a window's first evaluation, n for its n-th re-evaluation. */
+  revision: number;
+  /** Pane sketches merged into the window. */
+  sketch_count: number;
 }
 
 export interface DriftEventColumn {

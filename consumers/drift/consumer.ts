@@ -1,20 +1,30 @@
 /**
  * The drift consumer's Kafka adapter: pane sketches from `feature-sketches` into sliding windows
  * (windows.ts), each complete window compared with its model version's reference profile, one
- * `DriftEvent` per evaluation to `drift-events` and the `drift_events` table, an HTML report when
- * a version's state turns to drift.
+ * `DriftEvent` per evaluation (and per revision of a partial window) to `drift-events` and the
+ * `drift_events` table, an HTML report when a version's state turns to drift.
+ *
+ * On arrival every sketch is checked (sketch-validation.ts) and dead-lettered with the reason if
+ * it could ever make a flush fail, or if its pane lies beyond the message's timestamp plus the
+ * clock skew; what is accepted never throws later. The partition count of each source topic comes
+ * from the cluster's metadata (source-partitions.ts): a window is complete only when every
+ * partition passed it. Time-based rules run on active time, which stops while paused.
  *
  * Durability and restarts. An evaluation's event is produced (acks=all), then its row inserted;
- * offsets are committed only after both, and never past a sketch whose pane is not evaluated yet
- * (`DriftWindows.heldOffsets`). What a restart needs is therefore always somewhere durable:
+ * offsets are committed only after both, and never past a sketch whose pane is not decided yet
+ * (`DriftWindows.heldOffsets`). What a restart needs is therefore always somewhere durable
+ * (restore.ts):
  *   - per model version, the state (last state, consecutive drift count, end of the newest
- *     evaluated window, source partitions) is the newest `drift_events` row;
- *   - the sketches of the panes the next windows still share with evaluated ones come from the
- *     store's `feature_sketches` table;
- *   - sketches of panes not evaluated yet are read again from Kafka (the commit held back for them).
- * Each version is restored when its first sketch arrives after start. A crash between producing an
- * event and inserting its row re-evaluates that window after the restart: the event appears twice
- * in Kafka with the same `event_id` (derived from model, version and window end), once in ClickHouse.
+ *     evaluated window, source partitions) is the newest `drift_events` row, and the partial
+ *     windows still open to revision are the rows whose newest revision is partial;
+ *   - the sketches of decided panes — those the next windows and revisions still share with
+ *     evaluated ones, and the warm-up panes of a version never evaluated — come from the store's
+ *     `feature_sketches` table;
+ *   - sketches of panes not decided yet are read again from Kafka (the commit held back for them).
+ * Each version is restored when its first sketch arrives after start (or after it was dropped for
+ * idleness). A crash between producing an event and inserting its row re-evaluates that window
+ * after the restart: the event appears twice in Kafka with the same `event_id` (derived from
+ * model, version, window end and revision), once in ClickHouse.
  *
  * One instance per consumer group: the store keys sketches by model and column, so the columns of
  * one model are spread over the topic's partitions, and a window needs all of them. A member that
@@ -24,8 +34,10 @@ import { join } from 'node:path';
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DatasetDriftOptions } from '../../core/drift/index.ts';
 import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
+import { DEFAULT_EVENT_TIME_BOUNDS } from '../../core/event-contract.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import { connectAdmin, createProducer, ensureTopics, isRetriableKafkaError } from '../../core/kafka/client.ts';
+import { ActiveClock } from '../../core/kafka/consumer-lifecycle.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import { FlushLoop } from '../../core/kafka/flush-loop.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -33,10 +45,13 @@ import { type DriftEvent, driftEventSchema, type SketchSnapshot } from '../../co
 import type { Storage } from '../../core/storage/index.ts';
 import { TOPICS, valueSubject } from '../../core/topics.ts';
 import { evaluateWindow, type PerformanceOptions, realizedPerformance } from './evaluation.ts';
-import { buildDriftEvent, driftEventRow, partOf, reportFileName } from './event.ts';
+import { buildDriftEvent, driftEventRow, reportFileName } from './event.ts';
 import { ReferenceCache, type ReferenceSource } from './references.ts';
-import { queryErrorSums, queryLastState, queryPaneSketches, renderWindowReport, writeReportFile } from './report.ts';
-import { INITIAL_STATE, type MonitorState, step } from './state.ts';
+import { queryErrorSums, renderWindowReport, writeReportFile } from './report.ts';
+import { loadVersionState } from './restore.ts';
+import { checkSnapshot } from './sketch-validation.ts';
+import { SourcePartitions } from './source-partitions.ts';
+import { INITIAL_STATE, type MonitorState, revise, step } from './state.ts';
 import { DriftWindows } from './windows.ts';
 
 export interface DriftSettings {
@@ -44,8 +59,13 @@ export interface DriftSettings {
   windowPanes: number;
   /** Completeness rule 2 (windows.ts); 0: off. */
   gracePanes: number;
-  /** Completeness rule 3 (windows.ts), wall-clock ms; 0: off. */
+  /** Completeness rule 3 (windows.ts), ms of active time (it stops while consumption is paused); 0: off. */
   graceMs: number;
+  /**
+   * MAX_CLOCK_SKEW_SECONDS in ms: a sketch's pane may start at most this long after the message's
+   * timestamp (sketch-validation.ts); default 300 s.
+   */
+  maxClockSkewMs?: number;
   /** retrain_recommended after this many drifting evaluations in a row. */
   retrainAfter: number;
   evaluation: DatasetDriftOptions;
@@ -69,7 +89,7 @@ export interface DriftConsumerOptions {
   /** Topic drift events go to (default `drift-events`). */
   eventsTopic?: string;
   retry?: { initialMs: number; maxMs: number };
-  /** How often the wall-clock grace and retries are looked at, ms (default 250). */
+  /** How often the time-based rules (grace, idle versions) and retries are looked at, ms (default 250). */
   tickMs?: number;
   now?: () => number;
 }
@@ -79,10 +99,12 @@ export interface DriftStats {
   snapshotsRead: number;
   /** Sketches of other models, of categorical columns, or of versions without a profile. */
   snapshotsSkipped: number;
-  /** Sketches that arrived after their pane was evaluated. */
+  /** Sketches that arrived after their pane was decided. */
   lateSnapshots: number;
   deadLettered: number;
   evaluations: number;
+  /** Re-evaluations of partial windows (events with revision > 0), counted in `evaluations` too. */
+  revisions: number;
   eventsEmitted: number;
   transitions: number;
   reportsWritten: number;
@@ -90,6 +112,10 @@ export interface DriftStats {
   unmonitoredVersions: number;
   /** Panes held in memory. */
   panes: number;
+  /** Model versions held in memory. */
+  versions: number;
+  /** Model versions dropped from memory after idling (restored from ClickHouse if they come back). */
+  droppedVersions: number;
   commits: number;
   failedFlushes: number;
   paused: boolean;
@@ -149,17 +175,42 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     gracePanes: settings.gracePanes,
     graceMs: settings.graceMs,
   });
+  const maxSkewMs = settings.maxClockSkewMs ?? DEFAULT_EVENT_TIME_BOUNDS.maxSkewMs;
+  // The windows' time: wall-clock time that stops while consumption is paused, so an outage does
+  // not count as waiting for a partition (windows.ts, rules 3 and idle versions).
+  const clock = new ActiveClock(now);
+  const activeNow = () => clock.now();
+  // Partition counts of the source topics (windows.ts, rule 1).
+  const sourcePartitions = new SourcePartitions(
+    async (topic) => {
+      try {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        return metadata.topics.find((t) => t.name === topic)?.partitions.length;
+      } catch (error) {
+        if (kafkaErrorTypes(error).includes('UNKNOWN_TOPIC_OR_PARTITION')) return undefined;
+        throw new DriftlineError(ErrorCode.KAFKA_REQUEST_FAILED, `Reading the partitions of ${topic} failed`, {
+          cause: error,
+          retriable: isRetriableKafkaError(error),
+          details: { topic },
+        });
+      }
+    },
+    { now },
+  );
   const stats: DriftStats = {
     snapshotsRead: 0,
     snapshotsSkipped: 0,
     lateSnapshots: 0,
     deadLettered: 0,
     evaluations: 0,
+    revisions: 0,
     eventsEmitted: 0,
     transitions: 0,
     reportsWritten: 0,
     unmonitoredVersions: 0,
     panes: 0,
+    versions: 0,
+    droppedVersions: 0,
     commits: 0,
     failedFlushes: 0,
     paused: false,
@@ -196,35 +247,37 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   });
   const serialized = <T>(work: () => Promise<T>): Promise<T> => loop.serialized(work);
 
-  /** Makes sure the version is known: its profile loaded and, after a restart, its state restored. */
+  /**
+   * Makes sure the version is known: its profile loaded and, after a restart or after it was
+   * dropped for idleness, its state restored (restore.ts).
+   */
   async function ensureVersion(model: string, version: number): Promise<boolean> {
     if (windows.has(model, version)) return true;
     const reference = await references.get(model, version);
     if (!reference) return false;
-    const last = await queryLastState(storage, model, version);
-    if (last && last.windowEndMs > 0 && last.paneMs > 0) {
-      const through = last.windowEndMs;
-      const parts = await queryPaneSketches(
-        storage,
-        model,
-        version,
-        through - (settings.windowPanes - 1) * last.paneMs,
-        through,
-      );
-      windows.restore(
-        model,
-        version,
-        { evaluatedThrough: through, paneMs: last.paneMs, sources: last.sources, parts },
-        now(),
-      );
-      monitors.set(keyOf(model, version), { state: last.state, consecutiveDrift: last.consecutiveDrift });
+    const restored = await loadVersionState(storage, model, version, {
+      windowPanes: settings.windowPanes,
+      revisePanes: settings.windowPanes,
+      maxSkewMs,
+    });
+    if (restored.windows) {
+      windows.restore(model, version, restored.windows, activeNow());
       log.info(
-        { model, version, windowEnd: new Date(through), state: last.state, consecutiveDrift: last.consecutiveDrift },
+        {
+          model,
+          version,
+          windowEnd: Number.isFinite(restored.windows.evaluatedThrough)
+            ? new Date(restored.windows.evaluatedThrough)
+            : null,
+          firstPane: restored.windows.firstPaneStart === undefined ? null : new Date(restored.windows.firstPaneStart),
+          revisable: restored.windows.revisable?.length ?? 0,
+          state: restored.monitor.state,
+          consecutiveDrift: restored.monitor.consecutiveDrift,
+        },
         'drift state restored',
       );
-    } else {
-      monitors.set(keyOf(model, version), { ...INITIAL_STATE });
     }
+    monitors.set(keyOf(model, version), restored.monitor);
     return true;
   }
 
@@ -271,14 +324,48 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       deadLetters.push({ message, topic: sketchesTopic, partition, reason: describeError(error), code });
       return;
     }
-    const part = partOf(snapshot);
-    if (!part || (models && !models.has(part.model)) || !(await ensureVersion(part.model, part.version))) {
+    // Checked once, here: nothing accepted may make a later flush throw (sketch-validation.ts).
+    const verdict = checkSnapshot(snapshot, {
+      timestampMs: Number(message.timestamp),
+      maxSkewMs,
+      windowPanes: settings.windowPanes,
+    });
+    if (verdict.kind === 'skipped') {
       stats.snapshotsSkipped++;
       return;
     }
+    if (verdict.kind === 'refused') {
+      deadLetters.push({
+        message,
+        topic: sketchesTopic,
+        partition,
+        reason: verdict.reason,
+        code: ErrorCode.EVENT_INVALID,
+      });
+      return;
+    }
+    const part = verdict.part;
+    if ((models && !models.has(part.model)) || !(await ensureVersion(part.model, part.version))) {
+      stats.snapshotsSkipped++;
+      return;
+    }
+    const partitionCount = await sourcePartitions.count(snapshot.source_topic, snapshot.source_partition);
+    if (partitionCount !== undefined) {
+      if (snapshot.source_partition >= partitionCount) {
+        deadLetters.push({
+          message,
+          topic: sketchesTopic,
+          partition,
+          reason: `invalid sketch snapshot: source_partition ${snapshot.source_partition} does not exist (${snapshot.source_topic} has ${partitionCount} partitions)`,
+          code: ErrorCode.EVENT_INVALID,
+        });
+        return;
+      }
+      windows.setSourcePartitions(part.model, snapshot.source_topic, partitionCount);
+    }
     let result: ReturnType<DriftWindows['add']>;
     try {
-      result = windows.add(part, now(), { partition, offset });
+      result = windows.add(part, activeNow(), { partition, offset });
     } catch (error) {
       deadLetters.push({
         message,
@@ -293,9 +380,9 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     if (result === 'late') stats.lateSnapshots++;
   }
 
-  /** Evaluates every complete window, in pane order per version. */
+  /** Evaluates every complete window (in pane order per version) and every revision due. */
   async function evaluateReady(): Promise<void> {
-    for (let window = windows.next(now()); window; window = windows.next(now())) {
+    for (let window = windows.next(activeNow()); window; window = windows.next(activeNow())) {
       const { model, version } = window;
       const reference = await references.get(model, version);
       if (!reference) {
@@ -306,7 +393,10 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       const sums = await queryErrorSums(storage, model, version, window.start, window.end);
       const performance = realizedPerformance(sums, reference.holdout, settings.performance);
       const key = keyOf(model, version);
-      const next = step(monitors.get(key) ?? INITIAL_STATE, evaluation.result.state, settings.retrainAfter);
+      // A revision reports against the window's first evaluation and leaves the running state be.
+      const next = window.original
+        ? revise(window.original, evaluation.result.state, settings.retrainAfter)
+        : step(monitors.get(key) ?? INITIAL_STATE, evaluation.result.state, settings.retrainAfter);
       let reportPath: string | null = null;
       if (next.transition && next.state === 'drift' && settings.reportsDir !== null) {
         const path = join(settings.reportsDir, reportFileName(model, version, window.end));
@@ -342,9 +432,11 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
         evaluatedAt: new Date(now()),
       });
       pending.push({ event, sent: false });
-      monitors.set(key, { state: next.state, consecutiveDrift: next.consecutiveDrift });
-      windows.markEvaluated(model, version, window.end);
+      const reported = { state: next.state, consecutiveDrift: next.consecutiveDrift };
+      if (!window.original) monitors.set(key, reported);
+      windows.markEvaluated(window, reported);
       stats.evaluations++;
+      if (window.revision > 0) stats.revisions++;
       if (next.transition) {
         stats.transitions++;
         log.info(
@@ -356,9 +448,11 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
             previousState: next.previousState,
             driftedColumns: event.drifted_columns,
             retrainRecommended: next.retrainRecommended,
+            partial: window.partial,
+            revision: window.revision,
             report: reportPath,
           },
-          'drift state changed',
+          window.revision > 0 ? 'drift state of a revised window changed' : 'drift state changed',
         );
       } else if (log.isLevelEnabled('debug')) {
         log.debug(
@@ -367,7 +461,15 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
         );
       }
     }
+    // Versions idle past the bounds leave memory; their state is durable (restore.ts).
+    for (const { model, version } of windows.dropIdle(activeNow())) {
+      monitors.delete(keyOf(model, version));
+      references.forget(model, version);
+      stats.droppedVersions++;
+      if (log.isLevelEnabled('debug')) log.debug({ model, version }, 'idle model version dropped from memory');
+    }
     stats.panes = windows.paneCount;
+    stats.versions = windows.versionCount;
   }
 
   async function flushNow(): Promise<void> {
@@ -427,12 +529,14 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   let assigned: number[] = [];
 
   function pauseAll(): void {
+    clock.pause();
     if (stats.paused || assigned.length === 0) return;
     consumer.pause([{ topic: sketchesTopic }]);
     stats.paused = true;
   }
 
   function resumeAll(): void {
+    clock.resume();
     if (!stats.paused) return;
     consumer.resume([{ topic: sketchesTopic }]);
     stats.paused = false;
@@ -480,11 +584,12 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     },
   });
 
-  // Windows completed by the wall-clock grace, and flushes that failed, are picked up here.
+  // Windows completed by the grace in time, idle versions, and flushes that failed, are picked up
+  // here; with nothing due the timer does nothing.
   const timer = setInterval(
     () => {
       if (stats.paused || stopping) return;
-      if (dirty || pending.length > 0 || (settings.graceMs > 0 && windows.paneCount > 0)) {
+      if (dirty || pending.length > 0 || windows.dueAt() <= activeNow()) {
         void flush().catch(() => {});
       }
     },
@@ -495,7 +600,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
 
   return {
     groupId,
-    stats: () => ({ ...stats, panes: windows.paneCount }),
+    stats: () => ({ ...stats, panes: windows.paneCount, versions: windows.versionCount }),
     flush,
     async stop() {
       stopping = true;
@@ -518,4 +623,15 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       await admin.disconnect();
     },
   };
+}
+
+/** The kafkajs error types in an error and its causes (retries wrap the original). */
+function kafkaErrorTypes(error: unknown): string[] {
+  const types: string[] = [];
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    const { type, originalError, cause } = e as { type?: unknown; originalError?: unknown; cause?: unknown };
+    if (typeof type === 'string') types.push(type);
+    e = originalError ?? cause;
+  }
+  return types;
 }

@@ -1,12 +1,12 @@
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../core/random.ts';
-import { driftEventSchema, type SketchSnapshot } from '../../core/schemas.ts';
+import { driftEventSchema } from '../../core/schemas.ts';
 import { NumericSketch } from '../../core/sketch/index.ts';
 import { encodeJsonEachRow } from '../../core/storage/json-each-row.ts';
 import { evaluateWindow, PREDICTION_COLUMN, realizedPerformance, referenceOf } from './evaluation.ts';
-import { buildDriftEvent, driftEventId, driftEventRow, partOf, reportFileName } from './event.ts';
-import { INITIAL_STATE, step } from './state.ts';
+import { buildDriftEvent, driftEventId, driftEventRow, reportFileName } from './event.ts';
+import { INITIAL_STATE, revise, step } from './state.ts';
 import type { Window } from './windows.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -48,6 +48,11 @@ function windowWith(columns: Record<string, number[]>): Window {
     sources: ['predictions.m:0', 'predictions.m:1'],
     columns: new Map(Object.entries(columns).map(([name, values]) => [name, NumericSketch.of(values)])),
     completion: 'all_sources',
+    sourcesExpected: 2,
+    sketchCount: 40,
+    partial: false,
+    revision: 0,
+    original: undefined,
   };
 }
 
@@ -199,13 +204,24 @@ describe('drift events', () => {
     expect(JSON.parse(row.columns_json as string)).toHaveLength(4);
   });
 
-  it('derives the event id from model, version and window end only', () => {
+  it('derives the event id from model, version, window end and revision only', () => {
     const id = driftEventId('m', 3, T0);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(driftEventId('m', 3, T0)).toBe(id);
+    expect(driftEventId('m', 3, T0, 0)).toBe(id);
+    expect(driftEventId('m', 3, T0, 1)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(
-      new Set([id, driftEventId('m', 3, T0 + 1_000), driftEventId('m', 4, T0), driftEventId('n', 3, T0)]).size,
-    ).toBe(4);
+      new Set([
+        id,
+        driftEventId('m', 3, T0 + 1_000),
+        driftEventId('m', 4, T0),
+        driftEventId('n', 3, T0),
+        driftEventId('m', 3, T0, 1),
+        driftEventId('m', 3, T0, 2),
+      ]).size,
+    ).toBe(6);
   });
 
   it('names reports after model, version and window end, without colons', () => {
@@ -215,40 +231,83 @@ describe('drift events', () => {
     expect(reportFileName('m', 1, Date.UTC(2026, 0, 1, 0, 0, 15, 500))).toBe('m-v1-20260101T000015.500Z.html');
   });
 
-  it('takes numeric snapshots as window parts, named by source partition, and skips categorical ones', () => {
-    const sketch = NumericSketch.of([1, 2, 3]).toJSON();
-    const snapshot: SketchSnapshot = {
-      model_name: 'm',
-      model_version: 3,
-      column: 'a',
-      kind: 'numeric',
-      pane_start: new Date(T0),
-      pane_end: new Date(T0 + 1_000),
-      source_topic: 'predictions.m',
-      source_partition: 2,
-      count: sketch.count,
-      null_count: 1,
-      nonfinite_count: 0,
-      late_count: 0,
-      min: sketch.min,
-      max: sketch.max,
-      mean: sketch.mean,
-      m2: sketch.m2,
-      compression: sketch.compression,
-      centroid_means: sketch.means,
-      centroid_counts: sketch.counts,
-      categories: [],
-    };
-    const part = partOf(snapshot);
-    expect(part).toMatchObject({
-      model: 'm',
-      version: 3,
-      column: 'a',
-      paneStart: T0,
-      paneEnd: T0 + 1_000,
-      source: 'predictions.m:2',
+  it('marks a partial window and a revision: own event id, state against the first evaluation, new fields in the row', () => {
+    const partial = { ...window, completion: 'grace_panes' as const, partial: true, sources: ['predictions.m:0'] };
+    const first = buildDriftEvent({
+      window: partial,
+      windowPanes: 5,
+      reference,
+      evaluation,
+      step: step({ state: 'ok', consecutiveDrift: 0 }, 'drift', 3),
+      retrainAfter: 3,
+      performance: event.performance,
+      reportPath: null,
+      evaluatedAt: new Date(T0 + 9_000),
     });
-    expect(NumericSketch.fromJSON(part?.sketch).toJSON()).toEqual({ ...sketch, nullCount: 1 });
-    expect(partOf({ ...snapshot, kind: 'categorical' })).toBeUndefined();
+    expect(first).toMatchObject({
+      event_id: driftEventId('m', 3, T0 + 5_000),
+      completion: 'grace_panes',
+      partial: true,
+      revision: 0,
+      sources_expected: 2,
+      sketch_count: 40,
+    });
+    const okNow = evaluateWindow(reference, windowWith({ a: sample(1_000, 0, 1, 31), b: sample(1_000, 10, 2, 32) }));
+    const revised = buildDriftEvent({
+      window: { ...window, revision: 1, sketchCount: 60, original: { state: 'drift', consecutiveDrift: 1 } },
+      windowPanes: 5,
+      reference,
+      evaluation: okNow,
+      step: revise({ state: 'drift', consecutiveDrift: 1 }, okNow.result.state, 3),
+      retrainAfter: 3,
+      performance: event.performance,
+      reportPath: null,
+      evaluatedAt: new Date(T0 + 19_000),
+    });
+    expect(revised).toMatchObject({
+      event_id: driftEventId('m', 3, T0 + 5_000, 1),
+      window_end: new Date(T0 + 5_000),
+      partial: false,
+      revision: 1,
+      sketch_count: 60,
+      state: 'ok',
+      previous_state: 'drift',
+      transition: true,
+      consecutive_drift: 1,
+      retrain_recommended: false,
+    });
+    expect(revised.event_id).not.toBe(first.event_id);
+    expect(driftEventRow(revised)).toMatchObject({
+      partial: false,
+      revision: 1,
+      sources_expected: 2,
+      sketch_count: 60,
+    });
+    expect(driftEventRow(first)).toMatchObject({ partial: true, revision: 0 });
+  });
+
+  it('reads events written before partial windows existed with the new fields at their defaults', () => {
+    // Without logical types: timestamps as plain longs (schema resolution is what is tested).
+    const current = driftEventSchema() as { fields: { name: string }[] };
+    const added = ['sources_expected', 'partial', 'revision', 'sketch_count'];
+    const old = avro.Type.forSchema({
+      ...current,
+      fields: current.fields.filter((f) => !added.includes(f.name)),
+    } as avro.Schema);
+    const reader = avro.Type.forSchema(current as avro.Schema);
+    const { sources_expected, partial, revision, sketch_count, ...rest } = event;
+    const written = {
+      ...rest,
+      window_start: rest.window_start.getTime(),
+      window_end: rest.window_end.getTime(),
+      evaluated_at: rest.evaluated_at.getTime(),
+    };
+    expect(reader.fromBuffer(old.toBuffer(written), reader.createResolver(old))).toEqual({
+      ...written,
+      sources_expected: 0,
+      partial: false,
+      revision: 0,
+      sketch_count: 0,
+    });
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Pure mappings of the drift consumer: sketch snapshots in, drift events and their ClickHouse rows
- * out, plus the names the events and reports get.
+ * Pure mappings of the drift consumer: a snapshot's sketch, drift events and their ClickHouse rows,
+ * plus the names the events and reports get. (Snapshots become window parts in
+ * sketch-validation.ts, which checks them on the way in.)
  */
 import { createHash } from 'node:crypto';
 import type { CategoricalStats, NumericalStats } from '../../core/drift/index.ts';
@@ -8,28 +9,12 @@ import type { DriftEvent, DriftEventColumn, RealizedPerformance, SketchSnapshot 
 import type { NumericSketchJSON } from '../../core/sketch/index.ts';
 import type { Reference, WindowEvaluation } from './evaluation.ts';
 import type { Step } from './state.ts';
-import type { SketchPart, Window } from './windows.ts';
+import type { Window } from './windows.ts';
 
 /** `topic:partition`, the name of a source partition in events and state. */
-export function sourceName(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
-}
+export { sourceName } from './windows.ts';
 
-/** A numeric snapshot as a window part; categorical snapshots are not drift-checked here. */
-export function partOf(snapshot: SketchSnapshot): SketchPart | undefined {
-  if (snapshot.kind !== 'numeric') return undefined;
-  return {
-    model: snapshot.model_name,
-    version: snapshot.model_version,
-    column: snapshot.column,
-    paneStart: snapshot.pane_start.getTime(),
-    paneEnd: snapshot.pane_end.getTime(),
-    source: sourceName(snapshot.source_topic, snapshot.source_partition),
-    sketch: sketchJSON(snapshot),
-  };
-}
-
-/** The NumericSketch JSON a snapshot carries (validated when the sketch is rebuilt). */
+/** The NumericSketch JSON a snapshot carries (sketch-validation.ts checks it on arrival). */
 export function sketchJSON(
   s: Pick<
     SketchSnapshot,
@@ -61,11 +46,14 @@ export function sketchJSON(
 }
 
 /**
- * A UUID derived from (model, version, window end): an evaluation emitted twice — after a crash
- * between producing the event and recording it — carries the same id, so readers can drop the copy.
+ * A UUID derived from (model, version, window end, revision): an evaluation emitted twice — after
+ * a crash between producing the event and recording it — carries the same id, so readers can drop
+ * the copy; a revision of the window has an id of its own (a first evaluation keeps the id it had
+ * before revisions existed).
  */
-export function driftEventId(model: string, version: number, windowEnd: number): string {
-  const hex = createHash('sha1').update(`driftline/drift/${model}/${version}/${windowEnd}`).digest('hex');
+export function driftEventId(model: string, version: number, windowEnd: number, revision = 0): string {
+  const name = `driftline/drift/${model}/${version}/${windowEnd}${revision === 0 ? '' : `/r${revision}`}`;
+  const hex = createHash('sha1').update(name).digest('hex');
   // RFC 4122 layout, version 5 (name-based, SHA-1), variant 10.
   const variant = ((Number.parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
@@ -130,7 +118,7 @@ export function buildDriftEvent(input: DriftEventInput): DriftEvent {
   });
   const drifted = columns.filter((c) => c.drifted);
   return {
-    event_id: driftEventId(window.model, window.version, window.end),
+    event_id: driftEventId(window.model, window.version, window.end, window.revision),
     model_name: window.model,
     model_version: window.version,
     window_start: new Date(window.start),
@@ -158,10 +146,14 @@ export function buildDriftEvent(input: DriftEventInput): DriftEvent {
     performance: input.performance,
     report_path: input.reportPath,
     evaluated_at: input.evaluatedAt,
+    sources_expected: window.sourcesExpected,
+    partial: window.partial,
+    revision: window.revision,
+    sketch_count: window.sketchCount,
   };
 }
 
-/** The `drift_events` row of an event (clickhouse/migrations/0003_drift_events.sql). */
+/** The `drift_events` row of an event (clickhouse/migrations/0003_drift_events.sql, 0004_drift_event_revisions.sql). */
 export function driftEventRow(event: DriftEvent): Record<string, unknown> {
   return {
     event_id: event.event_id,
@@ -206,6 +198,10 @@ export function driftEventRow(event: DriftEvent): Record<string, unknown> {
     performance_verdict: event.performance.verdict,
     report_path: event.report_path,
     evaluated_at: event.evaluated_at,
+    sources_expected: event.sources_expected,
+    partial: event.partial,
+    revision: event.revision,
+    sketch_count: event.sketch_count,
   };
 }
 

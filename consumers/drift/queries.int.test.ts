@@ -17,7 +17,8 @@ import { evaluateWindow, realizedPerformance, referenceOf } from './evaluation.t
 import { buildDriftEvent, driftEventRow } from './event.ts';
 import type { ReferenceSource } from './references.ts';
 import { buildModelReport, queryErrorSums, queryLastState, queryPaneSketches } from './report.ts';
-import { step } from './state.ts';
+import { loadVersionState } from './restore.ts';
+import { revise, step } from './state.ts';
 import type { Window } from './windows.ts';
 
 const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_drift_queries', LOG_LEVEL: 'silent' });
@@ -41,11 +42,19 @@ const profile = {
 };
 const reference = referenceOf('q', 1, profile, { rmse: 1, mae: 0.8 });
 
-function sketchRow(model: string, column: string, pane: number, partition: number, values: number[], emittedAt: Date) {
+function sketchRow(
+  model: string,
+  column: string,
+  pane: number,
+  partition: number,
+  values: number[],
+  emittedAt: Date,
+  version = 1,
+) {
   const json = NumericSketch.of(values).toJSON();
   return {
     model_name: model,
-    model_version: 1,
+    model_version: version,
     column_name: column,
     column_kind: 'numeric',
     pane_start: new Date(T0 + pane * 1_000),
@@ -132,43 +141,63 @@ describe.each(adapters)('drift queries on ClickHouse $name', (adapter) => {
     });
   });
 
+  /** A drift_events row of the window ending at `end`, first evaluation unless `revision` says otherwise. */
+  function row(
+    end: number,
+    verdict: 'ok' | 'drift',
+    consecutive: number,
+    options: { version?: number; revision?: number; partial?: boolean; sketchCount?: number } = {},
+  ) {
+    const revision = options.revision ?? 0;
+    const window: Window = {
+      model,
+      version: options.version ?? 1,
+      start: end - 5_000,
+      end,
+      paneMs: 1_000,
+      paneCount: 5,
+      rowCount: 10,
+      sources: [`predictions.${model}:0`, `predictions.${model}:1`],
+      sourcesExpected: 2,
+      sketchCount: options.sketchCount ?? 10,
+      columns: new Map(),
+      completion: options.partial ? 'grace_panes' : 'all_sources',
+      partial: options.partial ?? false,
+      revision,
+      original: undefined,
+    };
+    const evaluation = evaluateWindow(reference, window);
+    // A revision reports against its window's first evaluation (drift here) and keeps its count.
+    const stepped =
+      revision > 0
+        ? revise({ state: 'drift', consecutiveDrift: consecutive }, verdict, 3)
+        : step({ state: 'ok', consecutiveDrift: consecutive - 1 }, verdict, 3);
+    return driftEventRow(
+      buildDriftEvent({
+        window,
+        windowPanes: 5,
+        reference,
+        evaluation,
+        step: stepped,
+        retrainAfter: 3,
+        performance: realizedPerformance({ labelled: 0, sse: 0, sae: 0 }, reference.holdout, {
+          tolerance: 1.2,
+          minLabels: 100,
+        }),
+        reportPath: null,
+        evaluatedAt: new Date(),
+      }),
+    );
+  }
+
   it('finds the newest evaluation of a version, the state a restart resumes from', async () => {
     expect(await queryLastState(storage, model, 1)).toBeUndefined();
-    const row = (end: number, verdict: 'ok' | 'drift', consecutive: number) => {
-      const window: Window = {
-        model,
-        version: 1,
-        start: end - 5_000,
-        end,
-        paneMs: 1_000,
-        paneCount: 5,
-        rowCount: 10,
-        sources: [`predictions.${model}:0`, `predictions.${model}:1`],
-        columns: new Map(),
-        completion: 'all_sources',
-      };
-      const evaluation = evaluateWindow(reference, window);
-      return driftEventRow(
-        buildDriftEvent({
-          window,
-          windowPanes: 5,
-          reference,
-          evaluation,
-          step: { ...step({ state: 'ok', consecutiveDrift: consecutive - 1 }, verdict, 3) },
-          retrainAfter: 3,
-          performance: realizedPerformance({ labelled: 0, sse: 0, sae: 0 }, reference.holdout, {
-            tolerance: 1.2,
-            minLabels: 100,
-          }),
-          reportPath: null,
-          evaluatedAt: new Date(),
-        }),
-      );
-    };
     await storage.insert('drift_events', [row(T0 + 5_000, 'ok', 1), row(T0 + 7_000, 'drift', 2)]);
     await storage.insert('drift_events', [row(T0 + 6_000, 'drift', 1), row(T0 + 7_000, 'drift', 2)]);
     expect(await queryLastState(storage, model, 1)).toEqual({
       state: 'drift',
+      previousState: 'ok',
+      revision: 0,
       consecutiveDrift: 2,
       windowEndMs: T0 + 7_000,
       paneMs: 1_000,
@@ -214,5 +243,75 @@ describe.each(adapters)('drift queries on ClickHouse $name', (adapter) => {
     });
     expect(content.window).toMatchObject({ model, version: 1, end: T0 + 4_000, paneCount: 4, rowCount: 24 });
     expect(html).toContain(`Drift report: ${model} v1`);
+  });
+
+  it('restores from the newest revision of the newest window, and keeps partial windows open to revision', async () => {
+    const version = 3;
+    // Window 8 s: first evaluation partial (drift, 3rd in a row), then revised to ok, still partial.
+    // Window 7 s: partial, then revised complete. Window 6 s: partial, never revised.
+    await storage.insert('drift_events', [
+      row(T0 + 6_000, 'drift', 1, { version, partial: true, sketchCount: 8 }),
+      row(T0 + 7_000, 'drift', 2, { version, partial: true, sketchCount: 8 }),
+      row(T0 + 8_000, 'drift', 3, { version, partial: true, sketchCount: 8 }),
+    ]);
+    await storage.insert('drift_events', [
+      row(T0 + 7_000, 'ok', 2, { version, revision: 1, sketchCount: 10 }),
+      row(T0 + 8_000, 'ok', 3, { version, revision: 1, partial: true, sketchCount: 9 }),
+    ]);
+    expect(await queryLastState(storage, model, version)).toMatchObject({
+      state: 'ok',
+      previousState: 'drift',
+      revision: 1,
+      consecutiveDrift: 3,
+      windowEndMs: T0 + 8_000,
+    });
+    const restored = await loadVersionState(storage, model, version, {
+      windowPanes: 5,
+      revisePanes: 5,
+      maxSkewMs: 300_000,
+    });
+    // The running state is the first evaluation's: a revision does not step it.
+    expect(restored.monitor).toEqual({ state: 'drift', consecutiveDrift: 3 });
+    expect(restored.windows).toMatchObject({
+      evaluatedThrough: T0 + 8_000,
+      paneMs: 1_000,
+      revisable: [
+        { end: T0 + 6_000, revision: 0, sketchCount: 8, original: { state: 'drift', consecutiveDrift: 1 } },
+        { end: T0 + 8_000, revision: 1, sketchCount: 9, original: { state: 'drift', consecutiveDrift: 3 } },
+      ],
+    });
+  });
+
+  it('restores a version never evaluated from its first panes, leaving out sketches refused on arrival', async () => {
+    const version = 5;
+    const emitted = new Date(T0 + 60_000);
+    const rows = [0, 1, 2, 3].flatMap((pane) =>
+      [0, 1].map((partition) => sketchRow(model, 'x', pane, partition, [pane, partition], emitted, version)),
+    );
+    // Pane 1 of partition 1 cannot be merged (m2 far beyond what its values allow).
+    (rows[3] as { m2: number }).m2 = 1e300;
+    // A far-future pane: starts long after the snapshot was emitted.
+    const future = { ...sketchRow(model, 'x', 10_000, 0, [1], emitted, version) };
+    await storage.insert('feature_sketches', [...rows, future]);
+    const restored = await loadVersionState(storage, model, version, {
+      windowPanes: 3,
+      revisePanes: 3,
+      maxSkewMs: 300_000,
+    });
+    expect(restored.monitor).toEqual({ state: null, consecutiveDrift: 0 });
+    expect(restored.windows).toMatchObject({
+      evaluatedThrough: Number.NEGATIVE_INFINITY,
+      firstPaneStart: T0,
+      paneMs: 1_000,
+    });
+    // The warm-up panes are the first W−1 = 2.
+    expect(restored.windows?.parts.map((p) => `${(p.paneStart - T0) / 1_000}/${p.source}`)).toEqual([
+      `0/predictions.${model}:0`,
+      `0/predictions.${model}:1`,
+      `1/predictions.${model}:0`,
+    ]);
+    expect(
+      (await loadVersionState(storage, model, 6, { windowPanes: 3, revisePanes: 3, maxSkewMs: 300_000 })).windows,
+    ).toBeUndefined();
   });
 });

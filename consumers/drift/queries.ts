@@ -30,6 +30,8 @@ FROM (
 
 export type StateRow = {
   last_state: string;
+  last_previous_state: string;
+  last_revision: number;
   last_consecutive_drift: number;
   last_window_end_ms: number;
   last_pane_ms: number;
@@ -37,17 +39,63 @@ export type StateRow = {
 };
 
 /**
- * The newest evaluation of a version: what a restart resumes from. (Aliases differ from the
- * column names: ClickHouse resolves a name to its alias first, which would nest aggregates.)
+ * The newest evaluation of a version — the newest revision of its newest window: what a restart
+ * resumes from. (Aliases differ from the column names: ClickHouse resolves a name to its alias
+ * first, which would nest aggregates. A NULL previous_state reads as '': argMax skips NULLs.)
  */
 export function lastStateSql(model: string, version: number): string {
-  return sql`SELECT argMax(state, window_end_ms) AS last_state,
-  argMax(consecutive_drift, window_end_ms) AS last_consecutive_drift,
+  return sql`SELECT argMax(state, (window_end_ms, revision)) AS last_state,
+  argMax(ifNull(previous_state, ''), (window_end_ms, revision)) AS last_previous_state,
+  argMax(revision, (window_end_ms, revision)) AS last_revision,
+  argMax(consecutive_drift, (window_end_ms, revision)) AS last_consecutive_drift,
   max(window_end_ms) AS last_window_end_ms,
-  argMax(pane_ms, window_end_ms) AS last_pane_ms,
-  argMax(source_partitions, window_end_ms) AS last_source_partitions
+  argMax(pane_ms, (window_end_ms, revision)) AS last_pane_ms,
+  argMax(source_partitions, (window_end_ms, revision)) AS last_source_partitions
 FROM drift_events
 WHERE model_name = ${model} AND model_version = ${version}
+HAVING count() > 0`.text;
+}
+
+export type RevisableRow = {
+  end_ms: number;
+  newest_revision: number;
+  newest_partial: number;
+  newest_sketch_count: number;
+  newest_state: string;
+  newest_previous_state: string;
+  newest_consecutive_drift: number;
+};
+
+/**
+ * Windows of a version ending in (after, through] whose newest revision is partial: the ones a
+ * restart keeps open to revision.
+ */
+export function revisableSql(model: string, version: number, after: number, through: number): string {
+  return sql`SELECT window_end_ms AS end_ms,
+  max(revision) AS newest_revision,
+  argMax(partial, revision) AS newest_partial,
+  argMax(sketch_count, revision) AS newest_sketch_count,
+  argMax(state, revision) AS newest_state,
+  argMax(ifNull(previous_state, ''), revision) AS newest_previous_state,
+  argMax(consecutive_drift, revision) AS newest_consecutive_drift
+FROM drift_events
+WHERE model_name = ${model} AND model_version = ${version}
+  AND window_end_ms > ${after} AND window_end_ms <= ${through}
+GROUP BY window_end_ms
+HAVING newest_partial = 1
+ORDER BY end_ms`.text;
+}
+
+/**
+ * The first pane of a version's numeric sketches (seconds), leaving out panes that start more
+ * than `maxSkewSeconds` after their snapshot was emitted (the drift consumer refuses those).
+ */
+export function firstPaneSql(model: string, version: number, maxSkewSeconds: number): string {
+  return sql`SELECT toUnixTimestamp(min(pane_start)) AS first_start_s,
+  toUnixTimestamp(argMin(pane_end, pane_start)) AS first_end_s
+FROM feature_sketches
+WHERE model_name = ${model} AND model_version = ${version} AND column_kind = 'numeric'
+  AND pane_start <= emitted_at + ${Math.floor(maxSkewSeconds)}
 HAVING count() > 0`.text;
 }
 
@@ -67,6 +115,7 @@ export type SketchRow = {
   compression: number;
   centroid_means: number[];
   centroid_counts: number[];
+  emitted_at_s: number;
 };
 
 /** Numeric pane sketches of a version with pane_end in (after, through], as the store stored them. */
@@ -74,7 +123,8 @@ export function paneSketchesSql(model: string, version: number, after: number, t
   return sql`SELECT column_name,
   toUnixTimestamp(pane_start) AS pane_start_s, toUnixTimestamp(pane_end) AS pane_end_s,
   source_topic, source_partition, count, null_count, nonfinite_count,
-  min, max, mean, m2, compression, centroid_means, centroid_counts
+  min, max, mean, m2, compression, centroid_means, centroid_counts,
+  toUnixTimestamp(emitted_at) AS emitted_at_s
 FROM feature_sketches FINAL
 WHERE model_name = ${model} AND model_version = ${version} AND column_kind = 'numeric'
   AND pane_end > ${new Date(after)} AND pane_end <= ${new Date(through)}

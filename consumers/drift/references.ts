@@ -55,4 +55,11 @@ export class ReferenceCache {
       throw error;
     }
   }
+
+  /** Lets go of a version's profile (the version left memory; `get` reads it again if needed). */
+  forget(model: string, version: number): void {
+    const key = `${model}\u0000${version}`;
+    this.found.delete(key);
+    this.missing.delete(key);
+  }
 }

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../../core/config.ts';
 import type { DatasetDriftOptions } from '../../core/drift/index.ts';
 import { DriftlineError, ErrorCode } from '../../core/errors.ts';
+import { DEFAULT_EVENT_TIME_BOUNDS } from '../../core/event-contract.ts';
 import type { Logger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { fmt, renderDriftReport } from '../../core/report/html-report.ts';
@@ -24,19 +25,27 @@ import {
 } from './evaluation.ts';
 import { reportFileName, sketchJSON, sourceName } from './event.ts';
 import {
+  firstPaneSql,
   lastStateSql,
   newestPaneSql,
   paneSketchesSql,
+  type RevisableRow,
   realizedErrorSql,
+  revisableSql,
   type SketchRow,
   type StateRow,
 } from './queries.ts';
 import { ReferenceCache, type ReferenceSource } from './references.ts';
-import { DriftWindows, type Window } from './windows.ts';
+import { paneProblems, sketchProblems } from './sketch-validation.ts';
+import { DriftWindows, type RevisableWindow, type SketchPart, type Window } from './windows.ts';
 
 /** A version's newest recorded evaluation (the `drift_events` row a restart resumes from). */
 export interface LastState {
   state: DriftStateName;
+  /** The row's previous_state (null for a version's first evaluation). */
+  previousState: DriftStateName | null;
+  /** 0 for a window's first evaluation, n for its n-th revision. */
+  revision: number;
   consecutiveDrift: number;
   windowEndMs: number;
   paneMs: number;
@@ -108,6 +117,8 @@ export async function queryLastState(storage: Storage, model: string, version: n
   if (!row) return undefined;
   return {
     state: row.last_state as DriftStateName,
+    previousState: row.last_previous_state === '' ? null : (row.last_previous_state as DriftStateName),
+    revision: Number(row.last_revision),
     consecutiveDrift: Number(row.last_consecutive_drift),
     windowEndMs: Number(row.last_window_end_ms),
     paneMs: Number(row.last_pane_ms),
@@ -115,35 +126,93 @@ export async function queryLastState(storage: Storage, model: string, version: n
   };
 }
 
-/** Pane sketches of a version with pane end in (after, through], as window parts. */
+/**
+ * Pane sketches of a version with pane end in (after, through], as window parts. Rows the drift
+ * consumer would have refused on arrival (sketch-validation.ts; the pane bounded by the row's
+ * `emitted_at`) are left out, so a restart rebuilds the windows from what was accepted.
+ */
 export async function queryPaneSketches(
   storage: Storage,
   model: string,
   version: number,
   after: number,
   through: number,
-) {
+  check: { windowPanes: number; maxSkewMs: number } = {
+    windowPanes: 1,
+    maxSkewMs: DEFAULT_EVENT_TIME_BOUNDS.maxSkewMs,
+  },
+): Promise<SketchPart[]> {
   const rows = await storage.query<SketchRow>(paneSketchesSql(model, version, after, through));
-  return rows.map((row) => ({
-    model,
-    version,
-    column: row.column_name,
-    paneStart: Number(row.pane_start_s) * 1000,
-    paneEnd: Number(row.pane_end_s) * 1000,
-    source: sourceName(row.source_topic, Number(row.source_partition)),
-    sketch: sketchJSON({
-      compression: Number(row.compression),
-      count: Number(row.count),
-      null_count: Number(row.null_count),
-      nonfinite_count: Number(row.nonfinite_count),
-      min: row.min,
-      max: row.max,
-      mean: row.mean,
-      m2: Number(row.m2),
-      centroid_means: row.centroid_means,
-      centroid_counts: row.centroid_counts,
-    }),
-  }));
+  const parts: SketchPart[] = [];
+  for (const row of rows) {
+    const part: SketchPart = {
+      model,
+      version,
+      column: row.column_name,
+      paneStart: Number(row.pane_start_s) * 1000,
+      paneEnd: Number(row.pane_end_s) * 1000,
+      source: sourceName(row.source_topic, Number(row.source_partition)),
+      sketch: sketchJSON({
+        compression: Number(row.compression),
+        count: Number(row.count),
+        null_count: Number(row.null_count),
+        nonfinite_count: Number(row.nonfinite_count),
+        min: row.min,
+        max: row.max,
+        mean: row.mean,
+        m2: Number(row.m2),
+        centroid_means: row.centroid_means,
+        centroid_counts: row.centroid_counts,
+      }),
+    };
+    const problems = [
+      ...paneProblems(
+        { pane_start: new Date(part.paneStart), pane_end: new Date(part.paneEnd) },
+        { ...check, timestampMs: Number(row.emitted_at_s) * 1000 },
+      ),
+      ...sketchProblems(part.sketch),
+    ];
+    if (problems.length === 0) parts.push(part);
+  }
+  return parts;
+}
+
+/** Windows of a version ending in (after, through] still open to revision (newest revision partial). */
+export async function queryRevisable(
+  storage: Storage,
+  model: string,
+  version: number,
+  after: number,
+  through: number,
+): Promise<RevisableWindow[]> {
+  const rows = await storage.query<RevisableRow>(revisableSql(model, version, after, through));
+  return rows.map((row) => {
+    const revision = Number(row.newest_revision);
+    const previous = row.newest_previous_state === '' ? null : (row.newest_previous_state as DriftStateName);
+    return {
+      end: Number(row.end_ms),
+      revision,
+      sketchCount: Number(row.newest_sketch_count),
+      // A revision's previous_state is what the window's first evaluation said (state.ts, revise).
+      original: {
+        state: revision > 0 ? previous : (row.newest_state as DriftStateName),
+        consecutiveDrift: Number(row.newest_consecutive_drift),
+      },
+    };
+  });
+}
+
+/** Start and end (ms) of a version's first numeric pane in feature_sketches, or undefined when it has none. */
+export async function queryFirstPane(
+  storage: Storage,
+  model: string,
+  version: number,
+  maxSkewMs: number,
+): Promise<{ start: number; end: number } | undefined> {
+  const [row] = await storage.query<{ first_start_s: number; first_end_s: number }>(
+    firstPaneSql(model, version, maxSkewMs / 1000),
+  );
+  return row ? { start: Number(row.first_start_s) * 1000, end: Number(row.first_end_s) * 1000 } : undefined;
 }
 
 export interface ModelReportOptions {
@@ -188,7 +257,10 @@ export async function buildModelReport(
   // The pane length is read off the newest sketches; the window is the newest windowPanes panes.
   const newestParts = await queryPaneSketches(storage, model, version, end - 1000, end);
   const paneMs = (newestParts[0]?.paneEnd ?? end) - (newestParts[0]?.paneStart ?? end - 1000);
-  const parts = await queryPaneSketches(storage, model, version, end - options.windowPanes * paneMs, end);
+  const parts = await queryPaneSketches(storage, model, version, end - options.windowPanes * paneMs, end, {
+    windowPanes: options.windowPanes,
+    maxSkewMs: DEFAULT_EVENT_TIME_BOUNDS.maxSkewMs,
+  });
   const windows = new DriftWindows({ windowPanes: options.windowPanes, gracePanes: 0, graceMs: 0 });
   windows.restore(model, version, { evaluatedThrough: Number.NEGATIVE_INFINITY, paneMs, sources: [], parts }, 0);
   const window = windows.windowEnding(model, version, end);
