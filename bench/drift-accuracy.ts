@@ -12,8 +12,8 @@
 import { exactNumericStats, sortedFinite } from '../core/drift/exact.ts';
 import { numericDistribution } from '../core/drift/numeric-distribution.ts';
 import { numericalStats } from '../core/drift/numerical.ts';
-import { draw, TEST_DISTRIBUTIONS } from '../core/drift/test-distributions.ts';
 import { NumericSketch } from '../core/sketch/numeric-sketch.ts';
+import { draw, TEST_DISTRIBUTIONS } from '../test-support/distributions.ts';
 
 const KEYS = ['ks', 'wasserstein_norm', 'psi', 'js'] as const;
 const SIZES = [1_000, 10_000, 200_000];

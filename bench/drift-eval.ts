@@ -15,9 +15,9 @@
  */
 import { type ColumnPair, evaluateDataset } from '../core/drift/evaluate.ts';
 import { exactKs, exactWasserstein } from '../core/drift/exact.ts';
-import { TEST_DISTRIBUTIONS, type TestDistribution } from '../core/drift/test-distributions.ts';
 import { mulberry32 } from '../core/random.ts';
 import { NumericSketch } from '../core/sketch/numeric-sketch.ts';
+import { TEST_DISTRIBUTIONS, type TestDistribution } from '../test-support/distributions.ts';
 
 interface Args {
   sizes: number[];

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../core/config.ts';
 import type { ModelSpec } from '../core/feature-spec.ts';
 import { createLogger } from '../core/logger.ts';
-import { startRuntime } from '../core/runtime.ts';
+import { startRuntime } from '../platform/runtime.ts';
 import { build } from '../producers/predict-service/app.ts';
 import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
 import { ModelSlot } from '../producers/predict-service/model-slot.ts';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { normalSampler } from '../core/drift/test-distributions.ts';
 import { mulberry32 } from '../core/random.ts';
+import { normalSampler } from '../test-support/distributions.ts';
 import { main } from './main.ts';
 
 const CITIES = ['"Paris, FR"', '"Berlin, DE"', 'Rome', '"Lisbon, ""PT"""'];

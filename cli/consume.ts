@@ -1,6 +1,6 @@
 import { runDrift } from '../consumers/drift/main.ts';
 import { runStore } from '../consumers/store/main.ts';
-import { startRuntime, untilSignal } from '../core/runtime.ts';
+import { startRuntime, untilSignal } from '../platform/runtime.ts';
 import { type Command, usageError } from './command.ts';
 
 const CONSUMERS = ['store', 'drift'] as const;

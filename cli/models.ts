@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { publishDeployment } from '../core/deployments.ts';
-import { startRuntime } from '../core/runtime.ts';
 import { ModelRegistry, type VersionSummary } from '../model/registry.ts';
+import { startRuntime } from '../platform/runtime.ts';
 import { type Command, type CommandContext, usageError } from './command.ts';
 import { formatTable } from './table.ts';
 

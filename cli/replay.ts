@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
-import { startRuntime } from '../core/runtime.ts';
 import { CALIFORNIA_HOUSING_MODEL } from '../model/california-housing.ts';
 import { loadCaliforniaHousing } from '../model/dataset.ts';
 import { ModelRegistry } from '../model/registry.ts';
+import { startRuntime } from '../platform/runtime.ts';
 import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
 import { httpSender } from '../producers/replay/http-sender.ts';
 import { kafkaSender } from '../producers/replay/kafka-sender.ts';

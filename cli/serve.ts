@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { startRuntime, untilSignal } from '../core/runtime.ts';
 import { CALIFORNIA_HOUSING_MODEL } from '../model/california-housing.ts';
+import { startRuntime, untilSignal } from '../platform/runtime.ts';
 import { startPredictService } from '../producers/predict-service/main.ts';
 import { type Command, usageError } from './command.ts';
 

@@ -5,7 +5,7 @@
 import type { TestProject } from 'vitest/node';
 import { parseConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
-import { ALL_SERVICES, resolveServices } from '../core/services.ts';
+import { ALL_SERVICES, resolveServices } from '../platform/services.ts';
 
 export interface TestServices {
   kafkaBrokers: string[];

@@ -2,9 +2,9 @@
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
-import type { Runtime } from '../../core/runtime.ts';
 import { openStorage, type Storage } from '../../core/storage/index.ts';
 import { ModelRegistry } from '../../model/registry.ts';
+import type { Runtime } from '../../platform/runtime.ts';
 import { type DriftConsumer, type DriftSettings, type DriftStats, startDriftConsumer } from './consumer.ts';
 import { driftOptionsOf } from './report.ts';
 

@@ -12,7 +12,7 @@ import { migrate } from '../../core/migrations.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
 import { NumericSketch } from '../../core/sketch/index.ts';
 import { openStorage, type Storage } from '../../core/storage/index.ts';
-import { clickhouseServerUrl, freshChdbPath } from '../../core/storage/test-support.ts';
+import { clickhouseServerUrl, freshChdbPath } from '../../test-support/storage.ts';
 import { evaluateWindow, realizedPerformance, referenceOf } from './evaluation.ts';
 import { buildDriftEvent, driftEventRow } from './event.ts';
 import type { ReferenceSource } from './references.ts';

@@ -3,8 +3,8 @@ import type { Config } from '../../core/config.ts';
 import { eventTimeBoundsOf } from '../../core/event-contract.ts';
 import type { Logger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
-import type { Runtime } from '../../core/runtime.ts';
 import { openStorage, type Storage } from '../../core/storage/index.ts';
+import type { Runtime } from '../../platform/runtime.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
 
 export interface RunningStore {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { normalSampler } from '../../test-support/distributions.ts';
 import { mulberry32 } from '../random.ts';
 import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
 import { evaluateColumn, evaluateDataset, overrideProblems } from './evaluate.ts';
-import { normalSampler } from './test-distributions.ts';
 
 function normals(n: number, seed: number, shift = 0): NumericSketch {
   const z = normalSampler(mulberry32(seed));

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { draw, normalSampler, TEST_DISTRIBUTIONS } from '../../test-support/distributions.ts';
 import { mulberry32 } from '../random.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
 import { exactKs, exactNumericStats, sortedFinite } from './exact.ts';
 import { countAtOrBelow, countBelow, decimals, inverseCount, numericDistribution } from './numeric-distribution.ts';
 import { ksPValue, numericalStats } from './numerical.ts';
-import { draw, normalSampler, TEST_DISTRIBUTIONS } from './test-distributions.ts';
 
 /** The accuracy the issue asks for: |sketch − exact| per statistic. */
 const BOUNDS = { ks: 0.01, wasserstein_norm: 0.01, psi: 0.02, js: 0.01 } as const;

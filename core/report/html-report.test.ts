@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { normalSampler, poissonSampler } from '../../test-support/distributions.ts';
 import { evaluateDataset } from '../drift/evaluate.ts';
-import { normalSampler, poissonSampler } from '../drift/test-distributions.ts';
 import { mulberry32 } from '../random.ts';
 import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';

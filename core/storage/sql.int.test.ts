@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clickhouseServerUrl, freshChdbPath, HOSTILE_STRINGS } from '../../test-support/storage.ts';
 import { parseConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { openStorage, type Storage } from './index.ts';
 import { identifier, literal, type SqlValue, sql } from './sql.ts';
-import { clickhouseServerUrl, freshChdbPath, HOSTILE_STRINGS } from './test-support.ts';
 
 const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_test', LOG_LEVEL: 'silent' });
 const logger = createLogger('silent');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { HOSTILE_STRINGS } from '../../test-support/storage.ts';
 import { ErrorCode, isDriftlineError } from '../errors.ts';
 import { dateToUnixSeconds, identifier, join, literal, SqlFragment, type SqlValue, sql } from './sql.ts';
-import { HOSTILE_STRINGS } from './test-support.ts';
 
 function expectInvalid(fn: () => unknown): void {
   try {

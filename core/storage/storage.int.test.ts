@@ -6,12 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { clickhouseServerUrl, freshChdbPath } from '../../test-support/storage.ts';
 import { parseConfig } from '../config.ts';
 import { type DriftlineError, ErrorCode, isDriftlineError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { openStorage, type Storage } from './index.ts';
 import { identifier, sql } from './sql.ts';
-import { clickhouseServerUrl, freshChdbPath } from './test-support.ts';
 
 const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_test', LOG_LEVEL: 'silent' });
 const silent = createLogger('silent');

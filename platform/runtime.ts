@@ -3,10 +3,10 @@
  * local stack), a kafkajs client and the Avro codec, built once per command.
  */
 import type { Kafka } from 'kafkajs';
-import type { Config } from './config.ts';
-import { AvroCodec } from './kafka/avro.ts';
-import { createKafka } from './kafka/client.ts';
-import type { Logger } from './logger.ts';
+import type { Config } from '../core/config.ts';
+import { AvroCodec } from '../core/kafka/avro.ts';
+import { createKafka } from '../core/kafka/client.ts';
+import type { Logger } from '../core/logger.ts';
 import { type ResolvedServices, resolveServices, type ServiceNeeds } from './services.ts';
 
 export interface Runtime {

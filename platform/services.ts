@@ -4,12 +4,12 @@
  * answers; else the project's own local stack (`stack/`), provisioned and started on demand.
  */
 
+import type { Config } from '../core/config.ts';
+import { DriftlineError, ErrorCode } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import { stackDown, stackUp } from '../stack/index.ts';
 import type { StackServiceName } from '../stack/types.ts';
-import type { Config } from './config.ts';
 import { dockerAvailable, startContainers } from './containers.ts';
-import { DriftlineError, ErrorCode } from './errors.ts';
-import type { Logger } from './logger.ts';
 
 export type ServiceSource = 'env' | 'containers' | 'local' | 'embedded';
 

@@ -3,7 +3,7 @@
  * Each distribution comes as a pair: the reference law and a "shifted" law that a drift test
  * should flag.
  */
-import { mulberry32, type Random } from '../random.ts';
+import { mulberry32, type Random } from '../core/random.ts';
 
 /** Standard normal draws by Box–Muller; 1 − u keeps the log argument in (0, 1]. */
 export function normalSampler(random: Random): () => number {

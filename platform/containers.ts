@@ -4,9 +4,9 @@
  * port is the simplest one that is known before the broker starts.
  */
 import type { StartedTestContainer } from 'testcontainers';
+import type { Config } from '../core/config.ts';
+import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import type { StackServiceName } from '../stack/types.ts';
-import type { Config } from './config.ts';
-import { DriftlineError, ErrorCode } from './errors.ts';
 
 export const CONTAINER_IMAGES = {
   kafka: 'apache/kafka:4.1.1',
