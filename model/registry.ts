@@ -82,7 +82,7 @@ export interface VersionArtifacts {
   profile: ReferenceProfile;
 }
 
-/** Fits the predict service's `ServingModel` (producers/predict-service/model-slot.ts). */
+/** Fits `ServingModel` (scoring.ts), what the predict service and the replay score with. */
 export interface LoadedModel extends VersionArtifacts {
   /** Same as `model`. */
   name: string;

@@ -5,8 +5,9 @@ import type { ModelSpec } from '../../core/feature-spec.ts';
 import { createLogger } from '../../core/logger.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
 import type { Preprocessing } from '../../model/preprocess.ts';
-import { build, type EventSink, type PredictService } from './app.ts';
-import { ModelSlot, type ServingModel } from './model-slot.ts';
+import type { EventSink, ServingModel } from '../../model/scoring.ts';
+import { build, type PredictService } from './app.ts';
+import { ModelSlot } from './model-slot.ts';
 
 const spec: ModelSpec = {
   model: 'toy',

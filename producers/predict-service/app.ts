@@ -15,9 +15,9 @@ import {
 } from '../../core/event-contract.ts';
 import type { ModelSpec } from '../../core/feature-spec.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
-import type { ModelSlot, ServingModel } from './model-slot.ts';
-import { type InputRecord, score } from './predict.ts';
+import type { GroundTruth } from '../../core/schemas.ts';
+import { type EventSink, type InputRecord, type ServingModel, score } from '../../model/scoring.ts';
+import type { ModelSlot } from './model-slot.ts';
 import { type AjvError, feedbackBodySchema, REQUEST_AJV_OPTIONS, validationMessage } from './request-schema.ts';
 import {
   type DeployOutcome,
@@ -26,19 +26,6 @@ import {
   type RefusalReason,
   ServingVersions,
 } from './serving-versions.ts';
-
-/** Where events go; each promise resolves once the event is acknowledged by Kafka. */
-export interface EventSink {
-  sendPrediction(event: PredictionEvent): Promise<void>;
-  sendGroundTruth(event: GroundTruth): Promise<void>;
-  ready(): boolean;
-  /**
-   * Registers a model version's prediction schema under its model's subject, so that its events
-   * are encoded with its own features; rejects with SCHEMA_REJECTED when the registry refuses it.
-   * Called once per version before it is served. A sink without schemas need not have it.
-   */
-  registerVersion?(model: Pick<ServingModel, 'version' | 'spec'>): Promise<void>;
-}
 
 export interface PredictServiceOptions {
   /**

@@ -12,7 +12,7 @@ import { connectAdmin, createProducer, ensureTopics } from '../../core/kafka/cli
 import type { Logger } from '../../core/logger.ts';
 import { groundTruthSchema, predictionEventSchema } from '../../core/schemas.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
-import type { EventSink } from './app.ts';
+import type { EventSink } from '../../model/scoring.ts';
 import { Batcher } from './batcher.ts';
 
 export interface KafkaSinkOptions {

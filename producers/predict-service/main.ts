@@ -9,11 +9,12 @@ import type { Config } from '../../core/config.ts';
 import { eventTimeBoundsOf } from '../../core/event-contract.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ModelRegistry, type VersionRef } from '../../model/registry.ts';
+import type { ServingModel } from '../../model/scoring.ts';
 import type { Runtime } from '../../platform/runtime.ts';
 import { build } from './app.ts';
 import { deploymentsEndOffsets, followDeployments } from './deployments.ts';
 import { createKafkaSink } from './kafka-sink.ts';
-import { ModelSlot, type ServingModel } from './model-slot.ts';
+import { ModelSlot } from './model-slot.ts';
 
 export interface RunningPredictService {
   app: FastifyInstance;

@@ -3,19 +3,7 @@
  * once and uses it to the end, so no request mixes versions; the old model is disposed only
  * after the last request holding it has released it.
  */
-import type { ModelSpec } from '../../core/feature-spec.ts';
-import type { Preprocessing } from '../../model/preprocess.ts';
-
-export interface ServingModel {
-  readonly name: string;
-  readonly version: number;
-  readonly spec: ModelSpec;
-  /** The version's input transforms; its log-transformed features only accept values above −1. */
-  readonly preprocessing?: Preprocessing;
-  /** Rows of feature values in `spec.features` order; one prediction per row. */
-  predict(rows: readonly (readonly number[])[]): ArrayLike<number> | Promise<ArrayLike<number>>;
-  dispose(): void;
-}
+import type { ServingModel } from '../../model/scoring.ts';
 
 interface Entry {
   model: ServingModel;

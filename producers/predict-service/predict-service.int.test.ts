@@ -10,13 +10,14 @@ import { createKafka } from '../../core/kafka/client.ts';
 import { createLogger } from '../../core/logger.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
 import { predictionsTopic, TOPICS } from '../../core/topics.ts';
+import type { ServingModel } from '../../model/scoring.ts';
 import { startRuntime } from '../../platform/runtime.ts';
 import { until } from '../../test-support/until.ts';
 import { build, type PredictService } from './app.ts';
 import { deploymentsEndOffsets, followDeployments } from './deployments.ts';
 import { createKafkaSink, type KafkaSink } from './kafka-sink.ts';
 import { startPredictService, type VersionSource } from './main.ts';
-import { ModelSlot, type ServingModel } from './model-slot.ts';
+import { ModelSlot } from './model-slot.ts';
 
 const services = inject('services');
 const logger = createLogger('silent');

@@ -11,8 +11,8 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import { ErrorCode, isDriftlineError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { EventSink } from './app.ts';
-import type { ModelSlot, ServingModel } from './model-slot.ts';
+import type { EventSink, ServingModel } from '../../model/scoring.ts';
+import type { ModelSlot } from './model-slot.ts';
 import { type AjvError, predictBodySchema, validationMessage } from './request-schema.ts';
 
 /** A compiled request schema, as fastify's (Ajv's) validator compiler returns it. */

@@ -2,10 +2,7 @@
  * Replay straight to Kafka: scores records with the model in this process and produces the
  * same prediction and ground-truth events the predict service would.
  */
-
-import type { EventSink } from '../predict-service/app.ts';
-import type { ServingModel } from '../predict-service/model-slot.ts';
-import { score } from '../predict-service/predict.ts';
+import { type EventSink, type ServingModel, score } from '../../model/scoring.ts';
 import type { ReplaySender } from './replay.ts';
 
 export function kafkaSender(model: ServingModel, sink: EventSink): ReplaySender {
