@@ -21,6 +21,7 @@ export function driftSettingsOf(config: Readonly<Config>): DriftSettings {
     windowPanes: config.driftWindowPanes,
     gracePanes: config.driftGracePanes,
     graceMs: config.driftGraceMs,
+    maxClockSkewMs: config.maxClockSkewSeconds * 1000,
     retrainAfter: config.driftRetrainAfter,
     evaluation: driftOptionsOf(config),
     performance: { tolerance: config.driftPerformanceTolerance, minLabels: config.driftMinLabels },
