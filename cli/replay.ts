@@ -3,7 +3,7 @@ import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logger.ts';
 import { CALIFORNIA_HOUSING_MODEL } from '../model/california-housing.ts';
 import { loadCaliforniaHousing } from '../model/dataset.ts';
-import { ModelRegistry } from '../model/registry.ts';
+import { ModelLoader } from '../model/model-loader.ts';
 import { startRuntime } from '../platform/runtime.ts';
 import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
 import { httpSender } from '../producers/replay/http-sender.ts';
@@ -122,7 +122,7 @@ export async function runReplay(
   let close = async () => {};
   if (settings.direct) {
     const runtime = await startRuntime(config, logger);
-    const model = await ModelRegistry.fromConfig(config).loadVersion(settings.model, 'champion');
+    const model = await ModelLoader.fromConfig(config).loadVersion(settings.model, 'champion');
     const sink = await createKafkaSink({
       kafka: runtime.kafka,
       codec: runtime.codec,

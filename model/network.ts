@@ -1,6 +1,7 @@
 /** The regression network and the predictor that wraps it with its preprocessing. */
 import { type Preprocessing, transformRows } from './preprocess.ts';
 import { tf } from './tf.ts';
+import { fileSaveHandler } from './tf-file-io.ts';
 
 export interface NetworkOptions {
   inputs: number;
@@ -55,6 +56,11 @@ export class Predictor {
     } finally {
       output.dispose();
     }
+  }
+
+  /** Writes the network as model.json and weights.bin into the existing directory `dir`. */
+  async save(dir: string): Promise<void> {
+    await this.network.save(fileSaveHandler(dir));
   }
 
   dispose(): void {

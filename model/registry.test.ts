@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
+import { modulesLoadedBy, packagesIn } from '../test-support/loaded-modules.ts';
 import { type Dataset, loadCaliforniaHousing } from './dataset.ts';
+import { ModelLoader } from './model-loader.ts';
 import { defaultRegistryRoot, ModelRegistry } from './registry.ts';
 import { type TrainedModel, trainModel } from './train.ts';
 
@@ -49,7 +51,7 @@ describe('ModelRegistry', () => {
   });
 
   it('is empty before anything is saved', async () => {
-    const registry = new ModelRegistry(join(root, 'nothing-here'));
+    const registry = new ModelLoader(join(root, 'nothing-here'));
     expect(await registry.listModels()).toEqual([]);
     expect(await registry.champion('california-housing')).toBeNull();
     const error = await caught(registry.loadVersion('california-housing', 'champion'));
@@ -110,7 +112,7 @@ describe('ModelRegistry', () => {
   });
 
   it('loads a version that predicts exactly what the in-memory model predicted', async () => {
-    const registry = new ModelRegistry(join(root, 'load'));
+    const registry = new ModelLoader(join(root, 'load'));
     const model = await tiny(7);
     await registry.saveVersion(model);
     const rows = data.x.slice(1_000, 1_050);
@@ -128,13 +130,13 @@ describe('ModelRegistry', () => {
   });
 
   it('is loadable by another process (the predict service)', async () => {
-    const registry = new ModelRegistry(join(root, 'other-process'));
+    const registry = new ModelLoader(join(root, 'other-process'));
     const model = await tiny(8);
     await registry.saveVersion(model);
     const rows = data.x.slice(0, 5);
     const script = `
-      const { ModelRegistry } = await import(${JSON.stringify(join(repoRoot, 'model/registry.ts'))});
-      const loaded = await new ModelRegistry(${JSON.stringify(registry.root)}).loadVersion('california-housing', 'champion');
+      const { ModelLoader } = await import(${JSON.stringify(join(repoRoot, 'model/model-loader.ts'))});
+      const loaded = await new ModelLoader(${JSON.stringify(registry.root)}).loadVersion('california-housing', 'champion');
       process.stdout.write(JSON.stringify(Array.from(loaded.predict(${JSON.stringify(rows)}))));`;
     const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: repoRoot,
@@ -144,7 +146,7 @@ describe('ModelRegistry', () => {
   });
 
   it('reports unknown models and versions as MODEL_NOT_FOUND, bad names as usage errors, and corrupt files as DECODE_FAILED', async () => {
-    const registry = new ModelRegistry(join(root, 'errors'));
+    const registry = new ModelLoader(join(root, 'errors'));
     await registry.saveVersion(await tiny(9));
     expect((await caught(registry.loadVersion('california-housing', 2))).code).toBe(ErrorCode.MODEL_NOT_FOUND);
     expect((await caught(registry.loadVersion('no-such-model', 1))).code).toBe(ErrorCode.MODEL_NOT_FOUND);
@@ -156,5 +158,20 @@ describe('ModelRegistry', () => {
     const spec = JSON.parse(await readFile(join(registry.root, 'california-housing', '1', 'spec.json'), 'utf8'));
     expect(spec).toMatchObject({ format: 1, model: 'california-housing', target: 'MedHouseVal' });
     expect(spec.preprocessing.features).toHaveLength(8);
+  });
+});
+
+describe('the registry without TF.js', () => {
+  const tensorflow = (packages: string[]) => packages.filter((name) => name.startsWith('@tensorflow/'));
+
+  it('reads versions without loading TF.js: importing registry.ts loads no @tensorflow package', async () => {
+    const loaded = await modulesLoadedBy('model/registry.ts');
+    expect(loaded.some((url) => url.endsWith('/model/registry.ts'))).toBe(true);
+    expect(tensorflow(packagesIn(loaded))).toEqual([]);
+    expect(loaded.filter((url) => url.includes('@tensorflow'))).toEqual([]);
+  });
+
+  it('sees TF.js where it is loaded: importing model-loader.ts loads @tensorflow/tfjs (the check works)', async () => {
+    expect(tensorflow(packagesIn(await modulesLoadedBy('model/model-loader.ts')))).toContain('@tensorflow/tfjs');
   });
 });

@@ -10,6 +10,10 @@
  * registry.json is replaced by rename too, under a lock file so that concurrent promotions in
  * different processes do not lose each other's updates. Everything a reader needs is in these
  * files, so any process (the predict service) can load what another (train) wrote.
+ *
+ * This module is the JSON side of the registry and never loads TF.js (registry.test.ts checks):
+ * the drift consumer reads reference profiles through it. The network files are written by the
+ * trained model itself (`predictor.save`) and loaded by model-loader.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -18,12 +22,9 @@ import type { Config } from '../core/config.ts';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import { MODEL_NAME_PATTERN, type ModelSpec } from '../core/feature-spec.ts';
 import { withFileLock } from '../core/file-lock.ts';
-import { Predictor } from './network.ts';
 import type { Preprocessing } from './preprocess.ts';
 import { parseReferenceProfile, type ReferenceProfile } from './profile.ts';
-import { initTf, tf } from './tf.ts';
-import { fileLoadHandler, fileSaveHandler } from './tf-file-io.ts';
-import type { TrainedModel, TrainingMetrics } from './train.ts';
+import type { TrainingMetrics } from './train.ts';
 
 export const SPEC_FILE = 'spec.json';
 export const METRICS_FILE = 'metrics.json';
@@ -82,14 +83,14 @@ export interface VersionArtifacts {
   profile: ReferenceProfile;
 }
 
-/** Fits `ServingModel` (scoring.ts), what the predict service and the replay score with. */
-export interface LoadedModel extends VersionArtifacts {
-  /** Same as `model`. */
-  name: string;
-  /** Predictions for rows of raw features in spec order (synchronous, one tensor per call). */
-  predict(batch: readonly (readonly number[])[]): Float32Array;
-  /** Frees the network's tensors. */
-  dispose(): void;
+/** What `saveVersion` writes; a `TrainedModel` (train.ts) is one. */
+export interface VersionToSave {
+  spec: ModelSpec;
+  preprocessing: Preprocessing;
+  metrics: TrainingMetrics;
+  profile: ReferenceProfile;
+  /** Writes the network's files (model.json, weights.bin) into an existing directory. */
+  predictor: { save(dir: string): Promise<void> };
 }
 
 export type VersionRef = number | 'champion';
@@ -134,7 +135,7 @@ export class ModelRegistry {
    * Writes a trained model as the next version and returns its number. The model's first
    * version, or any version with `promote: true`, becomes the champion.
    */
-  async saveVersion(trained: TrainedModel, options: { promote?: boolean } = {}): Promise<number> {
+  async saveVersion(trained: VersionToSave, options: { promote?: boolean } = {}): Promise<number> {
     const model = trained.spec.model;
     checkModelName(model);
     const modelDir = join(this.root, model);
@@ -143,7 +144,7 @@ export class ModelRegistry {
     let version: number;
     try {
       const stored: StoredSpec = { format: 1, ...trained.spec, preprocessing: trained.preprocessing };
-      await trained.predictor.network.save(fileSaveHandler(temp));
+      await trained.predictor.save(temp);
       await writeFile(join(temp, SPEC_FILE), `${JSON.stringify(stored, null, 2)}\n`);
       await writeFile(join(temp, METRICS_FILE), `${JSON.stringify(trained.metrics, null, 2)}\n`);
       await writeFile(join(temp, PROFILE_FILE), `${JSON.stringify(trained.profile)}\n`);
@@ -176,26 +177,6 @@ export class ModelRegistry {
     const metrics = await readJSON<TrainingMetrics>(join(dir, METRICS_FILE));
     const profile = parseReferenceProfile(await readJSON<unknown>(join(dir, PROFILE_FILE)));
     return { model, version, spec, preprocessing, metrics, profile };
-  }
-
-  /** Loads a version (or the champion) ready to predict, in this or any other process. */
-  async loadVersion(model: string, ref: VersionRef): Promise<LoadedModel> {
-    const artifacts = await this.readVersion(model, ref);
-    await initTf();
-    const dir = this.versionDir(model, artifacts.version);
-    let network: tf.LayersModel;
-    try {
-      network = await tf.loadLayersModel(fileLoadHandler(dir));
-    } catch (error) {
-      throw invalidArtifact(`cannot load the network of ${model} version ${artifacts.version}`, dir, error);
-    }
-    const predictor = new Predictor(network, artifacts.preprocessing);
-    return {
-      ...artifacts,
-      name: model,
-      predict: (batch) => predictor.predict(batch),
-      dispose: () => predictor.dispose(),
-    };
   }
 
   /** Makes `version` the champion; the current champion becomes the one `rollback` returns to. */

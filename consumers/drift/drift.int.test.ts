@@ -33,7 +33,7 @@ import type { DriftEvent } from '../../core/schemas.ts';
 import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS } from '../../core/topics.ts';
 import { type Dataset, loadCaliforniaHousing } from '../../model/dataset.ts';
-import { ModelRegistry } from '../../model/registry.ts';
+import { ModelLoader as ModelRegistry } from '../../model/model-loader.ts';
 import { type TrainedModel, trainModel } from '../../model/train.ts';
 import { createKafkaSink } from '../../producers/predict-service/kafka-sink.ts';
 import { kafkaSender } from '../../producers/replay/kafka-sender.ts';

@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../core/config.ts';
 import { eventTimeBoundsOf } from '../../core/event-contract.ts';
 import type { Logger } from '../../core/logger.ts';
-import { ModelRegistry, type VersionRef } from '../../model/registry.ts';
+import { ModelLoader } from '../../model/model-loader.ts';
+import type { VersionRef } from '../../model/registry.ts';
 import type { ServingModel } from '../../model/scoring.ts';
 import type { Runtime } from '../../platform/runtime.ts';
 import { build } from './app.ts';
@@ -34,7 +35,7 @@ export async function startPredictService(
   runtime: Runtime,
   model: string,
   listen: { host: string; port: number } = { host: config.predictHost, port: config.predictPort },
-  registry: VersionSource = ModelRegistry.fromConfig(config),
+  registry: VersionSource = ModelLoader.fromConfig(config),
 ): Promise<RunningPredictService> {
   // End offsets first, then the champion: a promotion made after this point, even while the
   // champion is being read, lies past these offsets and is applied by the follower.
