@@ -382,6 +382,16 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
 
   /** Evaluates every complete window (in pane order per version) and every revision due. */
   async function evaluateReady(): Promise<void> {
+    // Versions idle past the bounds leave memory: their state is durable (restore.ts) — once no
+    // event is waiting to be stored, which is when a restore would find every evaluation.
+    if (pending.length === 0) {
+      for (const { model, version } of windows.dropIdle(activeNow())) {
+        monitors.delete(keyOf(model, version));
+        references.forget(model, version);
+        stats.droppedVersions++;
+        if (log.isLevelEnabled('debug')) log.debug({ model, version }, 'idle model version dropped from memory');
+      }
+    }
     for (let window = windows.next(activeNow()); window; window = windows.next(activeNow())) {
       const { model, version } = window;
       const reference = await references.get(model, version);
@@ -460,13 +470,6 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
           'window evaluated',
         );
       }
-    }
-    // Versions idle past the bounds leave memory; their state is durable (restore.ts).
-    for (const { model, version } of windows.dropIdle(activeNow())) {
-      monitors.delete(keyOf(model, version));
-      references.forget(model, version);
-      stats.droppedVersions++;
-      if (log.isLevelEnabled('debug')) log.debug({ model, version }, 'idle model version dropped from memory');
     }
     stats.panes = windows.paneCount;
     stats.versions = windows.versionCount;
