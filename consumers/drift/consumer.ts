@@ -36,10 +36,20 @@ import type { DatasetDriftOptions } from '../../core/drift/index.ts';
 import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
 import { DEFAULT_EVENT_TIME_BOUNDS } from '../../core/event-contract.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, createProducer, ensureTopics, isRetriableKafkaError } from '../../core/kafka/client.ts';
-import { ActiveClock } from '../../core/kafka/consumer-lifecycle.ts';
+import {
+  connectAdmin,
+  createProducer,
+  ensureTopics,
+  isRetriableKafkaError,
+  sendInChunks,
+} from '../../core/kafka/client.ts';
+import {
+  ActiveClock,
+  type CommitEntry,
+  ConsumerLifecycle,
+  type Processor,
+} from '../../core/kafka/consumer-lifecycle.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
-import { FlushLoop } from '../../core/kafka/flush-loop.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type DriftEvent, driftEventSchema, type SketchSnapshot } from '../../core/schemas.ts';
 import type { Storage } from '../../core/storage/index.ts';
@@ -152,7 +162,6 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   const groupId = options.groupId ?? DEFAULT_GROUP;
   const sketchesTopic = TOPICS.featureSketches;
   const eventsTopic = options.eventsTopic ?? TOPICS.driftEvents;
-  const retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
   const now = options.now ?? Date.now;
   const { kafka, codec, storage, settings } = options;
   const models = options.models ? new Set(options.models) : undefined;
@@ -230,22 +239,8 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   const partitions = new Map<number, PartitionState>();
   let pending: PendingEvent[] = [];
   let deadLetters: DeadLetter[] = [];
-  let stopping = false;
   /** Something arrived or changed since the last successful flush. */
   let dirty = false;
-
-  // Everything that touches the windows, the pending events or the offsets runs through the
-  // loop's chain; a failed flush pauses consumption and is retried with backoff.
-  const loop = new FlushLoop({
-    retry,
-    pause: () => pauseAll(),
-    resume: () => resumeAll(),
-    onFailure: (error, retryInMs) => {
-      stats.failedFlushes++;
-      log.warn({ err: error, retryInMs }, 'drift flush failed; consumption paused, nothing committed');
-    },
-  });
-  const serialized = <T>(work: () => Promise<T>): Promise<T> => loop.serialized(work);
 
   /**
    * Makes sure the version is known: its profile loaded and, after a restart or after it was
@@ -290,7 +285,11 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     return state;
   }
 
-  /** Takes in one message; the caller records its offset as handled once this returns. */
+  /**
+   * Takes in one message. Every await that can fail for an outage (the registry, ClickHouse for a
+   * restore, Kafka for partition counts) comes before the windows change: the lifecycle then
+   * reads the message again, and nothing was half-taken.
+   */
   async function handle(partition: number, message: KafkaMessage): Promise<void> {
     const offset = BigInt(message.offset);
     dirty = true;
@@ -475,14 +474,10 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     stats.versions = windows.versionCount;
   }
 
-  async function flushNow(): Promise<void> {
+  async function flush(): Promise<CommitEntry[]> {
     // 1. Dead letters first: a poison message's offset is committed only once it is parked.
     if (deadLetters.length > 0) {
-      await producer.send({
-        topic: TOPICS.deadLetter,
-        acks: -1,
-        messages: deadLetters.map(deadLetterMessage),
-      });
+      await sendInChunks(producer, TOPICS.deadLetter, deadLetters.map(deadLetterMessage));
       stats.deadLettered += deadLetters.length;
       deadLetters = [];
     }
@@ -494,7 +489,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       const messages = await Promise.all(
         unsent.map(async ({ event }) => ({ key: event.model_name, value: await codec.encode(eventSchemaId, event) })),
       );
-      await producer.send({ topic: eventsTopic, acks: -1, messages });
+      await sendInChunks(producer, eventsTopic, messages);
       for (const p of unsent) p.sent = true;
     }
     if (pending.length > 0) {
@@ -505,54 +500,53 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       stats.eventsEmitted += pending.length;
       pending = [];
     }
+    dirty = false;
     // 4. Commit what is handled, but not past a sketch of a pane still to be evaluated.
     const held = windows.heldOffsets();
-    const commits = [...partitions.values()]
-      .filter((s) => s.nextOffset !== undefined)
-      .map((s) => {
-        const next = s.nextOffset as bigint;
-        const hold = held.get(s.partition);
-        return { state: s, offset: hold !== undefined && hold < next ? hold : next };
-      })
-      .filter(({ state, offset }) => state.committed !== offset);
-    if (commits.length > 0) {
-      await consumer.commitOffsets(
-        commits.map(({ state, offset }) => ({
-          topic: sketchesTopic,
-          partition: state.partition,
-          offset: offset.toString(),
-        })),
-      );
-      for (const { state, offset } of commits) state.committed = offset;
-      stats.commits++;
+    const commits: CommitEntry[] = [];
+    for (const s of partitions.values()) {
+      if (s.nextOffset === undefined) continue;
+      const hold = held.get(s.partition);
+      const offset = hold !== undefined && hold < s.nextOffset ? hold : s.nextOffset;
+      if (s.committed !== offset)
+        commits.push({ topic: sketchesTopic, partition: s.partition, offset: String(offset) });
     }
-    dirty = false;
+    return commits;
   }
 
-  let assigned: number[] = [];
-
-  function pauseAll(): void {
-    clock.pause();
-    if (stats.paused || assigned.length === 0) return;
-    consumer.pause([{ topic: sketchesTopic }]);
-    stats.paused = true;
+  function take(partition: number, message: KafkaMessage): void {
+    partitionState(partition).nextOffset = BigInt(message.offset) + 1n;
   }
 
-  function resumeAll(): void {
-    clock.resume();
-    if (!stats.paused) return;
-    consumer.resume([{ topic: sketchesTopic }]);
-    stats.paused = false;
-  }
-
-  /** Flushes; on failure pauses consumption and retries with backoff until it succeeds. */
-  function flush(): Promise<void> {
-    return loop.run(flushNow);
-  }
-
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    assigned = payload.memberAssignment[sketchesTopic] ?? [];
-    void serialized(async () => {
+  const processor: Processor = {
+    async handle(_topic, partition, message) {
+      await handle(partition, message);
+      take(partition, message);
+      return undefined;
+    },
+    reject(_topic, partition, message, error) {
+      log.warn({ err: error, partition, offset: message.offset }, 'sketch refused by an unexpected error');
+      deadLetters.push({
+        message,
+        topic: sketchesTopic,
+        partition,
+        reason: describeError(error),
+        code: error instanceof DriftlineError ? error.code : ErrorCode.EVENT_INVALID,
+      });
+      take(partition, message);
+    },
+    flush: () => flush(),
+    committed(entries) {
+      for (const entry of entries) {
+        const state = partitions.get(entry.partition);
+        if (state) state.committed = BigInt(entry.offset);
+      }
+    },
+    // Windows completed by the grace in time, idle versions, and events waiting to be stored;
+    // with nothing due the lifecycle's timer does nothing.
+    due: () => dirty || pending.length > 0 || deadLetters.length > 0 || windows.dueAt() <= activeNow(),
+    async assigned(assignment) {
+      const assigned = assignment.get(sketchesTopic) ?? [];
       const keep = new Set(assigned);
       // A revoked partition's position is its new owner's business.
       for (const partition of partitions.keys()) if (!keep.has(partition)) partitions.delete(partition);
@@ -564,67 +558,42 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
           'this drift consumer was assigned only some partitions of feature-sketches; windows need them all — run one drift consumer per group',
         );
       }
-      if (stats.paused) consumer.pause([{ topic: sketchesTopic }]);
-    });
-  });
+    },
+  };
 
-  await consumer.subscribe({ topics: [sketchesTopic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      await serialized(async () => {
-        const state = partitionState(batch.partition);
-        for (const message of batch.messages) {
-          if (!isRunning() || isStale()) break;
-          await handle(batch.partition, message);
-          state.nextOffset = BigInt(message.offset) + 1n;
-          resolveOffset(message.offset);
-        }
-      });
-      await heartbeat();
-      await flush().catch(() => {});
+  const lifecycle = new ConsumerLifecycle({
+    consumer,
+    processor,
+    topics: [sketchesTopic],
+    logger: log,
+    clock,
+    ...(options.retry ? { retry: options.retry } : {}),
+    tickMs: Math.max(10, options.tickMs ?? 250),
+    onClose: async () => {
+      await producer.disconnect();
+      await admin.disconnect();
     },
   });
-
-  // Windows completed by the grace in time, idle versions, and flushes that failed, are picked up
-  // here; with nothing due the timer does nothing.
-  const timer = setInterval(
-    () => {
-      if (stats.paused || stopping) return;
-      if (dirty || pending.length > 0 || windows.dueAt() <= activeNow()) {
-        void flush().catch(() => {});
-      }
-    },
-    Math.max(10, options.tickMs ?? 250),
-  );
+  await lifecycle.start();
 
   log.info({ groupId, topic: sketchesTopic, eventsTopic, models: options.models }, 'drift consumer started');
 
   return {
     groupId,
-    stats: () => ({ ...stats, panes: windows.paneCount, versions: windows.versionCount }),
-    flush,
-    async stop() {
-      stopping = true;
-      clearInterval(timer);
-      loop.close();
-      await consumer.stop();
-      await flush().catch((error: unknown) =>
-        log.error({ err: error }, 'final drift flush failed; uncommitted sketches are re-read on restart'),
-      );
-      await consumer.disconnect();
-      await producer.disconnect();
-      await admin.disconnect();
+    stats: () => {
+      const life = lifecycle.stats();
+      return {
+        ...stats,
+        panes: windows.paneCount,
+        versions: windows.versionCount,
+        commits: life.commits,
+        failedFlushes: life.failedFlushes,
+        paused: life.paused,
+      };
     },
-    async abort() {
-      stopping = true;
-      clearInterval(timer);
-      loop.close();
-      await consumer.disconnect();
-      await producer.disconnect();
-      await admin.disconnect();
-    },
+    flush: () => lifecycle.flush(),
+    stop: () => lifecycle.stop(),
+    abort: () => lifecycle.abort(),
   };
 }
 
