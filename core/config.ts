@@ -87,6 +87,26 @@ export interface Config {
   driftMinLabels: number;
   /** Where HTML drift reports are written. */
   reportsDir: string;
+  /** Alert channels; each is on when its variables are set (`alerting` is frozen, secrets never logged). */
+  alerting: AlertingConfig;
+}
+
+/** The alert consumer's channels and timing (ALERT_*, SLACK_*, SMTP_URL, DASHBOARD_URL). */
+export interface AlertingConfig {
+  /** Slack Web API (`chat.postMessage`, threads): bot token, channel, API base URL. */
+  slack: { botToken: string; channel: string; apiUrl: string } | undefined;
+  /** Slack incoming webhook (no threads). The URL is a secret. */
+  slackWebhookUrl: string | undefined;
+  /** Email over SMTP: `smtp://` or `smtps://` URL (credentials inside are secret), sender, recipients. */
+  email: { smtpUrl: string; from: string; to: readonly string[] } | undefined;
+  /** JSON webhook signed with HMAC-SHA256 of the body under `secret` (X-Driftline-Signature). */
+  webhook: { url: string; secret: string } | undefined;
+  /** Linked from every alert when set. */
+  dashboardUrl: string | undefined;
+  /** While an alert stays open and nothing changes, at most one update per this many seconds. */
+  updateIntervalSeconds: number;
+  /** A delivery still failing (network, 5xx, 429) this long after its first attempt is recorded as failed. */
+  retryBudgetSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -156,6 +176,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     driftPerformanceTolerance: reader.decimal('DRIFT_PERFORMANCE_TOLERANCE', 1.2, 1, 1_000),
     driftMinLabels: reader.integer('DRIFT_MIN_LABELS', 100, 1, 1_000_000_000),
     reportsDir: resolve(cwd, reader.string('DRIFT_REPORTS_DIR') ?? 'reports'),
+    alerting: alertingConfig(reader),
   };
 
   const predictPort = config.predictPort;
@@ -177,8 +198,71 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     );
   }
   Object.freeze(config.stackPorts);
+  for (const part of [config.alerting.slack, config.alerting.email, config.alerting.webhook])
+    if (part) Object.freeze(part);
+  if (config.alerting.email) Object.freeze(config.alerting.email.to);
+  Object.freeze(config.alerting);
   if (config.kafkaBrokers) Object.freeze(config.kafkaBrokers);
   return Object.freeze(config);
+}
+
+const EMAIL = /^[^\s@<>,]+@[^\s@<>,]+$/;
+
+/**
+ * The alert channels. Secrets (the bot token, the Slack webhook URL, the SMTP URL with its
+ * password, the webhook secret) are never echoed in a problem: only what is wrong with them.
+ */
+function alertingConfig(reader: EnvReader): AlertingConfig {
+  const botToken = reader.string('SLACK_BOT_TOKEN');
+  const channel = reader.string('SLACK_CHANNEL');
+  const apiUrl = reader.url('SLACK_API_URL') ?? 'https://slack.com/api';
+  if (botToken !== undefined && channel === undefined)
+    reader.problem('SLACK_CHANNEL must be set with SLACK_BOT_TOKEN (a channel id such as C0123456789, or #name)');
+  if (channel !== undefined && botToken === undefined)
+    reader.problem('SLACK_BOT_TOKEN must be set with SLACK_CHANNEL (a bot token, xoxb-…)');
+  if (botToken !== undefined && /\s/.test(botToken))
+    reader.problem('SLACK_BOT_TOKEN must be one token without spaces (xoxb-…); the value is not shown');
+
+  const slackWebhookUrl = reader.secretUrl(
+    'SLACK_WEBHOOK_URL',
+    ['http:', 'https:'],
+    'https://hooks.slack.com/services/…',
+  );
+
+  const smtpUrl = reader.secretUrl('SMTP_URL', ['smtp:', 'smtps:'], 'smtps://user:password@smtp.example.com:465');
+  const from = reader.string('ALERT_EMAIL_FROM');
+  const toRaw = reader.string('ALERT_EMAIL_TO');
+  const to = toRaw?.split(',').map((a) => a.trim()) ?? [];
+  if (from !== undefined && !EMAIL.test(from))
+    reader.problem(
+      `ALERT_EMAIL_FROM must be one address (for example driftline@example.com); got ${JSON.stringify(from)}`,
+    );
+  if (toRaw !== undefined && (to.length === 0 || to.some((a) => !EMAIL.test(a))))
+    reader.problem(
+      `ALERT_EMAIL_TO must be address[,address] (for example ml-team@example.com,oncall@example.com); got ${JSON.stringify(toRaw)}`,
+    );
+  const emailSet = [reader.string('SMTP_URL'), from, toRaw].filter((v) => v !== undefined).length;
+  if (emailSet > 0 && emailSet < 3)
+    reader.problem('SMTP_URL, ALERT_EMAIL_FROM and ALERT_EMAIL_TO must be set together for email alerts');
+
+  const webhookUrl = reader.url('ALERT_WEBHOOK_URL');
+  const secret = reader.string('ALERT_WEBHOOK_SECRET');
+  if (reader.string('ALERT_WEBHOOK_URL') !== undefined && secret === undefined)
+    reader.problem(
+      'ALERT_WEBHOOK_SECRET must be set with ALERT_WEBHOOK_URL (the key the X-Driftline-Signature HMAC is made with)',
+    );
+  if (secret !== undefined && reader.string('ALERT_WEBHOOK_URL') === undefined)
+    reader.problem('ALERT_WEBHOOK_URL must be set with ALERT_WEBHOOK_SECRET');
+
+  return {
+    slack: botToken !== undefined && channel !== undefined ? { botToken, channel, apiUrl } : undefined,
+    slackWebhookUrl,
+    email: smtpUrl !== undefined && from !== undefined && toRaw !== undefined ? { smtpUrl, from, to } : undefined,
+    webhook: webhookUrl !== undefined && secret !== undefined ? { url: webhookUrl, secret } : undefined,
+    dashboardUrl: reader.url('DASHBOARD_URL'),
+    updateIntervalSeconds: reader.integer('ALERT_UPDATE_INTERVAL_SECONDS', 900, 0, 604_800),
+    retryBudgetSeconds: reader.integer('ALERT_RETRY_BUDGET_SECONDS', 600, 1, 604_800),
+  };
 }
 
 /** Reads one variable at a time, recording problems instead of throwing at the first. */
@@ -193,6 +277,29 @@ class EnvReader {
     if (raw === undefined) return undefined;
     const value = raw.trim();
     return value === '' ? undefined : value;
+  }
+
+  problem(text: string): void {
+    this.problems.push(text);
+  }
+
+  /** A URL that is itself a secret (credentials or a token inside): a problem never shows it. */
+  secretUrl(name: string, protocols: readonly string[], example: string): string | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    let ok = false;
+    try {
+      ok = protocols.includes(new URL(value).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      this.problems.push(
+        `${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL (for example ${example}); the value is not shown, it may hold a secret`,
+      );
+      return undefined;
+    }
+    return value;
   }
 
   brokers(name: string): string[] | undefined {

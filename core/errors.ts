@@ -37,6 +37,11 @@ export const ErrorCode = {
   MODEL_REGISTRY_BUSY: 'DL_MODEL_REGISTRY_BUSY',
   /** An HTTP service Driftline calls (e.g. the predict service, for the replay) failed. */
   UPSTREAM_FAILED: 'DL_UPSTREAM_FAILED',
+  /**
+   * An alert channel (Slack, email, webhook) did not take an alert: `retriable` for network
+   * errors, 5xx and 429 (`details.retryAfterMs` when the server said when), not for a refusal.
+   */
+  ALERT_DELIVERY_FAILED: 'DL_ALERT_DELIVERY_FAILED',
   /** A command-line usage error. */
   USAGE: 'DL_USAGE',
 } as const;

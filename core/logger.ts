@@ -23,6 +23,21 @@ export const REDACTED_PATHS = [
   '*.headers.authorization',
   'SLACK_BOT_TOKEN',
   'SMTP_PASSWORD',
+  // Alerting (core/config.ts AlertingConfig): a config object or a channel's settings.
+  'botToken',
+  '*.botToken',
+  '*.*.botToken',
+  'smtpUrl',
+  '*.smtpUrl',
+  '*.*.smtpUrl',
+  'slackWebhookUrl',
+  '*.slackWebhookUrl',
+  'secret',
+  '*.secret',
+  '*.*.secret',
+  'SLACK_WEBHOOK_URL',
+  'SMTP_URL',
+  'ALERT_WEBHOOK_SECRET',
 ];
 
 export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(2)): Logger {

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { type AlertInput, type AlertTrack, decide, EMPTY_TRACK, type Step, severityOf } from './lifecycle.ts';
+
+const MINUTE = 60_000;
+const settings = { updateIntervalMs: 15 * MINUTE };
+
+/** Window n of model m v1: ends at n minutes, evaluated 1 s later. */
+function event(n: number, patch: Partial<AlertInput> = {}): AlertInput {
+  return {
+    eventId: `e${n}`,
+    model: 'm',
+    version: 1,
+    windowEndMs: n * MINUTE,
+    evaluatedAtMs: n * MINUTE + 1_000,
+    revision: 0,
+    transition: false,
+    state: 'ok',
+    driftedFeatures: [],
+    predictionDrifted: false,
+    shareOfDriftedColumns: 0,
+    driftShare: 0.25,
+    retrainRecommended: false,
+    performanceVerdict: 'ok',
+    ...patch,
+  };
+}
+
+const drift = (n: number, features: string[], patch: Partial<AlertInput> = {}) =>
+  event(n, { state: 'drift', driftedFeatures: features, shareOfDriftedColumns: features.length / 9, ...patch });
+
+/** Runs events through the lifecycle; returns each decision's kind (or '-') and the final track. */
+function run(events: AlertInput[], track: AlertTrack = EMPTY_TRACK): { kinds: string[]; steps: Step[] } {
+  const steps: Step[] = [];
+  for (const e of events) {
+    const step = decide(track, e, settings);
+    steps.push(step);
+    track = step.track;
+  }
+  return { kinds: steps.map((s) => s.decision?.kind ?? '-'), steps };
+}
+
+describe('alert lifecycle', () => {
+  it('an episode ok → drift → drift ×3 (a feature added, then retraining) → ok: one open, the updates the rules allow, one resolve', () => {
+    const { kinds, steps } = run([
+      event(1),
+      drift(2, ['MedInc', 'AveRooms'], { transition: true }),
+      drift(3, ['AveRooms', 'MedInc']),
+      drift(4, ['MedInc', 'AveRooms', 'HouseAge']),
+      drift(5, ['MedInc', 'AveRooms', 'HouseAge'], { retrainRecommended: true }),
+      event(6, { transition: true }),
+    ]);
+    expect(kinds).toEqual(['-', 'open', '-', 'update', 'update', 'resolve']);
+    expect(steps[3]?.decision?.reasons).toEqual(['features_changed']);
+    expect(steps[4]?.decision?.reasons).toContain('retrain_recommended');
+    // One alert id from open to resolve.
+    const ids = new Set(steps.flatMap((s) => (s.decision ? [s.decision.alertId] : [])));
+    expect(ids.size).toBe(1);
+    expect(steps[5]?.track.open).toBeNull();
+  });
+
+  it('sends a reminder only once the update interval passed since the last message', () => {
+    const { kinds } = run([
+      drift(1, ['a']),
+      drift(5, ['a']),
+      drift(16, ['a']), // 15 min after the opening message
+      drift(20, ['a']),
+      drift(31, ['a']),
+    ]);
+    expect(kinds).toEqual(['open', '-', 'update', '-', 'update']);
+  });
+
+  it('opens on degraded performance alone, and does not resolve while performance stays degraded', () => {
+    const { kinds } = run([
+      event(1, { performanceVerdict: 'degraded' }),
+      event(2, { performanceVerdict: 'degraded' }),
+      event(3, { performanceVerdict: 'ok' }),
+    ]);
+    expect(kinds).toEqual(['open', '-', 'resolve']);
+  });
+
+  it('insufficient_data neither opens nor resolves', () => {
+    expect(run([event(1, { state: 'insufficient_data' })]).kinds).toEqual(['-']);
+    expect(run([drift(1, ['a']), event(2, { state: 'insufficient_data' }), event(3)]).kinds).toEqual([
+      'open',
+      '-',
+      'resolve',
+    ]);
+  });
+
+  it('a new alert after a resolve has a new id', () => {
+    const { steps } = run([drift(1, ['a']), event(2), drift(3, ['a'])]);
+    expect(steps[0]?.decision?.alertId).not.toBe(steps[2]?.decision?.alertId);
+    expect(steps[2]?.decision?.kind).toBe('open');
+  });
+
+  it('ignores a re-read or an older window (revision 0 not after the newest window seen)', () => {
+    const { kinds, steps } = run([drift(2, ['a']), event(2), event(1)]);
+    expect(kinds).toEqual(['open', '-', '-']);
+    expect(steps[1]?.ignored).toBe('stale');
+    expect(steps[2]?.track.open).not.toBeNull();
+  });
+
+  it('revisions: only a changed verdict of the newest window counts', () => {
+    // A revision confirming the first evaluation says nothing.
+    expect(run([drift(2, ['a']), drift(2, ['a', 'b'], { revision: 1 })]).kinds).toEqual(['open', '-']);
+    // A revision turning the newest window to drift opens the alert the first evaluation missed.
+    expect(run([event(2), drift(2, ['a'], { revision: 1, transition: true })]).kinds).toEqual(['-', 'open']);
+    // A revision turning the newest window back to ok resolves.
+    expect(run([drift(2, ['a']), event(2, { revision: 1, transition: true })]).kinds).toEqual(['open', 'resolve']);
+    // A revision of an older window does not reopen what later windows resolved.
+    const older = run([drift(2, ['a']), event(3), drift(2, ['a'], { revision: 1, transition: true })]);
+    expect(older.kinds).toEqual(['open', 'resolve', '-']);
+    expect(older.steps[2]?.ignored).toBe('revision');
+  });
+
+  it('decides the same after a restart from the same track (the id is derived, not random)', () => {
+    const a = decide(EMPTY_TRACK, drift(1, ['a']), settings);
+    const b = decide(EMPTY_TRACK, drift(1, ['a']), settings);
+    expect(a).toEqual(b);
+  });
+
+  it('severity: warning for a modest drift, critical with degradation, retraining, or twice the share', () => {
+    expect(severityOf(drift(1, ['a'], { shareOfDriftedColumns: 0.3 }))).toBe('warning');
+    expect(severityOf(drift(1, ['a'], { shareOfDriftedColumns: 0.5 }))).toBe('critical');
+    expect(severityOf(drift(1, ['a'], { shareOfDriftedColumns: 0.3, performanceVerdict: 'degraded' }))).toBe(
+      'critical',
+    );
+    expect(severityOf(drift(1, ['a'], { shareOfDriftedColumns: 0.3, retrainRecommended: true }))).toBe('critical');
+    expect(severityOf(event(1, { performanceVerdict: 'degraded' }))).toBe('warning');
+    // A raised severity is an update of its own.
+    const { steps } = run([
+      drift(1, ['a'], { shareOfDriftedColumns: 0.3 }),
+      drift(2, ['a'], { shareOfDriftedColumns: 0.3, performanceVerdict: 'degraded' }),
+    ]);
+    expect(steps[1]?.decision).toMatchObject({ kind: 'update', severity: 'critical', reasons: ['severity_raised'] });
+  });
+});

@@ -1,0 +1,238 @@
+/**
+ * What an alert says, pure: the message built once from a decision and its drift event (stored
+ * with the decision, so a delivery resumed after a restart sends the same words), and its
+ * renderings for each channel — Slack Block Kit, email (HTML and plain text), the webhook's JSON,
+ * one terminal line.
+ */
+import type { DriftEvent } from '../../core/schemas.ts';
+import type { AlertDecision, AlertKind, AlertReason, Severity } from './lifecycle.ts';
+
+export interface AlertFeature {
+  column: string;
+  method: string;
+  statistic: number | null;
+  threshold: number;
+  pValue: number | null;
+}
+
+/** One alert message, channel-independent; JSON-safe (times as epoch ms). */
+export interface AlertMessage {
+  alertId: string;
+  eventId: string;
+  kind: AlertKind | 'test';
+  severity: Severity;
+  reasons: AlertReason[];
+  model: string;
+  version: number;
+  state: string;
+  windowStartMs: number;
+  windowEndMs: number;
+  evaluatedAtMs: number;
+  shareOfDriftedColumns: number;
+  driftShare: number;
+  /** Drifted features (the prediction apart), with statistic vs threshold. */
+  features: AlertFeature[];
+  predictionDrifted: boolean;
+  consecutiveDrift: number;
+  retrainRecommended: boolean;
+  performance: {
+    verdict: string;
+    rmse: number | null;
+    holdoutRmse: number;
+    tolerance: number;
+    labelled: number;
+  };
+  rowCount: number;
+  reportPath: string | null;
+  dashboardUrl: string | null;
+}
+
+export function buildAlertMessage(
+  decision: AlertDecision,
+  event: DriftEvent,
+  options: { dashboardUrl?: string | undefined } = {},
+): AlertMessage {
+  const drifted = new Set(event.drifted_features);
+  return {
+    alertId: decision.alertId,
+    eventId: event.event_id,
+    kind: decision.kind,
+    severity: decision.severity,
+    reasons: decision.reasons,
+    model: event.model_name,
+    version: event.model_version,
+    state: event.state,
+    windowStartMs: event.window_start.getTime(),
+    windowEndMs: event.window_end.getTime(),
+    evaluatedAtMs: event.evaluated_at.getTime(),
+    shareOfDriftedColumns: event.share_of_drifted_columns,
+    driftShare: event.drift_share,
+    features: event.columns
+      .filter((c) => !c.is_prediction && drifted.has(c.column))
+      .map((c) => ({
+        column: c.column,
+        method: c.method,
+        statistic: c.statistic,
+        threshold: c.threshold,
+        pValue: c.p_value,
+      })),
+    predictionDrifted: event.prediction_drifted,
+    consecutiveDrift: event.consecutive_drift,
+    retrainRecommended: event.retrain_recommended,
+    performance: {
+      verdict: event.performance.verdict,
+      rmse: event.performance.rmse,
+      holdoutRmse: event.performance.holdout_rmse,
+      tolerance: event.performance.tolerance,
+      labelled: event.performance.labelled_count,
+    },
+    rowCount: event.row_count,
+    reportPath: event.report_path,
+    dashboardUrl: options.dashboardUrl ?? null,
+  };
+}
+
+const num = (x: number | null, digits = 3) => (x === null ? '–' : x.toFixed(digits));
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+const time = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+const REASON_TEXT: Readonly<Record<AlertReason, string>> = {
+  drift: 'data drift',
+  degraded: 'realized performance degraded',
+  features_changed: 'the drifted features changed',
+  retrain_recommended: 'retraining recommended',
+  severity_raised: 'severity raised',
+  reminder: 'still drifting',
+  recovered: 'back to ok',
+};
+
+/** "[CRITICAL] Drift opened: california-housing v3". */
+export function titleOf(m: AlertMessage): string {
+  const what =
+    m.kind === 'open'
+      ? 'Drift alert opened'
+      : m.kind === 'update'
+        ? 'Drift alert update'
+        : m.kind === 'resolve'
+          ? 'Drift alert resolved'
+          : 'Driftline test alert';
+  return `[${m.kind === 'resolve' ? 'RESOLVED' : m.severity.toUpperCase()}] ${what}: ${m.model} v${m.version}`;
+}
+
+/** One line per drifted feature: `MedInc  wasserstein 0.412 ≥ 0.100`. */
+export function featureLine(f: AlertFeature): string {
+  const test = f.method === 'ks' || f.method === 'chisquare';
+  return test
+    ? `${f.column}: ${f.method} p=${num(f.pValue, 4)} < ${num(f.threshold, 4)} (statistic ${num(f.statistic)})`
+    : `${f.column}: ${f.method} ${num(f.statistic)} ≥ ${num(f.threshold)}`;
+}
+
+function performanceLine(m: AlertMessage): string {
+  const p = m.performance;
+  if (p.rmse === null) return `performance: ${p.verdict} (${p.labelled} labelled)`;
+  return `realized RMSE ${num(p.rmse)} vs holdout ${num(p.holdoutRmse)} (×${p.tolerance} allowed): ${p.verdict}, ${p.labelled} labelled`;
+}
+
+/** The message as plain text lines (email text part, Slack fallback text, terminal detail). */
+export function textLines(m: AlertMessage): string[] {
+  const lines = [
+    titleOf(m),
+    `why: ${m.reasons.map((r) => REASON_TEXT[r]).join(', ') || 'test'}`,
+    `model: ${m.model}  version: ${m.version}  state: ${m.state}  severity: ${m.severity}`,
+    `window: ${time(m.windowStartMs)} – ${time(m.windowEndMs)}  samples: ${m.rowCount}`,
+    `drift share: ${pct(m.shareOfDriftedColumns)} of columns (threshold ${pct(m.driftShare)})${m.predictionDrifted ? ', prediction drifted' : ''}`,
+  ];
+  if (m.features.length > 0) {
+    lines.push('drifted features:');
+    for (const f of m.features) lines.push(`  - ${featureLine(f)}`);
+  }
+  lines.push(performanceLine(m));
+  if (m.retrainRecommended) lines.push(`retraining recommended (${m.consecutiveDrift} drifting windows in a row)`);
+  if (m.reportPath) lines.push(`report: ${m.reportPath}`);
+  if (m.dashboardUrl) lines.push(`dashboard: ${m.dashboardUrl}`);
+  return lines;
+}
+
+/** One line for the terminal and the log. */
+export function terminalLine(m: AlertMessage): string {
+  const features = m.features.map((f) => f.column).join(', ') || '-';
+  return `ALERT ${m.kind.toUpperCase()} ${m.severity} ${m.model} v${m.version} state=${m.state} share=${pct(m.shareOfDriftedColumns)} features=${features}${m.retrainRecommended ? ' retrain=recommended' : ''} rmse=${num(m.performance.rmse)} (${m.performance.verdict}) alert=${m.alertId}`;
+}
+
+/** Block Kit for chat.postMessage / incoming webhooks. */
+export function slackBlocks(m: AlertMessage): Record<string, unknown>[] {
+  const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
+  const blocks: Record<string, unknown>[] = [
+    { type: 'header', text: { type: 'plain_text', text: titleOf(m).slice(0, 150) } },
+    {
+      type: 'section',
+      fields: [
+        mrkdwn(`*Model*\n${m.model}`),
+        mrkdwn(`*Version*\n${m.version}`),
+        mrkdwn(`*State*\n${m.state}`),
+        mrkdwn(`*Severity*\n${m.severity}`),
+        mrkdwn(`*Drift share*\n${pct(m.shareOfDriftedColumns)} (threshold ${pct(m.driftShare)})`),
+        mrkdwn(`*Samples*\n${m.rowCount}`),
+      ],
+    },
+  ];
+  if (m.features.length > 0) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(`*Drifted features*\n${m.features.map((f) => `• ${featureLine(f)}`).join('\n')}`.slice(0, 3000)),
+    });
+  }
+  blocks.push({ type: 'section', text: mrkdwn(`*Performance*\n${performanceLine(m)}`) });
+  const context = [`window ${time(m.windowStartMs)} – ${time(m.windowEndMs)}`];
+  if (m.retrainRecommended) context.push(`retraining recommended (${m.consecutiveDrift} windows in a row)`);
+  if (m.reportPath) context.push(`report: ${m.reportPath}`);
+  blocks.push({ type: 'context', elements: [mrkdwn(context.join(' · '))] });
+  if (m.dashboardUrl) {
+    blocks.push({
+      type: 'actions',
+      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open dashboard' }, url: m.dashboardUrl }],
+    });
+  }
+  return blocks;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+export function emailSubject(m: AlertMessage, options: { reply: boolean }): string {
+  return options.reply ? `Re: [Driftline] ${m.model} v${m.version} drift alert` : `[Driftline] ${titleOf(m)}`;
+}
+
+export function emailHtml(m: AlertMessage): string {
+  const row = (k: string, v: string) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`;
+  const features =
+    m.features.length === 0
+      ? ''
+      : `<h3>Drifted features</h3><ul>${m.features.map((f) => `<li>${escapeHtml(featureLine(f))}</li>`).join('')}</ul>`;
+  return [
+    '<!doctype html><html><body>',
+    `<h2>${escapeHtml(titleOf(m))}</h2>`,
+    '<table>',
+    row('Model', m.model),
+    row('Version', String(m.version)),
+    row('State', m.state),
+    row('Severity', m.severity),
+    row('Drift share', `${pct(m.shareOfDriftedColumns)} (threshold ${pct(m.driftShare)})`),
+    row('Samples', String(m.rowCount)),
+    row('Window', `${time(m.windowStartMs)} – ${time(m.windowEndMs)}`),
+    row('Performance', performanceLine(m)),
+    '</table>',
+    features,
+    m.retrainRecommended
+      ? `<p><b>Retraining recommended</b> (${m.consecutiveDrift} drifting windows in a row)</p>`
+      : '',
+    m.reportPath ? `<p>Report: ${escapeHtml(m.reportPath)}</p>` : '',
+    m.dashboardUrl ? `<p><a href="${escapeHtml(m.dashboardUrl)}">Open the dashboard</a></p>` : '',
+    '</body></html>',
+  ].join('\n');
+}
+
+/** The webhook's body: the message itself, with a type. */
+export function webhookBody(m: AlertMessage): string {
+  return JSON.stringify({ type: `driftline.alert.${m.kind}`, alert: m });
+}
