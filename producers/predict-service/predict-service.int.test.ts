@@ -12,6 +12,7 @@ import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
 import { predictionsTopic, TOPICS } from '../../core/topics.ts';
 import type { ServingModel } from '../../model/scoring.ts';
 import { startRuntime } from '../../platform/runtime.ts';
+import { readTopic as readTopicFrom } from '../../test-support/read-topic.ts';
 import { until } from '../../test-support/until.ts';
 import { build, type PredictService } from './app.ts';
 import { deploymentsEndOffsets, followDeployments } from './deployments.ts';
@@ -260,11 +261,17 @@ describe('predict service against real Kafka and schema registry', () => {
 
   it('POST /feedback lands in ground-truth', async () => {
     const eventId = crypto.randomUUID();
+    // ground-truth is shared by every test and run: read only what arrives after this point.
+    const admin = kafka.admin();
+    await admin.connect();
+    const before = new Map(
+      (await admin.fetchTopicOffsets(TOPICS.groundTruth)).map((o) => [o.partition, BigInt(o.high)] as const),
+    );
+    await admin.disconnect();
     const res = await app.inject({ method: 'POST', url: '/feedback', payload: { event_id: eventId, actual: 3.25 } });
     expect(res.statusCode).toBe(202);
-    const truths = await readTopic<GroundTruth>(kafka, codec, TOPICS.groundTruth, (seen) =>
-      seen.some((t) => t.event_id === eventId),
-    );
+    const messages = await readTopicFrom(kafka, TOPICS.groundTruth, () => true, before);
+    const truths = await Promise.all(messages.map((m) => codec.decode<GroundTruth>(m.value as Buffer)));
     expect(truths.find((t) => t.event_id === eventId)).toMatchObject({ actual: 3.25, model_name: spec.model });
   });
 
