@@ -86,6 +86,21 @@ function stringProblem(value: string): string | undefined {
   return undefined;
 }
 
+function requiredStringProblem(value: string): string | undefined {
+  return value.length === 0 ? 'must not be empty' : stringProblem(value);
+}
+
+type Report = (field: string, problem: string | undefined) => void;
+
+/** Runs `check`, keeping every problem it reports. */
+function violationsOf(check: (report: Report) => void): ContractViolation[] {
+  const violations: ContractViolation[] = [];
+  check((field, message) => {
+    if (message !== undefined) violations.push({ field, message });
+  });
+  return violations;
+}
+
 /**
  * Checks a decoded prediction event (the store) or one about to be produced (the predict
  * service). Features: a NaN or ±Infinity (only a direct producer can write one; JSON cannot)
@@ -98,30 +113,27 @@ export function checkPredictionEvent(
   producedAtMs: number,
   bounds: EventTimeBounds = DEFAULT_EVENT_TIME_BOUNDS,
 ): ContractViolation[] {
-  const violations: ContractViolation[] = [];
-  const add = (field: string, message: string | undefined) => {
-    if (message !== undefined) violations.push({ field, message });
-  };
-  add('event_id', event.event_id.length === 0 ? 'must not be empty' : stringProblem(event.event_id));
-  add(
-    'model_version',
-    Number.isInteger(event.model_version) && event.model_version >= 1 && event.model_version <= MAX_MODEL_VERSION
-      ? undefined
-      : `must be a whole number from 1 to ${MAX_MODEL_VERSION}; got ${event.model_version}`,
-  );
-  add('event_time', eventTimeProblem(event.event_time, producedAtMs, bounds));
-  for (const [name, value] of Object.entries(event.features)) {
-    if (typeof value === 'number') {
-      if (Number.isFinite(value)) add(`features.${name}`, finiteValueProblem(value));
-    } else if (typeof value === 'string') {
-      add(`features.${name}`, stringProblem(value));
+  return violationsOf((report) => {
+    report('event_id', requiredStringProblem(event.event_id));
+    report(
+      'model_version',
+      Number.isInteger(event.model_version) && event.model_version >= 1 && event.model_version <= MAX_MODEL_VERSION
+        ? undefined
+        : `must be a whole number from 1 to ${MAX_MODEL_VERSION}; got ${event.model_version}`,
+    );
+    report('event_time', eventTimeProblem(event.event_time, producedAtMs, bounds));
+    for (const [name, value] of Object.entries(event.features)) {
+      if (typeof value === 'number') {
+        if (Number.isFinite(value)) report(`features.${name}`, finiteValueProblem(value));
+      } else if (typeof value === 'string') {
+        report(`features.${name}`, stringProblem(value));
+      }
     }
-  }
-  add('prediction', finiteRequired(event.prediction));
-  add('latency_ms', latencyProblem(event.latency_ms));
-  if (event.entity_id !== null) add('entity_id', stringProblem(event.entity_id));
-  if (event.segment !== null) add('segment', stringProblem(event.segment));
-  return violations;
+    report('prediction', finiteRequired(event.prediction));
+    report('latency_ms', latencyProblem(event.latency_ms));
+    if (event.entity_id !== null) report('entity_id', stringProblem(event.entity_id));
+    if (event.segment !== null) report('segment', stringProblem(event.segment));
+  });
 }
 
 /** Checks a ground-truth event: the actual value must be finite and within bounds. */
@@ -130,15 +142,12 @@ export function checkGroundTruth(
   producedAtMs: number,
   bounds: EventTimeBounds = DEFAULT_EVENT_TIME_BOUNDS,
 ): ContractViolation[] {
-  const violations: ContractViolation[] = [];
-  const add = (field: string, message: string | undefined) => {
-    if (message !== undefined) violations.push({ field, message });
-  };
-  add('event_id', truth.event_id.length === 0 ? 'must not be empty' : stringProblem(truth.event_id));
-  add('model_name', truth.model_name.length === 0 ? 'must not be empty' : stringProblem(truth.model_name));
-  add('actual', finiteRequired(truth.actual));
-  add('event_time', eventTimeProblem(truth.event_time, producedAtMs, bounds));
-  return violations;
+  return violationsOf((report) => {
+    report('event_id', requiredStringProblem(truth.event_id));
+    report('model_name', requiredStringProblem(truth.model_name));
+    report('actual', finiteRequired(truth.actual));
+    report('event_time', eventTimeProblem(truth.event_time, producedAtMs, bounds));
+  });
 }
 
 /** A non-finite feature value, which the store keeps as NaN (see checkPredictionEvent). */
