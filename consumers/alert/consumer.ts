@@ -1,0 +1,507 @@
+/**
+ * The alert consumer's Kafka adapter: drift events from `drift-events`, each through the alert
+ * lifecycle (lifecycle.ts) of its model version, the decided messages delivered to every channel,
+ * the offset committed only once each delivery of the event is settled. Runs on the shared
+ * consumer lifecycle (core/kafka/consumer-lifecycle.ts).
+ *
+ * Never lost, never sent twice, for one event:
+ *   1. the decision (open / update / resolve, with the message as JSON) is inserted into `alerts`
+ *      before any channel is tried;
+ *   2. each channel's delivery is recorded there as `delivered` (or `failed`) right after it;
+ *   3. offsets are committed only past events whose every channel is settled.
+ * After a restart (or a rebalance) an event read again is looked up in `alerts` first: its
+ * decision is reused and only the channels without a row are tried. The one window left open is
+ * a crash between a channel accepting a message and its row being inserted: that message is sent
+ * again (the webhook's `X-Driftline-Delivery` and the email's Message-ID let receivers drop it).
+ *
+ * Delivery failures. A network error, a 5xx or a 429 is retried (Retry-After honoured, otherwise
+ * backoff from 1 s doubling to 60 s); short waits happen inside the flush, longer ones make the
+ * flush fail with a retriable error, so the lifecycle pauses consumption and tries again, nothing
+ * committed past the event. Once ALERT_RETRY_BUDGET_SECONDS passed since the decision, or at once
+ * for a refusal (a 4xx, a bad token, an unknown channel), the delivery is sent to the dead-letter
+ * topic with the reason and recorded as `failed`, and the event may be committed. Events of one
+ * model stay in order: a later event waits for the one before it.
+ */
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
+import type { AvroCodec } from '../../core/kafka/avro.ts';
+import { connectAdmin, createProducer, ensureTopics, sendInChunks } from '../../core/kafka/client.ts';
+import { type CommitEntry, ConsumerLifecycle, type Processor } from '../../core/kafka/consumer-lifecycle.ts';
+import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { DriftEvent } from '../../core/schemas.ts';
+import type { Storage } from '../../core/storage/index.ts';
+import { TOPICS } from '../../core/topics.ts';
+import { type AlertChannel, type ChannelName, type Delivered, scrub } from './channels/channel.ts';
+import { type AlertInput, type AlertTrack, decide } from './lifecycle.ts';
+import { type AlertMessage, buildAlertMessage } from './message.ts';
+import {
+  type AlertRow,
+  DECISION_CHANNEL,
+  decisionRow,
+  deliveryRow,
+  eventRows,
+  type RestoredVersion,
+  restoreVersion,
+} from './store.ts';
+
+export interface AlertSettings {
+  /** ALERT_UPDATE_INTERVAL_SECONDS in ms. */
+  updateIntervalMs: number;
+  /** ALERT_RETRY_BUDGET_SECONDS in ms. */
+  retryBudgetMs: number;
+  dashboardUrl?: string | undefined;
+}
+
+export interface AlertConsumerOptions {
+  kafka: Kafka;
+  codec: AvroCodec;
+  storage: Storage;
+  logger: Logger;
+  connect: { brokers: readonly string[]; connectTimeoutMs: number; partitions: number };
+  channels: readonly AlertChannel[];
+  settings: AlertSettings;
+  /** Secrets scrubbed from any error text recorded or dead-lettered (tokens, passwords, URLs with keys). */
+  secrets?: readonly string[];
+  groupId?: string;
+  /** Topic drift events are read from (default `drift-events`). */
+  topic?: string;
+  retry?: { initialMs: number; maxMs: number };
+  tickMs?: number;
+  now?: () => number;
+  /** Longest wait for a retry inside one flush before the flush gives up and pauses (default 5 s). */
+  inlineWaitMs?: number;
+}
+
+export interface AlertStats {
+  eventsRead: number;
+  /** Events that changed nothing (no alert to open, update or resolve; stale; revisions). */
+  eventsQuiet: number;
+  opened: number;
+  updated: number;
+  resolved: number;
+  delivered: number;
+  failed: number;
+  retries: number;
+  /** Deliveries resumed or skipped because `alerts` already had them (after a restart). */
+  resumed: number;
+  deadLettered: number;
+  commits: number;
+  failedFlushes: number;
+  paused: boolean;
+}
+
+export interface AlertConsumer {
+  readonly groupId: string;
+  stats(): AlertStats;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+interface Attempt {
+  count: number;
+  nextAtMs: number;
+  lastError: DriftlineError | undefined;
+}
+
+interface Plan {
+  decision: AlertRow;
+  message: AlertMessage;
+  /** Channels whose outcome is recorded. */
+  settled: Set<string>;
+  /** Accepted by a channel, row not yet inserted (an insert failed): only the insert is retried. */
+  unrecorded: Map<ChannelName, AlertRow>;
+  attempts: Map<ChannelName, Attempt>;
+}
+
+interface Item {
+  partition: number;
+  offset: bigint;
+  message: KafkaMessage;
+  event: DriftEvent;
+  plan: Plan | null;
+  done: boolean;
+}
+
+interface VersionState {
+  track: AlertTrack;
+  threads: Map<ChannelName, string>;
+}
+
+const DEFAULT_GROUP = 'driftline-alert';
+/** Events held in memory at most; beyond, a message is read again later (bounded buffer). */
+const MAX_QUEUED = 500;
+const INLINE_BUDGET_MS = 15_000;
+
+function inputOf(event: DriftEvent): AlertInput {
+  return {
+    eventId: event.event_id,
+    model: event.model_name,
+    version: event.model_version,
+    windowEndMs: event.window_end.getTime(),
+    evaluatedAtMs: event.evaluated_at.getTime(),
+    revision: event.revision ?? 0,
+    transition: event.transition,
+    state: event.state,
+    driftedFeatures: event.drifted_features,
+    predictionDrifted: event.prediction_drifted,
+    shareOfDriftedColumns: event.share_of_drifted_columns,
+    driftShare: event.drift_share,
+    retrainRecommended: event.retrain_recommended,
+    performanceVerdict: event.performance.verdict,
+  };
+}
+
+/** Backoff without Retry-After: 1 s doubling to 60 s. */
+export function backoffMs(attempt: number): number {
+  return Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1));
+}
+
+export async function startAlertConsumer(options: AlertConsumerOptions): Promise<AlertConsumer> {
+  const log = options.logger.child({ component: 'alert' });
+  const groupId = options.groupId ?? DEFAULT_GROUP;
+  const topic = options.topic ?? TOPICS.driftEvents;
+  const now = options.now ?? Date.now;
+  const inlineWaitMs = options.inlineWaitMs ?? 5_000;
+  const { kafka, codec, storage, settings, channels } = options;
+  const secrets = options.secrets ?? [];
+
+  const admin = await connectAdmin(kafka, options.connect);
+  await ensureTopics(admin, [{ topic }, { topic: TOPICS.deadLetter }], options.connect.partitions);
+  const producer: Producer = createProducer(kafka);
+  await producer.connect();
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000 });
+  await consumer.connect();
+
+  const stats = {
+    eventsRead: 0,
+    eventsQuiet: 0,
+    opened: 0,
+    updated: 0,
+    resolved: 0,
+    delivered: 0,
+    failed: 0,
+    retries: 0,
+    resumed: 0,
+    deadLettered: 0,
+  };
+  const versions = new Map<string, VersionState>();
+  let queue: Item[] = [];
+  /** Per partition: last message taken + 1. */
+  const nextOffsets = new Map<number, bigint>();
+  const committedOffsets = new Map<number, bigint>();
+  let deadLetters: DeadLetter[] = [];
+  const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
+
+  async function versionState(model: string, version: number): Promise<VersionState> {
+    const key = keyOf(model, version);
+    let state = versions.get(key);
+    if (!state) {
+      const restored: RestoredVersion = await restoreVersion(storage, model, version);
+      state = { track: restored.track, threads: restored.threads };
+      versions.set(key, state);
+      if (restored.track.open) {
+        log.info(
+          { model, version, alertId: restored.track.open.alertId, threads: Object.fromEntries(restored.threads) },
+          'open alert restored',
+        );
+      }
+    }
+    return state;
+  }
+
+  /** The decision for an item: the one recorded before (a re-read), or a new one, recorded now. */
+  async function planFor(item: Item, state: VersionState): Promise<Plan | null> {
+    const { event } = item;
+    const recorded = await eventRows(storage, event.model_name, event.model_version, event.event_id);
+    const decision = recorded.find((r) => r.channel === DECISION_CHANNEL);
+    if (decision) {
+      const settled = new Set(recorded.filter((r) => r.channel !== DECISION_CHANNEL).map((r) => r.channel));
+      stats.resumed++;
+      log.info(
+        { eventId: event.event_id, alertId: decision.alert_id, kind: decision.kind, settled: [...settled] },
+        'drift event read again: its recorded decision is resumed, delivered channels are skipped',
+      );
+      return {
+        decision,
+        message: JSON.parse(decision.payload) as AlertMessage,
+        settled,
+        unrecorded: new Map(),
+        attempts: new Map(),
+      };
+    }
+    const step = decide(state.track, inputOf(event), { updateIntervalMs: settings.updateIntervalMs });
+    if (!step.decision) {
+      state.track = step.track;
+      stats.eventsQuiet++;
+      if (log.isLevelEnabled('debug')) {
+        log.debug({ eventId: event.event_id, state: event.state, ignored: step.ignored }, 'drift event: no alert');
+      }
+      return null;
+    }
+    const message = buildAlertMessage(step.decision, event, { dashboardUrl: settings.dashboardUrl });
+    const row = decisionRow(step.decision, message, step.track.open, event.revision ?? 0, now());
+    // Durable before anything is sent: a restart finds it and never decides this event again.
+    await storage.insert('alerts', [row]);
+    state.track = step.track;
+    if (step.decision.kind === 'open') state.threads = new Map();
+    if (step.decision.kind === 'open') stats.opened++;
+    else if (step.decision.kind === 'update') stats.updated++;
+    else stats.resolved++;
+    log.info(
+      {
+        alertId: row.alert_id,
+        kind: row.kind,
+        severity: row.severity,
+        model: event.model_name,
+        version: event.model_version,
+        reasons: step.decision.reasons,
+      },
+      `alert ${row.kind}`,
+    );
+    return { decision: row, message, settled: new Set(), unrecorded: new Map(), attempts: new Map() };
+  }
+
+  /**
+   * Tries every unsettled channel of one item once (those whose retry time came). Returns the
+   * earliest time a channel may be tried again, or undefined when every channel is settled.
+   */
+  async function deliver(item: Item, plan: Plan, state: VersionState): Promise<number | undefined> {
+    let waitUntil: number | undefined;
+    for (const channel of channels) {
+      if (plan.settled.has(channel.name)) continue;
+      const pendingRow = plan.unrecorded.get(channel.name);
+      if (pendingRow) {
+        await storage.insert('alerts', [pendingRow]);
+        plan.unrecorded.delete(channel.name);
+        plan.settled.add(channel.name);
+        continue;
+      }
+      const attempt = plan.attempts.get(channel.name) ?? { count: 0, nextAtMs: 0, lastError: undefined };
+      plan.attempts.set(channel.name, attempt);
+      if (attempt.nextAtMs > now()) {
+        waitUntil = Math.min(waitUntil ?? Number.POSITIVE_INFINITY, attempt.nextAtMs);
+        continue;
+      }
+      const thread = plan.message.kind === 'open' ? undefined : state.threads.get(channel.name);
+      attempt.count++;
+      if (attempt.count > 1) stats.retries++;
+      let delivered: Delivered;
+      try {
+        delivered = await channel.send(plan.message, thread);
+      } catch (error) {
+        const failure =
+          error instanceof DriftlineError && error.code === ErrorCode.ALERT_DELIVERY_FAILED
+            ? error
+            : new DriftlineError(
+                ErrorCode.ALERT_DELIVERY_FAILED,
+                `${channel.name}: ${scrub(describeError(error), secrets)}`,
+                { retriable: true },
+              );
+        attempt.lastError = failure;
+        const elapsed = now() - plan.decision.recorded_at_ms;
+        if (failure.retriable && elapsed < settings.retryBudgetMs) {
+          const after = failure.details.retryAfterMs;
+          attempt.nextAtMs = now() + (typeof after === 'number' ? after : backoffMs(attempt.count));
+          waitUntil = Math.min(waitUntil ?? Number.POSITIVE_INFINITY, attempt.nextAtMs);
+          log.warn(
+            {
+              alertId: plan.decision.alert_id,
+              channel: channel.name,
+              attempt: attempt.count,
+              retryAt: new Date(attempt.nextAtMs),
+              reason: failure.message,
+            },
+            'alert delivery failed; will retry',
+          );
+        } else {
+          await giveUp(item, plan, channel.name, attempt, failure, elapsed);
+        }
+        continue;
+      }
+      // The thread is the alert's first message that got through on this channel (the opening
+      // one, unless it failed there). A webhook has no threads.
+      if (delivered.messageId !== '' && channel.name !== 'webhook' && !state.threads.has(channel.name)) {
+        state.threads.set(channel.name, delivered.messageId);
+      }
+      const row = deliveryRow(
+        plan.decision,
+        {
+          channel: channel.name,
+          status: 'delivered',
+          messageId: delivered.messageId,
+          thread: thread ?? '',
+          attempts: attempt.count,
+          error: '',
+        },
+        now(),
+      );
+      stats.delivered++;
+      plan.unrecorded.set(channel.name, row);
+      // A ClickHouse failure here fails the flush; the retry inserts the row without sending again.
+      await storage.insert('alerts', [row]);
+      plan.unrecorded.delete(channel.name);
+      plan.settled.add(channel.name);
+    }
+    return waitUntil;
+  }
+
+  /** Dead letter first, then the `failed` row: a crash in between repeats the dead letter, never loses it. */
+  async function giveUp(
+    item: Item,
+    plan: Plan,
+    channel: ChannelName,
+    attempt: Attempt,
+    failure: DriftlineError,
+    elapsedMs: number,
+  ): Promise<void> {
+    const why = failure.retriable
+      ? `still failing after ${attempt.count} attempts in ${Math.round(elapsedMs / 1000)} s (ALERT_RETRY_BUDGET_SECONDS)`
+      : 'refused';
+    const reason = scrub(
+      `alert ${plan.decision.alert_id} (${plan.decision.kind}) to ${channel}: ${failure.message}; ${why}`,
+      secrets,
+    );
+    const letter: DeadLetter = {
+      message: item.message,
+      topic,
+      partition: item.partition,
+      reason,
+      code: ErrorCode.ALERT_DELIVERY_FAILED,
+    };
+    deadLetters.push(letter);
+    await flushDeadLetters();
+    await storage.insert('alerts', [
+      deliveryRow(
+        plan.decision,
+        { channel, status: 'failed', messageId: '', thread: '', attempts: attempt.count, error: reason },
+        now(),
+      ),
+    ]);
+    plan.settled.add(channel);
+    stats.failed++;
+    log.error({ alertId: plan.decision.alert_id, channel, reason }, 'alert delivery failed for good; dead-lettered');
+  }
+
+  async function flushDeadLetters(): Promise<void> {
+    if (deadLetters.length === 0) return;
+    await sendInChunks(producer, TOPICS.deadLetter, deadLetters.map(deadLetterMessage));
+    stats.deadLettered += deadLetters.length;
+    deadLetters = [];
+  }
+
+  async function flush(): Promise<CommitEntry[]> {
+    await flushDeadLetters();
+    const flushStarted = now();
+    for (const item of queue) {
+      if (item.done) continue;
+      const state = await versionState(item.event.model_name, item.event.model_version);
+      if (!item.plan) {
+        const plan = await planFor(item, state);
+        if (!plan) {
+          item.done = true;
+          continue;
+        }
+        item.plan = plan;
+      }
+      for (;;) {
+        const waitUntil = await deliver(item, item.plan, state);
+        if (waitUntil === undefined) break;
+        const wait = waitUntil - now();
+        if (wait > inlineWaitMs || now() + wait - flushStarted > INLINE_BUDGET_MS) {
+          // Keep order: nothing after this event is handled, and the commit stays before it.
+          throw new DriftlineError(
+            ErrorCode.ALERT_DELIVERY_FAILED,
+            `alert ${item.plan.decision.alert_id} waits for ${[...item.plan.attempts.entries()]
+              .filter(([name]) => !item.plan?.settled.has(name))
+              .map(([name, a]) => `${name} (${a.lastError?.message ?? 'pending'})`)
+              .join(', ')}`,
+            { retriable: true, details: { retryInMs: wait } },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+      }
+      item.done = true;
+    }
+    // Commit up to the first event not settled, per partition.
+    const firstOpen = new Map<number, bigint>();
+    for (const item of queue)
+      if (!item.done && !firstOpen.has(item.partition)) firstOpen.set(item.partition, item.offset);
+    queue = queue.filter((item) => !item.done);
+    const commits: CommitEntry[] = [];
+    for (const [partition, next] of nextOffsets) {
+      const offset = firstOpen.get(partition) ?? next;
+      if (committedOffsets.get(partition) !== offset) commits.push({ topic, partition, offset: String(offset) });
+    }
+    return commits;
+  }
+
+  async function handle(partition: number, message: KafkaMessage): Promise<undefined | { seek: bigint }> {
+    const offset = BigInt(message.offset);
+    if (queue.length >= MAX_QUEUED) return { seek: offset };
+    if (!message.value) throw new DriftlineError(ErrorCode.DECODE_FAILED, 'message has no value');
+    // A registry outage throws a retriable error: the lifecycle reads this message again.
+    const event = await codec.decode<DriftEvent>(message.value, { topic, partition, offset: message.offset });
+    stats.eventsRead++;
+    queue.push({ partition, offset, message, event, plan: null, done: false });
+    nextOffsets.set(partition, offset + 1n);
+    return undefined;
+  }
+
+  const processor: Processor = {
+    handle: (_topic, partition, message) => handle(partition, message),
+    reject(_topic, partition, message, error) {
+      log.warn({ err: error, partition, offset: message.offset }, 'drift event refused; dead-lettered');
+      deadLetters.push({
+        message,
+        topic,
+        partition,
+        reason: describeError(error),
+        code: error instanceof DriftlineError ? error.code : ErrorCode.DECODE_FAILED,
+      });
+      nextOffsets.set(partition, BigInt(message.offset) + 1n);
+    },
+    flush: () => flush(),
+    committed(entries) {
+      for (const entry of entries) committedOffsets.set(entry.partition, BigInt(entry.offset));
+    },
+    due: () =>
+      queue.length > 0 || deadLetters.length > 0 || [...nextOffsets].some(([p, o]) => committedOffsets.get(p) !== o),
+    async assigned() {
+      // Every partition is read again from its committed offset: what is uncommitted is dropped
+      // here and found again (decisions and deliveries in `alerts`, threads restored).
+      queue = [];
+      nextOffsets.clear();
+      committedOffsets.clear();
+      versions.clear();
+    },
+  };
+
+  const lifecycle = new ConsumerLifecycle({
+    consumer,
+    processor,
+    topics: [topic],
+    logger: log,
+    ...(options.retry ? { retry: options.retry } : {}),
+    tickMs: Math.max(10, options.tickMs ?? 250),
+    onClose: async () => {
+      await producer.disconnect();
+      await admin.disconnect();
+      for (const channel of channels) await channel.close?.().catch(() => {});
+    },
+  });
+  await lifecycle.start();
+  log.info({ groupId, topic, channels: channels.map((c) => c.name) }, 'alert consumer started');
+
+  return {
+    groupId,
+    stats: () => {
+      const life = lifecycle.stats();
+      return { ...stats, commits: life.commits, failedFlushes: life.failedFlushes, paused: life.paused };
+    },
+    flush: () => lifecycle.flush(),
+    stop: () => lifecycle.stop(),
+    abort: () => lifecycle.abort(),
+  };
+}
