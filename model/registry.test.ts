@@ -175,3 +175,51 @@ describe('the registry without TF.js', () => {
     expect(tensorflow(packagesIn(await modulesLoadedBy('model/model-loader.ts')))).toContain('@tensorflow/tfjs');
   });
 });
+
+describe('ModelRegistry: retraining records', () => {
+  it('keeps what made each version and lists its status: promoted, rejected or candidate', async () => {
+    const registry = new ModelRegistry(join(root, 'origins'));
+    const model = 'california-housing';
+    const origin = {
+      format: 1 as const,
+      trigger: 'drift' as const,
+      drift_event_id: '0f8f4e0a-4b8e-4c1e-9a53-7d2b0c1e2f3a',
+      run_id: 'run-1',
+      decision: 'rejected' as const,
+      reason: 'challenger RMSE 0.61 is not 2 % below the champion 0.60',
+      champion_version: 1,
+      champion_rmse: 0.6,
+      challenger_rmse: 0.61,
+    };
+    await registry.saveVersion(await tiny(11));
+    await registry.saveVersion({ ...(await tiny(12)), origin });
+    await registry.saveVersion(await tiny(13));
+    await registry.saveVersion({ ...(await tiny(14)), origin: { ...origin, decision: 'promoted', reason: null } });
+    await registry.promote(model, 4);
+    const versions = await registry.listVersions(model);
+    expect(versions.map((v) => [v.version, v.champion, v.status, v.origin?.trigger ?? null])).toEqual([
+      [1, false, 'promoted', null],
+      [2, false, 'rejected', 'drift'],
+      [3, false, 'candidate', null],
+      [4, true, 'promoted', 'drift'],
+    ]);
+    expect(versions[1]?.origin).toEqual(origin);
+  });
+
+  it('lets one training of a model run at a time: a second caller is told at once, not kept waiting', async () => {
+    const registry = new ModelRegistry(join(root, 'training-lock'));
+    let release!: () => void;
+    const first = registry.withTrainingLock('m', () => new Promise<string>((r) => (release = () => r('done'))));
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    expect(await registry.withTrainingLock('m', async () => 'second')).toEqual({ acquired: false });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await registry.withTrainingLock('other', async () => 'other model')).toEqual({
+      acquired: true,
+      value: 'other model',
+    });
+    release();
+    expect(await first).toEqual({ acquired: true, value: 'done' });
+    expect(await registry.withTrainingLock('m', async () => 'after')).toEqual({ acquired: true, value: 'after' });
+  });
+});

@@ -2,7 +2,8 @@
  * The model registry: versions of each model on disk, and which one is the champion.
  *
  *   <root>/<model>/registry.json     champion, previous champions (for rollback), history
- *   <root>/<model>/<version>/        model.json, weights.bin, spec.json, metrics.json, profile.json
+ *   <root>/<model>/<version>/        model.json, weights.bin, spec.json, metrics.json, profile.json,
+ *                                    origin.json (what made it: a retraining's trigger and decision)
  *
  * Versions are integers 1, 2, 3… A version is written completely into a temporary directory
  * and then renamed to its number; rename fails if the number is taken, so two trainers never
@@ -30,7 +31,10 @@ export const SPEC_FILE = 'spec.json';
 export const METRICS_FILE = 'metrics.json';
 export const PROFILE_FILE = 'profile.json';
 export const POINTER_FILE = 'registry.json';
+export const ORIGIN_FILE = 'origin.json';
 const LOCK_FILE = '.registry.lock';
+/** Held while a version of the model is being trained by a retraining cycle (one at a time). */
+const TRAINING_LOCK_FILE = '.training.lock';
 const TEMP_PREFIX = '.tmp-';
 const LOCK_WAIT_MS = 10_000;
 /** A lock older than this was left by a crashed process and is broken. */
@@ -67,10 +71,33 @@ export interface ModelSummary {
   champion: number | null;
 }
 
+/** What made a version; `driftline train` writes none (read as trigger `train`). */
+export interface VersionOrigin {
+  format: 1;
+  /** `train` (driftline train), `manual` (driftline retrain), `drift` / `performance` (a drift event), `airflow` (a DAG run). */
+  trigger: 'train' | 'manual' | 'drift' | 'performance' | 'airflow';
+  /** The drift event that triggered the retraining, if one did. */
+  drift_event_id: string | null;
+  /** The retraining cycle (`retrain_runs.run_id`) that made the version. */
+  run_id: string | null;
+  /** The retraining's decision, taken before the version was written (versions are immutable). */
+  decision: 'promoted' | 'rejected' | null;
+  reason: string | null;
+  /** The champion it was compared with, and both RMSEs on the same recent holdout. */
+  champion_version: number | null;
+  champion_rmse: number | null;
+  challenger_rmse: number | null;
+}
+
+/** `promoted`: champion now or before; `rejected`: a retraining kept the champion; `candidate`: neither. */
+export type VersionStatus = 'promoted' | 'rejected' | 'candidate';
+
 export interface VersionSummary {
   version: number;
   champion: boolean;
   metrics: TrainingMetrics;
+  origin: VersionOrigin | null;
+  status: VersionStatus;
 }
 
 /** A version's files, without the network (no TF.js needed). */
@@ -89,6 +116,8 @@ export interface VersionToSave {
   preprocessing: Preprocessing;
   metrics: TrainingMetrics;
   profile: ReferenceProfile;
+  /** What made the version (retraining cycles); none for `driftline train`. */
+  origin?: VersionOrigin;
   /** Writes the network's files (model.json, weights.bin) into an existing directory. */
   predictor: { save(dir: string): Promise<void> };
 }
@@ -116,11 +145,22 @@ export class ModelRegistry {
 
   async listVersions(model: string): Promise<VersionSummary[]> {
     checkModelName(model);
-    const { champion } = await this.readPointer(model);
+    const { champion, history } = await this.readPointer(model);
+    const promoted = new Set(history.filter((h) => h.action === 'promote').map((h) => h.version));
     const versions: VersionSummary[] = [];
     for (const version of await this.versionNumbers(model)) {
-      const metrics = await readJSON<TrainingMetrics>(join(this.versionDir(model, version), METRICS_FILE));
-      versions.push({ version, champion: version === champion, metrics });
+      const dir = this.versionDir(model, version);
+      const metrics = await readJSON<TrainingMetrics>(join(dir, METRICS_FILE));
+      const origin = (await exists(join(dir, ORIGIN_FILE)))
+        ? await readJSON<VersionOrigin>(join(dir, ORIGIN_FILE))
+        : null;
+      const status: VersionStatus =
+        version === champion || promoted.has(version)
+          ? 'promoted'
+          : origin?.decision === 'rejected'
+            ? 'rejected'
+            : 'candidate';
+      versions.push({ version, champion: version === champion, metrics, origin, status });
     }
     return versions;
   }
@@ -148,6 +188,7 @@ export class ModelRegistry {
       await writeFile(join(temp, SPEC_FILE), `${JSON.stringify(stored, null, 2)}\n`);
       await writeFile(join(temp, METRICS_FILE), `${JSON.stringify(trained.metrics, null, 2)}\n`);
       await writeFile(join(temp, PROFILE_FILE), `${JSON.stringify(trained.profile)}\n`);
+      if (trained.origin) await writeFile(join(temp, ORIGIN_FILE), `${JSON.stringify(trained.origin, null, 2)}\n`);
       // mkdtemp makes the directory private (0700); the predict service may run as another user.
       await chmod(temp, 0o755);
       version = await this.claimVersion(model, temp);
@@ -202,6 +243,29 @@ export class ModelRegistry {
       pointer.history.push({ at: new Date().toISOString(), action: 'rollback', version: back, from: pointer.champion });
       pointer.champion = back;
     });
+  }
+
+  /**
+   * Runs `fn` while holding the model's training lock, so one retraining of a model runs at a time
+   * across processes; `{ acquired: false }` at once when another holder (a live process) has it.
+   * A lock left by a dead process is taken over; no age limit, since a training may take long.
+   */
+  async withTrainingLock<T>(
+    model: string,
+    fn: () => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    checkModelName(model);
+    const held = new Error('training lock held');
+    try {
+      const value = await withFileLock(join(this.root, model, TRAINING_LOCK_FILE), fn, {
+        waitMs: 0,
+        busy: () => held,
+      });
+      return { acquired: true, value };
+    } catch (error) {
+      if (error === held) return { acquired: false };
+      throw error;
+    }
   }
 
   /** The directory of a version (the `location` of a model-deployment event). */

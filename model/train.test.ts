@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NumericSketch } from '../core/sketch/index.ts';
+import { CALIFORNIA_HOUSING_SPEC } from './california-housing.ts';
 import { type Dataset, loadCaliforniaHousing } from './dataset.ts';
+import { regressionMetrics } from './metrics.ts';
 import { type TrainedModel, trainModel } from './train.ts';
 
 let data: Dataset;
@@ -73,5 +75,23 @@ describe('trainModel', () => {
     model.predictor.dispose();
     expect(seen).toEqual([1, 2]);
     await expect(trainModel({ data, epochs: 0 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('trainModel with an explicit split (retraining)', () => {
+  it('trains on the given rows and measures on the given holdout, under the given spec', async () => {
+    const train = { featureNames: data.featureNames, x: data.x.slice(0, 800), y: data.y.slice(0, 800) };
+    const holdout = { featureNames: data.featureNames, x: data.x.slice(800, 1000), y: data.y.slice(800, 1000) };
+    const spec = { ...CALIFORNIA_HOUSING_SPEC, model: 'split-test' };
+    const trained = await trainModel({ split: { train, holdout }, spec, epochs: 2 });
+    try {
+      expect(trained.metrics.rows).toEqual({ train: 800, holdout: 200 });
+      expect(trained.profile.rows).toBe(800);
+      expect(trained.spec.model).toBe('split-test');
+      const predicted = trained.predictor.predict(holdout.x);
+      expect(trained.metrics.rmse).toBeCloseTo(regressionMetrics(holdout.y, predicted).rmse, 9);
+    } finally {
+      trained.predictor.dispose();
+    }
   });
 });

@@ -14,7 +14,7 @@ import type { ModelSpec } from '../core/feature-spec.ts';
 import type { Logger } from '../core/logger.ts';
 import { mulberry32, permutation } from '../core/random.ts';
 import { CALIFORNIA_HOUSING_SPEC } from './california-housing.ts';
-import { type Dataset, loadCaliforniaHousing, splitDataset, takeRows } from './dataset.ts';
+import { type Dataset, type DatasetSplit, loadCaliforniaHousing, splitDataset, takeRows } from './dataset.ts';
 import { type RegressionMetrics, regressionMetrics } from './metrics.ts';
 import { buildNetwork, Predictor } from './network.ts';
 import {
@@ -47,6 +47,13 @@ export interface TrainOptions extends Partial<Hyperparameters> {
   data?: Dataset;
   /** Use only the first `maxRows` rows (quick tests). */
   maxRows?: number;
+  /**
+   * Train on `split.train` and measure on `split.holdout` instead of a seeded random split of
+   * `data` (retraining: the holdout is the newest traffic, kept out by event time).
+   */
+  split?: DatasetSplit;
+  /** The spec the trained model carries (default: the California housing spec); its features are the rows' columns. */
+  spec?: ModelSpec;
   /** Force a TF.js backend; by default the best available (see tf.ts). */
   backend?: TfBackend;
   logger?: Logger;
@@ -100,10 +107,12 @@ export async function trainModel(options: TrainOptions = {}): Promise<TrainedMod
   const logger = options.logger?.child({ component: 'train' });
   const backend = await initTf(options.backend);
 
-  let data = options.data ?? (await loadCaliforniaHousing());
+  let data = options.split?.train ?? options.data ?? (await loadCaliforniaHousing());
   if (options.maxRows !== undefined) data = takeRows(data, options.maxRows);
-  const spec = CALIFORNIA_HOUSING_SPEC;
-  const { train, holdout } = splitDataset(data, hp.seed, hp.holdoutFraction);
+  const spec = options.spec ?? CALIFORNIA_HOUSING_SPEC;
+  const { train, holdout } = options.split ?? splitDataset(data, hp.seed, hp.holdoutFraction);
+  if (train.x.length === 0 || holdout.x.length === 0)
+    throw new RangeError('training and holdout rows must not be empty');
   const preprocessing = fitPreprocessing(data.featureNames, train.x, {
     clipQuantile: hp.clipQuantile,
     log1p: hp.log1p,
