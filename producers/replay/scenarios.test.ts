@@ -62,6 +62,14 @@ describe('createScenario', () => {
     expect(s.apply(row(0), 0.6)).toEqual({ features: [1, 10, 100], target: 3 });
   });
 
+  it('concept with a filter changes the target of the selected rows only (one region)', () => {
+    const s = createScenario({ ...base, kind: 'concept', factor: 1.5, filter: parseFilter('a>=3') }, names, stats);
+    expect(s.apply(row(0), 0.6)).toEqual(row(0));
+    expect(s.apply(row(1), 0.6)).toEqual({ features: [3, 20, 300], target: 3 });
+    expect(s.apply(row(1), 0.1)).toEqual(row(1));
+    expect(s.describe()).toContain('where a>=3');
+  });
+
   it('refuses unknown features and missing arguments with usage errors', () => {
     expect(() => createScenario({ ...base, kind: 'shift', features: ['zz'] }, names, stats)).toThrow(
       /unknown feature "zz"/,

@@ -25,7 +25,10 @@ export interface ScenarioOptions {
   start: number;
   /** For gradual: fraction of the replay over which the shift ramps from 0 to k σ. */
   ramp: number;
-  /** For subpopulation: only rows passing this filter are sent once drift starts. */
+  /**
+   * For subpopulation: only rows passing this filter are sent once drift starts. For concept: only
+   * the targets of rows passing it change (none: every row's).
+   */
   filter?: RowFilter | undefined;
 }
 
@@ -124,11 +127,18 @@ export function createScenario(
         describe: () => `only rows with ${filter.feature}${filter.op}${filter.value} from ${pct(options.start)}`,
       };
     }
-    case 'concept':
+    case 'concept': {
+      // With a filter, only the rows it selects (one region, say) change their target.
+      const filter = options.filter;
+      const column = filter ? indexOf(filter.feature) : -1;
+      const affected = (row: Row) => !filter || compare(row.features[column] ?? Number.NaN, filter.op, filter.value);
+      const where = filter ? ` where ${filter.feature}${filter.op}${filter.value}` : '';
       return {
-        apply: (row, p) => (drifting(p) ? { features: row.features, target: row.target * options.factor } : row),
-        describe: () => `target × ${options.factor} (features unchanged) from ${pct(options.start)}`,
+        apply: (row, p) =>
+          drifting(p) && affected(row) ? { features: row.features, target: row.target * options.factor } : row,
+        describe: () => `target × ${options.factor}${where} (features unchanged) from ${pct(options.start)}`,
       };
+    }
   }
 }
 
