@@ -69,7 +69,7 @@ export interface AlertConsumerOptions {
   retry?: { initialMs: number; maxMs: number };
   tickMs?: number;
   now?: () => number;
-  /** Longest wait for a retry inside one flush before the flush gives up and pauses (default 5 s). */
+  /** Longest wait for a retry inside one flush before the flush gives up and pauses (default 2 s). */
   inlineWaitMs?: number;
 }
 
@@ -132,7 +132,7 @@ interface VersionState {
 const DEFAULT_GROUP = 'driftline-alert';
 /** Events held in memory at most; beyond, a message is read again later (bounded buffer). */
 const MAX_QUEUED = 500;
-const INLINE_BUDGET_MS = 15_000;
+const INLINE_BUDGET_MS = 5_000;
 
 function inputOf(event: DriftEvent): AlertInput {
   return {
@@ -163,7 +163,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
   const groupId = options.groupId ?? DEFAULT_GROUP;
   const topic = options.topic ?? TOPICS.driftEvents;
   const now = options.now ?? Date.now;
-  const inlineWaitMs = options.inlineWaitMs ?? 5_000;
+  const inlineWaitMs = options.inlineWaitMs ?? 2_000;
   const { kafka, codec, storage, settings, channels } = options;
   const secrets = options.secrets ?? [];
 

@@ -1,0 +1,434 @@
+/**
+ * The alert consumer against real Kafka, schema registry and ClickHouse (18.16 server), with
+ * local servers speaking the real protocols for each channel: an HTTP server standing in for the
+ * Slack Web API (through SLACK_API_URL), a real SMTP server, and a webhook receiver that verifies
+ * the HMAC signature. Each test produces DriftEvents (Avro, through the registry) to a fresh
+ * drift-events topic of its own, for a fresh model, read by a fresh consumer group.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import { AvroCodec } from '../../core/kafka/avro.ts';
+import { connectAdmin, createKafka, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import { createLogger, type Logger } from '../../core/logger.ts';
+import { migrate } from '../../core/migrations.ts';
+import { type DriftEvent, driftEventSchema } from '../../core/schemas.ts';
+import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
+import { TOPICS, valueSubject } from '../../core/topics.ts';
+import { FakeSlackApi, MailSink, WebhookReceiver } from '../../test-support/alert-servers.ts';
+import { readTopic } from '../../test-support/read-topic.ts';
+import { until } from '../../test-support/until.ts';
+import { alertingSecrets, channelsFromConfig } from './channels/index.ts';
+import { type AlertConsumer, startAlertConsumer } from './consumer.ts';
+import { listAlerts } from './store.ts';
+
+const services = inject('services');
+const connect = { brokers: services.kafkaBrokers, connectTimeoutMs: 10_000, partitions: 1 };
+const DATABASE = 'driftline_alert_test';
+const TOKEN = `xoxb-test-${randomBytes(8).toString('hex')}`;
+const SECRET = `whsec-${randomBytes(12).toString('hex')}`;
+const SMTP_PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
+const MINUTE = 60_000;
+const BASE = Math.floor(Date.now() / MINUTE) * MINUTE - 30 * MINUTE;
+
+const COLUMNS = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude'];
+
+/** Window n of `model` v1 (1-minute panes, 5-pane windows), evaluated a second after it ends. */
+function driftEvent(model: string, n: number, drifted: string[] = [], patch: Partial<DriftEvent> = {}): DriftEvent {
+  const end = BASE + n * MINUTE;
+  const state = drifted.length > 0 ? 'drift' : 'ok';
+  return {
+    event_id: randomUUID(),
+    model_name: model,
+    model_version: 1,
+    window_start: new Date(end - 5 * MINUTE),
+    window_end: new Date(end),
+    pane_ms: MINUTE,
+    window_panes: 5,
+    pane_count: 5,
+    row_count: 6_000,
+    source_partitions: [`predictions.${model}:0`],
+    completion: 'all_sources',
+    columns: COLUMNS.map((column) => ({
+      column,
+      is_prediction: false,
+      kind: 'numerical' as const,
+      method: 'wasserstein' as const,
+      statistic: drifted.includes(column) ? 0.41 : 0.02,
+      threshold: 0.1,
+      p_value: null,
+      drifted: drifted.includes(column),
+      verdict: drifted.includes(column) ? ('drift' as const) : ('ok' as const),
+      reference_count: 16_000,
+      current_count: 6_000,
+      reference_mean: 3.8,
+      current_mean: 4.2,
+      reference_std: 1.9,
+      current_std: 1.9,
+      ks: null,
+      ks_p_value: null,
+      wasserstein: null,
+      wasserstein_norm: null,
+      psi: null,
+      js: null,
+      chi2: null,
+      chi2_p_value: null,
+    })),
+    drifted_columns: drifted,
+    drifted_features: drifted,
+    prediction_drifted: false,
+    evaluated_count: COLUMNS.length,
+    drifted_count: drifted.length,
+    share_of_drifted_columns: drifted.length / COLUMNS.length,
+    drift_share: 0.25,
+    state,
+    previous_state: null,
+    transition: false,
+    consecutive_drift: state === 'drift' ? 1 : 0,
+    retrain_after: 3,
+    retrain_recommended: false,
+    performance: {
+      labelled_count: 5_000,
+      rmse: 0.61,
+      mae: 0.44,
+      holdout_rmse: 0.53,
+      holdout_mae: 0.38,
+      tolerance: 1.2,
+      min_labels: 100,
+      verdict: 'ok',
+    },
+    report_path: state === 'drift' ? `reports/${model}-v1.html` : null,
+    evaluated_at: new Date(end + 1_000),
+    sources_expected: 1,
+    partial: false,
+    revision: 0,
+    sketch_count: 40,
+    ...patch,
+  };
+}
+
+/** Log lines in memory, to prove no secret reaches them. */
+class Captured extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, callback: () => void) {
+    this.text += chunk.toString();
+    callback();
+  }
+}
+
+describe('alert consumer: Slack, email and webhook', () => {
+  let kafka: Kafka;
+  let codec: AvroCodec;
+  let storage: Storage;
+  let producer: Producer;
+  let slack: FakeSlackApi;
+  let mail: MailSink;
+  let hook: WebhookReceiver;
+  const logs = new Captured();
+  let logger: Logger;
+  const cleanup: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    logger = createLogger('debug', logs);
+    kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'alert-test', connectTimeoutMs: 10_000, logger });
+    codec = new AvroCodec({ url: services.schemaRegistryUrl });
+    producer = createProducer(kafka);
+    await producer.connect();
+    storage = await openStorage(parseConfig({ CLICKHOUSE_DATABASE: DATABASE }), logger, {
+      clickhouseUrl: services.clickhouseUrl,
+    });
+    await migrate(storage);
+    slack = await new FakeSlackApi(TOKEN).start();
+    mail = await new MailSink('alerts@example.com', SMTP_PASSWORD).start();
+    hook = await new WebhookReceiver(SECRET).start();
+  });
+
+  afterAll(async () => {
+    for (const close of cleanup.reverse()) await close().catch(() => {});
+    await producer?.disconnect();
+    await storage?.close();
+    await slack?.stop();
+    await mail?.stop();
+    await hook?.stop();
+  });
+
+  beforeEach(() => {
+    slack.down = false;
+    mail.down = false;
+    hook.down = false;
+  });
+
+  interface Harness {
+    model: string;
+    topic: string;
+    groupId: string;
+    start(env?: Record<string, string>, groupId?: string): Promise<AlertConsumer>;
+    send(...events: DriftEvent[]): Promise<bigint[]>;
+    committed(): Promise<bigint | undefined>;
+    slackOf(): typeof slack.messages;
+    mailOf(): typeof mail.mails;
+    hookOf(): typeof hook.deliveries;
+  }
+
+  async function harness(): Promise<Harness> {
+    const model = `al-${randomBytes(4).toString('hex')}`;
+    const topic = `drift-events-test-${randomBytes(4).toString('hex')}`;
+    const groupId = `alert-test-${randomUUID()}`;
+    const admin = await connectAdmin(kafka, connect);
+    await ensureTopics(admin, [{ topic }, { topic: TOPICS.deadLetter }], 1);
+    await admin.disconnect();
+    const schemaId = await codec.register(valueSubject(topic), driftEventSchema());
+    const env = {
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_CHANNEL: `#${model}`,
+      SLACK_API_URL: slack.url,
+      SMTP_URL: mail.url,
+      ALERT_EMAIL_FROM: 'driftline@example.com',
+      ALERT_EMAIL_TO: `ml-team+${model}@example.com,oncall@example.com`,
+      ALERT_WEBHOOK_URL: `${hook.url}?model=${model}`,
+      ALERT_WEBHOOK_SECRET: SECRET,
+      DASHBOARD_URL: 'http://127.0.0.1:3000/models',
+    };
+    return {
+      model,
+      topic,
+      groupId,
+      async start(extra = {}, group = groupId) {
+        const config = parseConfig({ ...env, ...extra });
+        const alert = await startAlertConsumer({
+          kafka,
+          codec,
+          storage,
+          logger,
+          connect,
+          channels: channelsFromConfig(config.alerting, { logger, out: null }),
+          secrets: alertingSecrets(config.alerting),
+          settings: {
+            updateIntervalMs: config.alerting.updateIntervalSeconds * 1000,
+            retryBudgetMs: config.alerting.retryBudgetSeconds * 1000,
+            dashboardUrl: config.alerting.dashboardUrl,
+          },
+          groupId: group,
+          topic,
+          retry: { initialMs: 200, maxMs: 1_000 },
+          tickMs: 50,
+        });
+        cleanup.push(() => alert.stop());
+        return alert;
+      },
+      async send(...events) {
+        const offsets: bigint[] = [];
+        for (const event of events) {
+          const [meta] = await producer.send({
+            topic,
+            acks: -1,
+            messages: [{ key: event.model_name, value: await codec.encode(schemaId, event) }],
+          });
+          offsets.push(BigInt(meta?.baseOffset ?? '0'));
+        }
+        return offsets;
+      },
+      async committed() {
+        const a = await connectAdmin(kafka, connect);
+        try {
+          const [t] = await a.fetchOffsets({ groupId, topics: [topic] });
+          const offset = t?.partitions[0]?.offset;
+          return offset === undefined || offset === '-1' ? undefined : BigInt(offset);
+        } finally {
+          await a.disconnect();
+        }
+      },
+      slackOf: () => slack.messages.filter((m) => m.channel === `#${model}`),
+      mailOf: () => mail.mails.filter((m) => m.to.includes(`ml-team+${model}@example.com`)),
+      hookOf: () => hook.deliveries.filter((d) => d.json.alert.model === model),
+    };
+  }
+
+  it('a drift episode (ok → drift → drift ×3, a feature added, retraining → ok): per channel one opening, the updates in its thread, one resolution', async () => {
+    const h = await harness();
+    const consumer = await h.start();
+    const offsets = await h.send(
+      driftEvent(h.model, 1),
+      driftEvent(h.model, 2, ['MedInc', 'AveRooms'], { transition: true, previous_state: 'ok' }),
+      driftEvent(h.model, 3, ['MedInc', 'AveRooms'], { consecutive_drift: 2 }),
+      driftEvent(h.model, 4, ['MedInc', 'AveRooms', 'HouseAge'], { consecutive_drift: 3, retrain_recommended: true }),
+      driftEvent(h.model, 5, ['MedInc', 'AveRooms', 'HouseAge'], { consecutive_drift: 4, retrain_recommended: true }),
+      driftEvent(h.model, 6, [], { transition: true, previous_state: 'drift' }),
+    );
+    const last = offsets.at(-1) as bigint;
+    await until(async () => (await h.committed()) === last + 1n, 'the episode to be committed', 60_000);
+
+    // Slack: an opening message, then replies in its thread.
+    const posts = h.slackOf();
+    expect(posts.map((p) => p.text.split('\n')[0])).toEqual([
+      `[WARNING] Drift alert opened: ${h.model} v1`,
+      `[CRITICAL] Drift alert update: ${h.model} v1`,
+      `[RESOLVED] Drift alert resolved: ${h.model} v1`,
+    ]);
+    const [open, ...replies] = posts;
+    expect(open?.threadTs).toBeUndefined();
+    for (const reply of replies) expect(reply.threadTs).toBe(open?.ts);
+    expect(posts.every((p) => p.token === TOKEN)).toBe(true);
+    const blocksText = JSON.stringify(open?.blocks);
+    expect(blocksText).toContain('MedInc: wasserstein 0.410 ≥ 0.100');
+    expect(blocksText).toContain('realized RMSE 0.610 vs holdout 0.530');
+    expect(blocksText).toContain('http://127.0.0.1:3000/models');
+    expect(blocksText).toContain(`reports/${h.model}-v1.html`);
+    // The update says why: HouseAge joined and retraining is recommended, in one message.
+    expect(replies[0]?.text).toContain('why: the drifted features changed, retraining recommended, severity raised');
+    expect(replies[0]?.text).toContain('HouseAge');
+
+    // Email: the same three, replies threaded with In-Reply-To, HTML and plain text.
+    const mails = h.mailOf();
+    expect(mails).toHaveLength(3);
+    expect(mails[0]?.inReplyTo).toBeUndefined();
+    expect(mails[1]?.inReplyTo).toBe(mails[0]?.messageId);
+    expect(mails[2]?.inReplyTo).toBe(mails[0]?.messageId);
+    expect(mails[0]?.raw).toContain('text/plain');
+    expect(mails[0]?.raw).toContain('text/html');
+    expect(mails[0]?.to).toEqual([`ml-team+${h.model}@example.com`, 'oncall@example.com']);
+
+    // Webhook: three signed deliveries, verified by the receiver.
+    const hooks = h.hookOf();
+    expect(hooks.map((d) => d.json.type)).toEqual([
+      'driftline.alert.open',
+      'driftline.alert.update',
+      'driftline.alert.resolve',
+    ]);
+    expect(hooks.every((d) => d.verified && d.status === 200)).toBe(true);
+
+    // ClickHouse: one alert, resolved, each message delivered once per channel.
+    const [alert, ...others] = await listAlerts(storage, { model: h.model });
+    expect(others).toEqual([]);
+    expect(alert?.status).toBe('resolved');
+    expect(alert?.messages.map((m) => m.kind)).toEqual(['open', 'update', 'resolve']);
+    for (const message of alert?.messages ?? []) {
+      expect(message.deliveries.map((d) => `${d.channel}:${d.status}`).sort()).toEqual([
+        'email:delivered',
+        'log:delivered',
+        'slack:delivered',
+        'webhook:delivered',
+      ]);
+    }
+    expect(consumer.stats()).toMatchObject({ opened: 1, updated: 1, resolved: 1, failed: 0 });
+  });
+
+  it('a Slack 429 with Retry-After: 1, then success: delivered exactly once, a second later', async () => {
+    const h = await harness();
+    await h.start();
+    slack.script.push({ status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } });
+    const callsBefore = slack.calls.length;
+    const [offset] = await h.send(driftEvent(h.model, 1, ['MedInc', 'AveRooms']));
+    await until(async () => (await h.committed()) === (offset as bigint) + 1n, 'the event to be committed');
+    const calls = slack.calls.slice(callsBefore);
+    expect(calls.map((c) => c.status)).toEqual([429, 200]);
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(h.slackOf()).toHaveLength(1);
+    const [alert] = await listAlerts(storage, { model: h.model });
+    expect(alert?.messages[0]?.deliveries.find((d) => d.channel === 'slack')).toMatchObject({
+      status: 'delivered',
+      attempts: 2,
+    });
+  });
+
+  it('every channel down: nothing committed past the undelivered alert; back up, it is delivered once', async () => {
+    const h = await harness();
+    slack.down = true;
+    mail.down = true;
+    hook.down = true;
+    const consumer = await h.start();
+    const [first] = await h.send(driftEvent(h.model, 1));
+    await until(async () => (await h.committed()) === (first as bigint) + 1n, 'the quiet event to be committed');
+    const [opening] = await h.send(driftEvent(h.model, 2, ['MedInc', 'AveRooms']));
+    // Several failed attempts per channel, with consumption paused and the commit held.
+    await until(() => slack.calls.filter((c) => c.channel === `#${h.model}`).length >= 3, 'Slack retries');
+    await until(() => h.hookOf().length >= 3, 'webhook retries');
+    await until(() => consumer.stats().paused, 'consumption to pause');
+    expect(await h.committed()).toBe(opening);
+    expect(h.slackOf()).toHaveLength(0);
+    expect(h.mailOf()).toHaveLength(0);
+
+    slack.down = false;
+    mail.down = false;
+    hook.down = false;
+    await until(async () => (await h.committed()) === (opening as bigint) + 1n, 'the alert to be committed', 60_000);
+    expect(h.slackOf()).toHaveLength(1);
+    expect(h.mailOf()).toHaveLength(1);
+    expect(h.hookOf().filter((d) => d.status === 200)).toHaveLength(1);
+    expect(consumer.stats().paused).toBe(false);
+  });
+
+  it('a restart mid-episode sends no second "opened"; events read again are not sent again; the resolution goes to the same thread', async () => {
+    const h = await harness();
+    const first = await h.start();
+    const offsets = await h.send(
+      driftEvent(h.model, 1, ['MedInc', 'AveRooms']),
+      driftEvent(h.model, 2, ['MedInc', 'AveRooms']),
+    );
+    await until(async () => (await h.committed()) === (offsets[1] as bigint) + 1n, 'the opening to be committed');
+    await first.stop();
+    // Worse than a restart: the group is sent back to the start, as if nothing had been committed.
+    const admin = await connectAdmin(kafka, connect);
+    await admin.setOffsets({ groupId: h.groupId, topic: h.topic, partitions: [{ partition: 0, offset: '0' }] });
+    await admin.disconnect();
+
+    const second = await h.start();
+    const [last] = await h.send(
+      driftEvent(h.model, 3, ['MedInc', 'AveRooms']),
+      driftEvent(h.model, 4, [], { transition: true, previous_state: 'drift' }),
+    );
+    await until(async () => (await h.committed()) === (last as bigint) + 2n, 'the resolution to be committed');
+    const posts = h.slackOf();
+    expect(posts.map((p) => p.text.split('\n')[0]?.split(':')[0])).toEqual([
+      '[WARNING] Drift alert opened',
+      '[RESOLVED] Drift alert resolved',
+    ]);
+    expect(posts[1]?.threadTs).toBe(posts[0]?.ts);
+    const mails = h.mailOf();
+    expect(mails).toHaveLength(2);
+    expect(mails[1]?.inReplyTo).toBe(mails[0]?.messageId);
+    expect(h.hookOf()).toHaveLength(2);
+    expect(second.stats().resumed).toBeGreaterThanOrEqual(1);
+    expect(second.stats().opened).toBe(0);
+  });
+
+  it('a channel still failing after ALERT_RETRY_BUDGET_SECONDS: recorded as failed, dead-lettered with the reason, the others delivered, committed; no secret in logs, rows or dead letters', async () => {
+    const h = await harness();
+    const lettersFrom = new Map(
+      (
+        await (async () => {
+          const a = await connectAdmin(kafka, connect);
+          try {
+            return await a.fetchTopicOffsets(TOPICS.deadLetter);
+          } finally {
+            await a.disconnect();
+          }
+        })()
+      ).map((o) => [o.partition, BigInt(o.high)]),
+    );
+    hook.down = true;
+    await h.start({ ALERT_RETRY_BUDGET_SECONDS: '2' });
+    const [offset] = await h.send(driftEvent(h.model, 1, ['MedInc', 'AveRooms']));
+    await until(async () => (await h.committed()) === (offset as bigint) + 1n, 'the event to be committed', 60_000);
+    expect(h.slackOf()).toHaveLength(1);
+    expect(h.mailOf()).toHaveLength(1);
+    const [alert] = await listAlerts(storage, { model: h.model });
+    const webhook = alert?.messages[0]?.deliveries.find((d) => d.channel === 'webhook');
+    expect(webhook?.status).toBe('failed');
+    expect(webhook?.error).toContain('webhook: HTTP 503');
+    const letters = await readTopic(kafka, TOPICS.deadLetter, (m) => m.key?.toString() === h.model, lettersFrom);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.headers?.['dl-error-code']?.toString()).toBe('DL_ALERT_DELIVERY_FAILED');
+    expect(letters[0]?.headers?.['dl-reason']?.toString()).toContain('ALERT_RETRY_BUDGET_SECONDS');
+    expect(letters[0]?.headers?.['dl-topic']?.toString()).toBe(h.topic);
+
+    const rows = JSON.stringify(await storage.query(sql`SELECT * FROM alerts WHERE model_name = ${h.model}`.text));
+    for (const secret of [TOKEN, SECRET, SMTP_PASSWORD]) {
+      expect(logs.text).not.toContain(secret);
+      expect(rows).not.toContain(secret);
+      for (const letter of letters) expect(JSON.stringify(letter.headers)).not.toContain(secret);
+    }
+  });
+});
