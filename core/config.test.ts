@@ -131,3 +131,82 @@ describe('parseConfig: drift consumer settings', () => {
     ]);
   });
 });
+
+describe('parseConfig: retraining settings', () => {
+  it('has defaults: in-process, 30 min cooldown, 2,000 labels, 24 h window, half base data, 2 % improvement', () => {
+    const { retrain } = parseConfig({}, '/w');
+    expect(retrain).toEqual({
+      mode: 'inprocess',
+      cooldownSeconds: 1800,
+      minLabels: 2000,
+      windowHours: 24,
+      baseShare: 0.5,
+      minImprovement: 0.02,
+      epochs: 40,
+      airflow: undefined,
+    });
+    expect(Object.isFrozen(retrain)).toBe(true);
+  });
+
+  it('reads the Airflow trigger for API version 1 (basic auth) and 2 (bearer token)', () => {
+    const v1 = parseConfig(
+      { RETRAIN_MODE: 'airflow', AIRFLOW_URL: 'http://af:8080/', AIRFLOW_USERNAME: 'u', AIRFLOW_PASSWORD: 'p' },
+      '/w',
+    ).retrain.airflow;
+    expect(v1).toEqual({
+      url: 'http://af:8080',
+      dagId: 'driftline_retraining',
+      apiVersion: 1,
+      username: 'u',
+      password: 'p',
+      token: undefined,
+      retries: 4,
+    });
+    const v2 = parseConfig(
+      { RETRAIN_MODE: 'airflow', AIRFLOW_URL: 'http://af:8080', AIRFLOW_API_VERSION: '2', AIRFLOW_TOKEN: 't' },
+      '/w',
+    ).retrain.airflow;
+    expect(v2).toMatchObject({ apiVersion: 2, token: 't' });
+  });
+
+  it('lists every bad retraining setting, never echoing an Airflow secret', () => {
+    const error = (() => {
+      try {
+        parseConfig(
+          {
+            RETRAIN_MODE: 'batch',
+            RETRAIN_BASE_SHARE: '1',
+            RETRAIN_MIN_IMPROVEMENT: 'two',
+            RETRAIN_COOLDOWN_SECONDS: '-1',
+            AIRFLOW_DAG_ID: 'no spaces please',
+            AIRFLOW_API_VERSION: '3',
+          },
+          '/w',
+        );
+      } catch (e) {
+        return e as DriftlineError;
+      }
+      throw new Error('expected a configuration error');
+    })();
+    const problems = error.details.problems as string[];
+    expect(problems.map((p) => p.split(' ')[0])).toEqual([
+      'RETRAIN_MODE',
+      'RETRAIN_BASE_SHARE',
+      'AIRFLOW_DAG_ID',
+      'AIRFLOW_API_VERSION',
+      'RETRAIN_COOLDOWN_SECONDS',
+      'RETRAIN_MIN_IMPROVEMENT',
+    ]);
+    const missing = (() => {
+      try {
+        parseConfig({ RETRAIN_MODE: 'airflow', AIRFLOW_API_VERSION: '2', AIRFLOW_PASSWORD: 'hunter2' }, '/w');
+      } catch (e) {
+        return e as DriftlineError;
+      }
+      throw new Error('expected a configuration error');
+    })();
+    expect(missing.message).toContain('AIRFLOW_URL must be set');
+    expect(missing.message).toContain('AIRFLOW_TOKEN must be set');
+    expect(missing.message).not.toContain('hunter2');
+  });
+});

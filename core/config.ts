@@ -89,6 +89,45 @@ export interface Config {
   reportsDir: string;
   /** Alert channels; each is on when its variables are set (`alerting` is frozen, secrets never logged). */
   alerting: AlertingConfig;
+  /** The retrain consumer and `driftline retrain` (RETRAIN_*, AIRFLOW_*); frozen, secrets never logged. */
+  retrain: RetrainConfig;
+}
+
+/** How a retraining cycle runs: in this process (TF.js) or as an Airflow DAG run. */
+export type RetrainMode = 'inprocess' | 'airflow';
+
+/** The retraining cycle's guardrails, training set and promotion rule, and the Airflow trigger. */
+export interface RetrainConfig {
+  mode: RetrainMode;
+  /** After a cycle that trained (or started a DAG run), triggers from drift events are refused this long. */
+  cooldownSeconds: number;
+  /** Labelled predictions (joined with ground truth) needed in the window to train. */
+  minLabels: number;
+  /** The recent labelled events trained on: the last this many hours (event time). */
+  windowHours: number;
+  /** Share of the training set drawn from the original training data, in [0, 1). */
+  baseShare: number;
+  /** The challenger is promoted only when its RMSE is below the champion's by this fraction. */
+  minImprovement: number;
+  /** Epochs of each challenger's training. */
+  epochs: number;
+  /** `RETRAIN_MODE=airflow`: the DAG to start; undefined otherwise. */
+  airflow: AirflowConfig | undefined;
+}
+
+export interface AirflowConfig {
+  /** Base URL of the Airflow webserver / API server, e.g. http://airflow:8080. */
+  url: string;
+  dagId: string;
+  /** 1: Airflow 2 (`/api/v1`, basic auth); 2: Airflow 3 (`/api/v2`, bearer token). */
+  apiVersion: 1 | 2;
+  username: string | undefined;
+  /** Secret: never logged nor echoed. */
+  password: string | undefined;
+  /** Secret: never logged nor echoed. */
+  token: string | undefined;
+  /** Attempts after the first on a network error, 5xx or 429, with doubling backoff. */
+  retries: number;
 }
 
 /** The alert consumer's channels and timing (ALERT_*, SLACK_*, SMTP_URL, DASHBOARD_URL). */
@@ -177,6 +216,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     driftMinLabels: reader.integer('DRIFT_MIN_LABELS', 100, 1, 1_000_000_000),
     reportsDir: resolve(cwd, reader.string('DRIFT_REPORTS_DIR') ?? 'reports'),
     alerting: alertingConfig(reader),
+    retrain: retrainConfig(reader),
   };
 
   const predictPort = config.predictPort;
@@ -202,6 +242,8 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     if (part) Object.freeze(part);
   if (config.alerting.email) Object.freeze(config.alerting.email.to);
   Object.freeze(config.alerting);
+  if (config.retrain.airflow) Object.freeze(config.retrain.airflow);
+  Object.freeze(config.retrain);
   if (config.kafkaBrokers) Object.freeze(config.kafkaBrokers);
   return Object.freeze(config);
 }
@@ -262,6 +304,51 @@ function alertingConfig(reader: EnvReader): AlertingConfig {
     dashboardUrl: reader.url('DASHBOARD_URL'),
     updateIntervalSeconds: reader.integer('ALERT_UPDATE_INTERVAL_SECONDS', 900, 0, 604_800),
     retryBudgetSeconds: reader.integer('ALERT_RETRY_BUDGET_SECONDS', 600, 1, 604_800),
+  };
+}
+
+const RETRAIN_MODES: readonly RetrainMode[] = ['inprocess', 'airflow'];
+const DAG_ID = /^[A-Za-z0-9_.-]{1,250}$/;
+
+/**
+ * The retraining settings. In airflow mode AIRFLOW_URL is required, with AIRFLOW_USERNAME and
+ * AIRFLOW_PASSWORD for API version 1 or AIRFLOW_TOKEN for version 2; the secrets are never echoed.
+ */
+function retrainConfig(reader: EnvReader): RetrainConfig {
+  const mode = reader.oneOf('RETRAIN_MODE', RETRAIN_MODES, 'inprocess');
+  const baseShare = reader.decimal('RETRAIN_BASE_SHARE', 0.5, 0, 1);
+  if (baseShare >= 1) reader.problem('RETRAIN_BASE_SHARE must be below 1 (some recent data must be trained on); got 1');
+  const url = reader.url('AIRFLOW_URL');
+  const dagId = reader.string('AIRFLOW_DAG_ID') ?? 'driftline_retraining';
+  if (!DAG_ID.test(dagId))
+    reader.problem(
+      `AIRFLOW_DAG_ID must be letters, digits, '_', '.' or '-' (for example driftline_retraining); got ${JSON.stringify(dagId)}`,
+    );
+  const apiVersion = reader.oneOf('AIRFLOW_API_VERSION', ['1', '2'] as const, '1') === '2' ? 2 : 1;
+  const username = reader.string('AIRFLOW_USERNAME');
+  const password = reader.string('AIRFLOW_PASSWORD');
+  const token = reader.string('AIRFLOW_TOKEN');
+  const retries = reader.integer('AIRFLOW_RETRIES', 4, 0, 20);
+  if (mode === 'airflow') {
+    if (reader.string('AIRFLOW_URL') === undefined)
+      reader.problem('AIRFLOW_URL must be set when RETRAIN_MODE=airflow (for example http://airflow:8080)');
+    if (apiVersion === 1 && (username === undefined || password === undefined))
+      reader.problem('AIRFLOW_USERNAME and AIRFLOW_PASSWORD must be set for AIRFLOW_API_VERSION=1 (basic auth)');
+    if (apiVersion === 2 && token === undefined)
+      reader.problem('AIRFLOW_TOKEN must be set for AIRFLOW_API_VERSION=2 (a bearer token; the value is never shown)');
+  }
+  return {
+    mode,
+    cooldownSeconds: reader.integer('RETRAIN_COOLDOWN_SECONDS', 1_800, 0, 604_800),
+    minLabels: reader.integer('RETRAIN_MIN_LABELS', 2_000, 10, 1_000_000_000),
+    windowHours: reader.integer('RETRAIN_WINDOW_HOURS', 24, 1, 8_760),
+    baseShare,
+    minImprovement: reader.decimal('RETRAIN_MIN_IMPROVEMENT', 0.02, 0, 1),
+    epochs: reader.integer('RETRAIN_EPOCHS', 40, 1, 10_000),
+    airflow:
+      mode === 'airflow' && url !== undefined
+        ? { url, dagId, apiVersion, username, password, token, retries }
+        : undefined,
   };
 }
 

@@ -38,6 +38,11 @@ export const REDACTED_PATHS = [
   'SLACK_WEBHOOK_URL',
   'SMTP_URL',
   'ALERT_WEBHOOK_SECRET',
+  // Retraining (core/config.ts RetrainConfig.airflow): the config, its retrain part or the Airflow settings.
+  '*.*.password',
+  '*.*.token',
+  'AIRFLOW_PASSWORD',
+  'AIRFLOW_TOKEN',
 ];
 
 export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(2)): Logger {
