@@ -9,7 +9,6 @@ import {
   type ColumnDriftOverride,
   type ColumnDriftResult,
   type ColumnPair,
-  type ColumnSketch,
   type DatasetDriftResult,
   DriftMethod,
   defaultMethod,
@@ -17,6 +16,7 @@ import {
   overrideProblems,
 } from '../core/drift/evaluate.ts';
 import { fmt, renderDriftReport, thresholdText } from '../core/report/html-report.ts';
+import type { ColumnSketch } from '../core/sketch/index.ts';
 import { type Command, usageError } from './command.ts';
 import { type ColumnProfile, type CsvProfile, isNumericColumn, profileCsvFile, readCsvHeader } from './compare-csv.ts';
 import { formatTable } from './table.ts';

@@ -17,6 +17,7 @@ export function loadSchema(file: string): AvroSchema {
 
 export const groundTruthSchema = (): AvroSchema => loadSchema('ground-truth.avsc');
 export const modelDeploymentSchema = (): AvroSchema => loadSchema('model-deployment.avsc');
+/** The contract's type and mappings: core/sketch-snapshot.ts. */
 export const sketchSnapshotSchema = (): AvroSchema => loadSchema('sketch-snapshot.avsc');
 export const driftEventSchema = (): AvroSchema => loadSchema('drift-event.avsc');
 
@@ -84,31 +85,6 @@ export interface ModelDeployment {
   metrics: { rmse: number; mae: number; r2: number };
   location: string;
   deployed_at: Date;
-}
-
-/** `schemas/sketch-snapshot.avsc`: one column over one closed pane from one source partition. */
-export interface SketchSnapshot {
-  model_name: string;
-  model_version: number;
-  /** A feature name, or `prediction`. */
-  column: string;
-  kind: 'numeric' | 'categorical';
-  pane_start: Date;
-  pane_end: Date;
-  source_topic: string;
-  source_partition: number;
-  count: number;
-  null_count: number;
-  nonfinite_count: number;
-  late_count: number;
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  m2: number;
-  compression: number;
-  centroid_means: number[];
-  centroid_counts: number[];
-  categories: { value: string; count: number }[];
 }
 
 export type DriftStateName = 'ok' | 'drift' | 'insufficient_data';

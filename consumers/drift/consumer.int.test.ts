@@ -15,8 +15,9 @@ import { connectAdmin, createKafka, createProducer, ensureTopics } from '../../c
 import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { mulberry32 } from '../../core/random.ts';
-import { type DriftEvent, type SketchSnapshot, sketchSnapshotSchema } from '../../core/schemas.ts';
+import { type DriftEvent, sketchSnapshotSchema } from '../../core/schemas.ts';
 import { NumericSketch } from '../../core/sketch/index.ts';
+import { featureSketchRow, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
 import { readTopic } from '../../test-support/read-topic.ts';
@@ -93,32 +94,7 @@ function snapshot(model: string, version: number, pane: number, partition: numbe
 }
 
 /** The feature_sketches row the store writes beside a snapshot. */
-function sketchRow(s: SketchSnapshot) {
-  return {
-    model_name: s.model_name,
-    model_version: s.model_version,
-    column_name: s.column,
-    column_kind: s.kind,
-    pane_start: s.pane_start,
-    pane_end: s.pane_end,
-    source_topic: s.source_topic,
-    source_partition: s.source_partition,
-    count: s.count,
-    null_count: s.null_count,
-    nonfinite_count: s.nonfinite_count,
-    late_count: s.late_count,
-    min: s.min,
-    max: s.max,
-    mean: s.mean,
-    m2: s.m2,
-    compression: s.compression,
-    centroid_means: s.centroid_means,
-    centroid_counts: s.centroid_counts,
-    category_values: [],
-    category_counts: [],
-    emitted_at: new Date(),
-  };
-}
+const sketchRow = (s: SketchSnapshot) => featureSketchRow(s, new Date());
 
 describe('drift consumer on hand-made sketches', () => {
   let kafka: Kafka;

@@ -51,7 +51,8 @@ import {
 } from '../../core/kafka/consumer-lifecycle.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
-import { type DriftEvent, driftEventSchema, type SketchSnapshot } from '../../core/schemas.ts';
+import { type DriftEvent, driftEventSchema } from '../../core/schemas.ts';
+import type { SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { TOPICS, valueSubject } from '../../core/topics.ts';
 import { evaluateWindow, type PerformanceOptions, realizedPerformance } from './evaluation.ts';
@@ -62,7 +63,7 @@ import { loadVersionState } from './restore.ts';
 import { checkSnapshot } from './sketch-validation.ts';
 import { SourcePartitions } from './source-partitions.ts';
 import { INITIAL_STATE, type MonitorState, revise, step } from './state.ts';
-import { DriftWindows } from './windows.ts';
+import { DriftWindows, type PartPlacement } from './windows.ts';
 
 export interface DriftSettings {
   /** Window length in panes; the window slides by one pane. */
@@ -362,7 +363,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       }
       windows.setSourcePartitions(part.model, snapshot.source_topic, partitionCount);
     }
-    let result: ReturnType<DriftWindows['add']>;
+    let result: PartPlacement;
     try {
       result = windows.add(part, activeNow(), { partition, offset });
     } catch (error) {

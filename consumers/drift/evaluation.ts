@@ -4,21 +4,15 @@
  */
 import {
   type ColumnPair,
-  type ColumnSketch,
   type DatasetDriftOptions,
   type DatasetDriftResult,
   evaluateDataset,
 } from '../../core/drift/index.ts';
 import type { RealizedPerformance } from '../../core/schemas.ts';
-import { NumericSketch } from '../../core/sketch/index.ts';
+import { type ColumnSketch, NumericSketch } from '../../core/sketch/index.ts';
+import { PREDICTION_COLUMN } from '../../core/sketch-snapshot.ts';
 import type { ReferenceProfile } from '../../model/profile.ts';
 import type { Window } from './windows.ts';
-
-/**
- * The column the store sketches the model output under, beside the features (the
- * `SketchSnapshot.column` contract: "a feature name, or 'prediction'").
- */
-export const PREDICTION_COLUMN = 'prediction';
 
 export interface ReferenceColumn {
   name: string;

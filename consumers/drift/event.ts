@@ -1,49 +1,17 @@
 /**
- * Pure mappings of the drift consumer: a snapshot's sketch, drift events and their ClickHouse rows,
- * plus the names the events and reports get. (Snapshots become window parts in
- * sketch-validation.ts, which checks them on the way in.)
+ * Pure mappings of the drift consumer: drift events and their ClickHouse rows, plus the names the
+ * events and reports get. (Snapshots become window parts in sketch-validation.ts, which checks
+ * them on the way in.)
  */
 import { createHash } from 'node:crypto';
 import type { CategoricalStats, NumericalStats } from '../../core/drift/index.ts';
-import type { DriftEvent, DriftEventColumn, RealizedPerformance, SketchSnapshot } from '../../core/schemas.ts';
-import type { NumericSketchJSON } from '../../core/sketch/index.ts';
+import type { DriftEvent, DriftEventColumn, RealizedPerformance } from '../../core/schemas.ts';
 import type { Reference, WindowEvaluation } from './evaluation.ts';
 import type { Step } from './state.ts';
 import type { Window } from './windows.ts';
 
 /** `topic:partition`, the name of a source partition in events and state. */
 export { sourceName } from './windows.ts';
-
-/** The NumericSketch JSON a snapshot carries (sketch-validation.ts checks it on arrival). */
-export function sketchJSON(
-  s: Pick<
-    SketchSnapshot,
-    | 'compression'
-    | 'count'
-    | 'null_count'
-    | 'nonfinite_count'
-    | 'min'
-    | 'max'
-    | 'mean'
-    | 'm2'
-    | 'centroid_means'
-    | 'centroid_counts'
-  >,
-): NumericSketchJSON {
-  return {
-    format: 1,
-    compression: s.compression,
-    count: s.count,
-    nullCount: s.null_count,
-    nonFiniteCount: s.nonfinite_count,
-    min: s.min,
-    max: s.max,
-    mean: s.mean,
-    m2: s.m2,
-    means: s.centroid_means,
-    counts: s.centroid_counts,
-  };
-}
 
 /**
  * A UUID derived from (model, version, window end, revision): an evaluation emitted twice — after

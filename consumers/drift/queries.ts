@@ -4,6 +4,7 @@
  * for exact answers on ReplacingMergeTree tables, `ANY INNER JOIN … USING`, `argMax`.
  */
 import { predictionsTable } from '../../core/prediction-table.ts';
+import { STORED_SKETCH_COLUMNS } from '../../core/sketch-snapshot.ts';
 import { identifier, sql } from '../../core/storage/index.ts';
 
 /**
@@ -99,32 +100,9 @@ WHERE model_name = ${model} AND model_version = ${version} AND column_kind = 'nu
 HAVING count() > 0`.text;
 }
 
-export type SketchRow = {
-  column_name: string;
-  pane_start_s: number;
-  pane_end_s: number;
-  source_topic: string;
-  source_partition: number;
-  count: number;
-  null_count: number;
-  nonfinite_count: number;
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  m2: number;
-  compression: number;
-  centroid_means: number[];
-  centroid_counts: number[];
-  emitted_at_s: number;
-};
-
-/** Numeric pane sketches of a version with pane_end in (after, through], as the store stored them. */
+/** Numeric pane sketches of a version with pane_end in (after, through], as the store stored them (`StoredSketchRow`). */
 export function paneSketchesSql(model: string, version: number, after: number, through: number): string {
-  return sql`SELECT column_name,
-  toUnixTimestamp(pane_start) AS pane_start_s, toUnixTimestamp(pane_end) AS pane_end_s,
-  source_topic, source_partition, count, null_count, nonfinite_count,
-  min, max, mean, m2, compression, centroid_means, centroid_counts,
-  toUnixTimestamp(emitted_at) AS emitted_at_s
+  return sql`SELECT ${STORED_SKETCH_COLUMNS}
 FROM feature_sketches FINAL
 WHERE model_name = ${model} AND model_version = ${version} AND column_kind = 'numeric'
   AND pane_end > ${new Date(after)} AND pane_end <= ${new Date(through)}

@@ -13,6 +13,7 @@ import type { Logger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { fmt, renderDriftReport } from '../../core/report/html-report.ts';
 import type { DriftStateName, RealizedPerformance } from '../../core/schemas.ts';
+import { type StoredSketchRow, snapshotOfRow } from '../../core/sketch-snapshot.ts';
 import { openStorage, type Storage } from '../../core/storage/index.ts';
 import { ModelRegistry } from '../../model/registry.ts';
 import {
@@ -23,7 +24,7 @@ import {
   realizedPerformance,
   type WindowEvaluation,
 } from './evaluation.ts';
-import { reportFileName, sketchJSON, sourceName } from './event.ts';
+import { reportFileName } from './event.ts';
 import {
   firstPaneSql,
   lastStateSql,
@@ -32,11 +33,10 @@ import {
   type RevisableRow,
   realizedErrorSql,
   revisableSql,
-  type SketchRow,
   type StateRow,
 } from './queries.ts';
 import { ReferenceCache, type ReferenceSource } from './references.ts';
-import { paneProblems, sketchProblems } from './sketch-validation.ts';
+import { paneProblems, partOf, sketchProblems } from './sketch-validation.ts';
 import { DriftWindows, type RevisableWindow, type SketchPart, type Window } from './windows.ts';
 
 /** A version's newest recorded evaluation (the `drift_events` row a restart resumes from). */
@@ -142,34 +142,13 @@ export async function queryPaneSketches(
     maxSkewMs: DEFAULT_EVENT_TIME_BOUNDS.maxSkewMs,
   },
 ): Promise<SketchPart[]> {
-  const rows = await storage.query<SketchRow>(paneSketchesSql(model, version, after, through));
+  const rows = await storage.query<StoredSketchRow>(paneSketchesSql(model, version, after, through));
   const parts: SketchPart[] = [];
   for (const row of rows) {
-    const part: SketchPart = {
-      model,
-      version,
-      column: row.column_name,
-      paneStart: Number(row.pane_start_s) * 1000,
-      paneEnd: Number(row.pane_end_s) * 1000,
-      source: sourceName(row.source_topic, Number(row.source_partition)),
-      sketch: sketchJSON({
-        compression: Number(row.compression),
-        count: Number(row.count),
-        null_count: Number(row.null_count),
-        nonfinite_count: Number(row.nonfinite_count),
-        min: row.min,
-        max: row.max,
-        mean: row.mean,
-        m2: Number(row.m2),
-        centroid_means: row.centroid_means,
-        centroid_counts: row.centroid_counts,
-      }),
-    };
+    const snapshot = snapshotOfRow(row);
+    const part = partOf(snapshot);
     const problems = [
-      ...paneProblems(
-        { pane_start: new Date(part.paneStart), pane_end: new Date(part.paneEnd) },
-        { ...check, timestampMs: Number(row.emitted_at_s) * 1000 },
-      ),
+      ...paneProblems(snapshot, { ...check, timestampMs: Number(row.emitted_at_s) * 1000 }),
       ...sketchProblems(part.sketch),
     ];
     if (problems.length === 0) parts.push(part);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SketchSnapshot } from '../../core/schemas.ts';
 import { NumericSketch, type NumericSketchJSON } from '../../core/sketch/index.ts';
+import type { SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import { checkSnapshot, MAX_SKETCH_ROWS, type SketchContext, sketchProblems } from './sketch-validation.ts';
 import { DriftWindows } from './windows.ts';
 

@@ -16,10 +16,9 @@
  * then make every later sketch expire; it is refused before it can move any progress.
  */
 import { CLICKHOUSE_DATETIME_MAX_MS, CLICKHOUSE_DATETIME_MIN_MS, MAX_ABS_VALUE } from '../../core/event-contract.ts';
-import type { SketchSnapshot } from '../../core/schemas.ts';
 import { NumericSketch, type NumericSketchJSON } from '../../core/sketch/index.ts';
+import { numericSketchJsonOf, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import { PREDICTIONS_TOPIC_PATTERN, predictionsTopic } from '../../core/topics.ts';
-import { sketchJSON } from './event.ts';
 import { type SketchPart, sourceName } from './windows.ts';
 
 /**
@@ -64,20 +63,22 @@ export type SketchVerdict =
 export function checkSnapshot(snapshot: SketchSnapshot, context: SketchContext): SketchVerdict {
   if (snapshot.kind !== 'numeric') return { kind: 'skipped' };
   const problems = [...identityProblems(snapshot), ...paneProblems(snapshot, context)];
-  const sketch = sketchJSON(snapshot);
-  problems.push(...sketchProblems(sketch));
+  const part = partOf(snapshot);
+  problems.push(...sketchProblems(part.sketch));
   if (problems.length > 0) return { kind: 'refused', reason: `invalid sketch snapshot: ${problems.join('; ')}` };
+  return { kind: 'accepted', part };
+}
+
+/** A numeric snapshot as a window part (unchecked: `checkSnapshot` decides whether to take it). */
+export function partOf(snapshot: SketchSnapshot): SketchPart {
   return {
-    kind: 'accepted',
-    part: {
-      model: snapshot.model_name,
-      version: snapshot.model_version,
-      column: snapshot.column,
-      paneStart: snapshot.pane_start.getTime(),
-      paneEnd: snapshot.pane_end.getTime(),
-      source: sourceName(snapshot.source_topic, snapshot.source_partition),
-      sketch,
-    },
+    model: snapshot.model_name,
+    version: snapshot.model_version,
+    column: snapshot.column,
+    paneStart: snapshot.pane_start.getTime(),
+    paneEnd: snapshot.pane_end.getTime(),
+    source: sourceName(snapshot.source_topic, snapshot.source_partition),
+    sketch: numericSketchJsonOf(snapshot),
   };
 }
 

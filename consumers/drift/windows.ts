@@ -131,7 +131,7 @@ export interface Window {
  * sketch) — the newer copy is kept; late: a new part for a pane already decided (kept for later
  * windows and revisions); expired: older than every window still to come (dropped).
  */
-export type AddResult = 'added' | 'replaced' | 'late' | 'expired';
+export type PartPlacement = 'added' | 'replaced' | 'late' | 'expired';
 
 /** A partial window still open to revision, as persisted with its newest evaluation. */
 export interface RevisableWindow {
@@ -276,7 +276,7 @@ export class DriftWindows {
    * Takes in one sketch (validated by the caller: sketch-validation.ts). `now` is active time;
    * `position` holds back the commit while the pane is undecided.
    */
-  add(part: SketchPart, now: number, position?: Position): AddResult {
+  add(part: SketchPart, now: number, position?: Position): PartPlacement {
     const paneMs = part.paneEnd - part.paneStart;
     if (!(paneMs > 0)) throw new RangeError(`pane of ${part.model} ends before it starts`);
     const track = this.track(part.model, part.version, paneMs);

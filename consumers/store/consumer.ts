@@ -28,12 +28,12 @@ import { deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
 import { type GroundTruth, type PredictionEvent, sketchSnapshotSchema } from '../../core/schemas.ts';
+import { featureSketchRow } from '../../core/sketch-snapshot.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { insertIsolating } from '../../core/storage/isolating-insert.ts';
 import { PREDICTIONS_TOPIC_PATTERN, PREDICTIONS_TOPIC_PREFIX, TOPICS, valueSubject } from '../../core/topics.ts';
 import { decodeCheckpoint, type PaneOptions, PartitionPanes } from './panes.ts';
 import { StorePartition } from './partition.ts';
-import { snapshotRow } from './rows.ts';
 
 function modelOf(topic: string): string {
   return topic.slice(PREDICTIONS_TOPIC_PREFIX.length);
@@ -286,7 +286,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       const emittedAt = new Date();
       await storage.insert(
         'feature_sketches',
-        snapshots.map((snap) => snapshotRow(snap, emittedAt)),
+        snapshots.map((snap) => featureSketchRow(snap, emittedAt)),
       );
       counts.snapshotsEmitted += snapshots.length;
       for (const s of live) s.snapshots = [];

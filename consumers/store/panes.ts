@@ -7,7 +7,9 @@
  * That is what makes several consumers' partial sketches merge into exactly what one consumer
  * would have produced, and what makes a restart reproduce the same snapshots.
  */
-import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
+
+import { CategoricalSketch, type ColumnSketch, NumericSketch } from '../../core/sketch/index.ts';
+import type { SnapshotPane } from '../../core/sketch-snapshot.ts';
 
 export interface PaneOptions {
   /** Pane length in milliseconds (default 60 s). */
@@ -15,8 +17,6 @@ export interface PaneOptions {
   /** How long after a pane's end its events are still accepted, in event time. */
   allowedLatenessMs: number;
 }
-
-export type ColumnSketch = NumericSketch | CategoricalSketch;
 
 /** One decoded prediction, reduced to what sketching needs. */
 export interface SketchInput {
@@ -29,16 +29,8 @@ export interface SketchInput {
   categorical?: ReadonlySet<string>;
 }
 
-export interface ClosedPane {
-  modelName: string;
-  modelVersion: number;
-  column: string;
-  paneStart: number;
-  paneEnd: number;
-  sketch: ColumnSketch;
-  /** Late events of this partition counted since the previous closed pane. */
-  lateCount: number;
-}
+/** A pane of one column the watermark passed: what becomes a snapshot (core/sketch-snapshot.ts). */
+export type ClosedPane = SnapshotPane;
 
 interface OpenPane {
   paneStart: number;
@@ -50,7 +42,8 @@ interface OpenPane {
   groups: Map<string, { modelName: string; modelVersion: number; columns: Map<string, ColumnSketch> }>;
 }
 
-export type AddResult = 'sketched' | 'late';
+/** Where `PartitionPanes.add` put an event: into its open pane, or counted as late. */
+export type EventPlacement = 'sketched' | 'late';
 
 /** The partition's state between two messages: all a restart from there needs. */
 export interface PaneState {
@@ -159,7 +152,7 @@ export class PartitionPanes {
    * Takes one event (already checked against the event contract: its time is bounded, so it
    * cannot drag the watermark into the far future). Panes the event's watermark passes close.
    */
-  add(input: SketchInput, offset: bigint): AddResult {
+  add(input: SketchInput, offset: bigint): EventPlacement {
     const result = this.place(input, offset);
     // Every event moves the watermark, late or not, so a restart that re-reads events of panes
     // already closed (as late) advances it exactly as the first reading did.
@@ -173,7 +166,7 @@ export class PartitionPanes {
     return result;
   }
 
-  private place(input: SketchInput, offset: bigint): AddResult {
+  private place(input: SketchInput, offset: bigint): EventPlacement {
     const paneStart = this.paneStartOf(input.eventTime);
     const key = groupKey(input.modelName, input.modelVersion);
     if (paneStart + this.options.paneMs <= this.closedThrough) {

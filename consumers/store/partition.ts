@@ -7,9 +7,10 @@ import type { KafkaMessage } from 'kafkajs';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { CommitEntry } from '../../core/kafka/consumer-lifecycle.ts';
 import type { DeadLetter } from '../../core/kafka/dead-letter.ts';
-import type { GroundTruth, PredictionEvent, SketchSnapshot } from '../../core/schemas.ts';
+import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import { type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
 import { encodeCheckpoint, type PartitionPanes } from './panes.ts';
-import { groundTruthRow, predictionRow, sketchInput, snapshotOf } from './rows.ts';
+import { groundTruthRow, predictionRow, sketchInput } from './rows.ts';
 
 /** A row waiting for its insert, with the message it came from (dead-lettered if ClickHouse refuses it). */
 export interface PendingRow {

@@ -1,19 +1,11 @@
 /**
- * Pure mappings of the store consumer: decoded events to ClickHouse rows and sketch inputs, and
- * closed panes to `SketchSnapshot` events and rows.
+ * Pure mappings of the store consumer: decoded events to ClickHouse rows and sketch inputs.
+ * (Closed panes become snapshots and `feature_sketches` rows in core/sketch-snapshot.ts.)
  */
-import type { GroundTruth, PredictionEvent, SketchSnapshot } from '../../core/schemas.ts';
-import { CategoricalSketch, OTHER_CATEGORY } from '../../core/sketch/index.ts';
-import type { ClosedPane, SketchInput } from './panes.ts';
-
-export interface MessageOrigin {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-/** The column name the prediction is sketched under, beside the features. */
-export const PREDICTION_COLUMN = 'prediction';
+import type { MessageOrigin } from '../../core/kafka/avro.ts';
+import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import { PREDICTION_COLUMN } from '../../core/sketch-snapshot.ts';
+import type { SketchInput } from './panes.ts';
 
 /**
  * NaN and ±Infinity (a direct producer's, checked by the event contract) are stored as they are:
@@ -75,112 +67,5 @@ export function sketchInput(event: PredictionEvent, categorical: ReadonlySet<str
     eventTime: event.event_time.getTime(),
     columns: { ...event.features, [PREDICTION_COLUMN]: event.prediction },
     categorical,
-  };
-}
-
-export function snapshotOf(pane: ClosedPane, topic: string, partition: number): SketchSnapshot {
-  if (pane.sketch instanceof CategoricalSketch) return categoricalSnapshotOf(pane, pane.sketch, topic, partition);
-  const json = pane.sketch.toJSON();
-  return {
-    model_name: pane.modelName,
-    model_version: pane.modelVersion,
-    column: pane.column,
-    kind: 'numeric',
-    pane_start: new Date(pane.paneStart),
-    pane_end: new Date(pane.paneEnd),
-    source_topic: topic,
-    source_partition: partition,
-    count: json.count,
-    null_count: json.nullCount,
-    nonfinite_count: json.nonFiniteCount,
-    late_count: pane.lateCount,
-    min: json.min,
-    max: json.max,
-    mean: json.mean,
-    m2: json.m2,
-    compression: json.compression,
-    centroid_means: json.means,
-    centroid_counts: json.counts,
-    categories: [],
-  };
-}
-
-/**
- * A categorical pane: the tracked categories with their counts, and the mass a bounded sketch
- * lumped together (beyond `maxCategories` distinct values) as `__other__`.
- */
-function categoricalSnapshotOf(
-  pane: ClosedPane,
-  sketch: CategoricalSketch,
-  topic: string,
-  partition: number,
-): SketchSnapshot {
-  const categories = sketch.entries().map(([value, count]) => ({ value, count }));
-  if (sketch.otherCount > 0) categories.push({ value: OTHER_CATEGORY, count: sketch.otherCount });
-  return {
-    model_name: pane.modelName,
-    model_version: pane.modelVersion,
-    column: pane.column,
-    kind: 'categorical',
-    pane_start: new Date(pane.paneStart),
-    pane_end: new Date(pane.paneEnd),
-    source_topic: topic,
-    source_partition: partition,
-    count: sketch.count,
-    null_count: sketch.nullCount,
-    nonfinite_count: 0,
-    late_count: pane.lateCount,
-    min: null,
-    max: null,
-    mean: null,
-    m2: 0,
-    compression: 0,
-    centroid_means: [],
-    centroid_counts: [],
-    categories,
-  };
-}
-
-export function snapshotRow(snapshot: SketchSnapshot, emittedAt: Date) {
-  return {
-    model_name: snapshot.model_name,
-    model_version: snapshot.model_version,
-    column_name: snapshot.column,
-    column_kind: snapshot.kind,
-    pane_start: snapshot.pane_start,
-    pane_end: snapshot.pane_end,
-    source_topic: snapshot.source_topic,
-    source_partition: snapshot.source_partition,
-    count: snapshot.count,
-    null_count: snapshot.null_count,
-    nonfinite_count: snapshot.nonfinite_count,
-    late_count: snapshot.late_count,
-    min: snapshot.min,
-    max: snapshot.max,
-    mean: snapshot.mean,
-    m2: snapshot.m2,
-    compression: snapshot.compression,
-    centroid_means: snapshot.centroid_means,
-    centroid_counts: snapshot.centroid_counts,
-    category_values: snapshot.categories.map((c) => c.value),
-    category_counts: snapshot.categories.map((c) => c.count),
-    emitted_at: emittedAt,
-  };
-}
-
-/** Rebuilds the sketch JSON (NumericSketch.fromJSON's input) from a snapshot. */
-export function sketchJsonOf(snapshot: SketchSnapshot) {
-  return {
-    format: 1 as const,
-    compression: snapshot.compression,
-    count: snapshot.count,
-    nullCount: snapshot.null_count,
-    nonFiniteCount: snapshot.nonfinite_count,
-    min: snapshot.min,
-    max: snapshot.max,
-    mean: snapshot.mean,
-    m2: snapshot.m2,
-    means: snapshot.centroid_means,
-    counts: snapshot.centroid_counts,
   };
 }

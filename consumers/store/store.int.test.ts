@@ -12,15 +12,15 @@ import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { predictionsTable } from '../../core/prediction-table.ts';
 import { mulberry32 } from '../../core/random.ts';
-import type { PredictionEvent, SketchSnapshot } from '../../core/schemas.ts';
+import type { PredictionEvent } from '../../core/schemas.ts';
 import { NumericSketch } from '../../core/sketch/index.ts';
+import { numericSketchJsonOf, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import { identifier, openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS } from '../../core/topics.ts';
 import { createModelTopic } from '../../test-support/model-topic.ts';
 import { readTopic } from '../../test-support/read-topic.ts';
 import { until } from '../../test-support/until.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
-import { sketchJsonOf } from './rows.ts';
 
 const services = inject('services');
 const logger = createLogger((process.env.TEST_LOG as 'warn' | undefined) ?? 'silent');
@@ -284,7 +284,7 @@ describe('sketches over event-time panes', () => {
     for (const snap of snapshots) {
       if (snap.kind !== 'numeric') continue;
       const key = `${snap.column}@${snap.pane_start.getTime()}`;
-      const sketch = NumericSketch.fromJSON(sketchJsonOf(snap));
+      const sketch = NumericSketch.fromJSON(numericSketchJsonOf(snap));
       const existing = merged.get(key);
       if (existing) existing.merge(sketch);
       else merged.set(key, sketch);

@@ -18,6 +18,7 @@
  * share of drifted columns among those with enough data is ≥ `driftShare` (default 0.5).
  */
 import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
+import type { ColumnSketch } from '../sketch/index.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
 import { type CategoricalStats, compareCategories } from './categorical.ts';
 import { numericDistribution } from './numeric-distribution.ts';
@@ -33,7 +34,6 @@ export const DriftMethod = {
 export type DriftMethod = (typeof DriftMethod)[keyof typeof DriftMethod];
 
 export type ColumnKind = 'numerical' | 'categorical';
-export type ColumnSketch = NumericSketch | CategoricalSketch;
 export type Verdict = 'ok' | 'drift' | 'insufficient_data';
 
 /** Methods that apply to each kind of column. */

@@ -6,7 +6,6 @@ export {
   type ColumnEvaluationOptions,
   type ColumnKind,
   type ColumnPair,
-  type ColumnSketch,
   columnKind,
   type DatasetDriftOptions,
   type DatasetDriftResult,

@@ -4,7 +4,7 @@
  * attached to an alert or opened offline. Used by `driftline compare --html`, and meant for
  * the drift consumer's reports too.
  */
-import type { ColumnDriftResult, ColumnSketch, DatasetDriftResult } from '../drift/evaluate.ts';
+import type { ColumnDriftResult, DatasetDriftResult } from '../drift/evaluate.ts';
 import {
   countAtOrBelow,
   countBelow,
@@ -13,6 +13,7 @@ import {
   numericDistribution,
 } from '../drift/numeric-distribution.ts';
 import { CategoricalSketch, OTHER_CATEGORY } from '../sketch/categorical-sketch.ts';
+import type { ColumnSketch } from '../sketch/index.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
 
 export interface DriftReportInput {

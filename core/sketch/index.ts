@@ -1,3 +1,6 @@
+import type { CategoricalSketch } from './categorical-sketch.ts';
+import type { NumericSketch } from './numeric-sketch.ts';
+
 export {
   CategoricalSketch,
   type CategoricalSketchJSON,
@@ -11,3 +14,6 @@ export {
   type NumericSketchJSON,
   type NumericSketchOptions,
 } from './numeric-sketch.ts';
+
+/** The sketch of one column: numeric (t-digest and moments) or categorical (category counts). */
+export type ColumnSketch = NumericSketch | CategoricalSketch;
