@@ -1,16 +1,17 @@
+import { runAlert } from '../consumers/alert/main.ts';
 import { runDrift } from '../consumers/drift/main.ts';
 import { runStore } from '../consumers/store/main.ts';
 import { startRuntime, untilSignal } from '../platform/runtime.ts';
 import { type Command, usageError } from './command.ts';
 
-const CONSUMERS = ['store', 'drift'] as const;
+const CONSUMERS = ['store', 'drift', 'alert'] as const;
 type ConsumerName = (typeof CONSUMERS)[number];
 
 export const consumeCommand: Command = {
   name: 'consume',
-  usage: 'consume store|drift [store|drift]',
+  usage: 'consume store|drift|alert [store|drift|alert…]',
   summary:
-    'run consumers until Ctrl-C: store (predictions and ground truth into ClickHouse, sketches), drift (windows vs reference profiles, drift events, reports); several share one process (needed with embedded chDB)',
+    'run consumers until Ctrl-C: store (predictions and ground truth into ClickHouse, sketches), drift (windows vs reference profiles, drift events, reports), alert (drift events to Slack, email, webhook and the terminal); several share one process (needed with embedded chDB)',
   async run(args, { config, logger, out }) {
     const names = [...new Set(args)];
     if (
@@ -29,6 +30,12 @@ export const consumeCommand: Command = {
           running.push({ name, stop: store.stop, stats: () => store.consumer.stats() });
           out.write(
             `store consumer running (group ${store.consumer.groupId}, ClickHouse ${store.storage.kind}); Ctrl-C stops it\n`,
+          );
+        } else if (name === 'alert') {
+          const alert = await runAlert(config, logger, runtime, { out });
+          running.push({ name, stop: alert.stop, stats: alert.stats });
+          out.write(
+            `alert consumer running (group ${alert.consumer.groupId}, ClickHouse ${alert.storage.kind}, channels ${alert.channels.join(', ')}); Ctrl-C stops it\n`,
           );
         } else {
           const drift = await runDrift(config, logger, runtime);

@@ -5,6 +5,7 @@
 import { parseConfig } from '../core/config.ts';
 import { DriftlineError, describeError, ErrorCode } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
+import { alertCommand, alertsCommand } from './alert.ts';
 import type { Command, CommandContext } from './command.ts';
 import { compareCommand } from './compare.ts';
 import { consumeCommand } from './consume.ts';
@@ -29,6 +30,8 @@ const COMMANDS: readonly Command[] = [
   sqlCommand,
   compareCommand,
   reportCommand,
+  alertCommand,
+  alertsCommand,
 ];
 
 export function usage(): string {

@@ -209,4 +209,69 @@ describe('parseConfig: retraining settings', () => {
     expect(missing.message).toContain('AIRFLOW_TOKEN must be set');
     expect(missing.message).not.toContain('hunter2');
   });
+
+  describe('alerting', () => {
+    it('turns no channel on when nothing is set, with the documented defaults', () => {
+      const { alerting } = parseConfig({}, '/work');
+      expect(alerting).toMatchObject({
+        slack: undefined,
+        slackWebhookUrl: undefined,
+        email: undefined,
+        webhook: undefined,
+        updateIntervalSeconds: 900,
+        retryBudgetSeconds: 600,
+      });
+      expect(Object.isFrozen(alerting)).toBe(true);
+    });
+
+    it('parses every channel', () => {
+      const { alerting } = parseConfig(
+        {
+          SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+          SLACK_CHANNEL: 'C0123456789',
+          SLACK_API_URL: 'http://127.0.0.1:9999/api/',
+          SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x',
+          SMTP_URL: 'smtps://user:p%40ss@smtp.example.com:465',
+          ALERT_EMAIL_FROM: 'driftline@example.com',
+          ALERT_EMAIL_TO: 'a@example.com, b@example.com',
+          ALERT_WEBHOOK_URL: 'https://hooks.example.com/driftline',
+          ALERT_WEBHOOK_SECRET: 's3cret',
+          DASHBOARD_URL: 'https://dash.example.com/',
+          ALERT_UPDATE_INTERVAL_SECONDS: '60',
+          ALERT_RETRY_BUDGET_SECONDS: '30',
+        },
+        '/work',
+      );
+      expect(alerting.slack).toEqual({
+        botToken: 'xoxb-1-2-abc',
+        channel: 'C0123456789',
+        apiUrl: 'http://127.0.0.1:9999/api',
+      });
+      expect(alerting.email?.to).toEqual(['a@example.com', 'b@example.com']);
+      expect(alerting.webhook).toEqual({ url: 'https://hooks.example.com/driftline', secret: 's3cret' });
+      expect(alerting.dashboardUrl).toBe('https://dash.example.com');
+      expect(alerting.updateIntervalSeconds).toBe(60);
+      expect(alerting.retryBudgetSeconds).toBe(30);
+    });
+
+    it('lists every alerting problem at once and never shows a secret', () => {
+      const problems = problemsOf({
+        SLACK_BOT_TOKEN: 'xoxb-secret-token',
+        SLACK_WEBHOOK_URL: 'not a url xoxp-hidden',
+        SMTP_URL: 'http://user:hunter2@mail.example.com',
+        ALERT_EMAIL_TO: 'nobody',
+        ALERT_WEBHOOK_URL: 'https://hooks.example.com/x',
+        ALERT_UPDATE_INTERVAL_SECONDS: 'soon',
+      });
+      const text = problems.join('\n');
+      expect(text).toContain('SLACK_CHANNEL must be set with SLACK_BOT_TOKEN');
+      expect(text).toContain('SLACK_WEBHOOK_URL must be a http:// or https:// URL');
+      expect(text).toContain('SMTP_URL must be a smtp:// or smtps:// URL');
+      expect(text).toContain('ALERT_EMAIL_TO must be address[,address]');
+      expect(text).toContain('SMTP_URL, ALERT_EMAIL_FROM and ALERT_EMAIL_TO must be set together');
+      expect(text).toContain('ALERT_WEBHOOK_SECRET must be set with ALERT_WEBHOOK_URL');
+      expect(text).toContain('ALERT_UPDATE_INTERVAL_SECONDS must be an integer');
+      for (const secret of ['xoxb-secret-token', 'xoxp-hidden', 'hunter2']) expect(text).not.toContain(secret);
+    });
+  });
 });

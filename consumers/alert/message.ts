@@ -236,3 +236,32 @@ export function emailHtml(m: AlertMessage): string {
 export function webhookBody(m: AlertMessage): string {
   return JSON.stringify({ type: `driftline.alert.${m.kind}`, alert: m });
 }
+
+/** The message `driftline alert test` sends: made-up numbers, marked as a test. */
+export function testAlertMessage(options: { dashboardUrl?: string | undefined; now?: number } = {}): AlertMessage {
+  const now = options.now ?? Date.now();
+  const id = `test-${now.toString(36)}`;
+  return {
+    alertId: id,
+    eventId: id,
+    kind: 'test',
+    severity: 'warning',
+    reasons: [],
+    model: 'driftline-test',
+    version: 1,
+    state: 'drift',
+    windowStartMs: now - 5 * 60_000,
+    windowEndMs: now,
+    evaluatedAtMs: now,
+    shareOfDriftedColumns: 0.25,
+    driftShare: 0.25,
+    features: [{ column: 'MedInc', method: 'wasserstein', statistic: 0.412, threshold: 0.1, pValue: null }],
+    predictionDrifted: false,
+    consecutiveDrift: 1,
+    retrainRecommended: false,
+    performance: { verdict: 'ok', rmse: 0.55, holdoutRmse: 0.53, tolerance: 1.2, labelled: 1_000 },
+    rowCount: 6_000,
+    reportPath: null,
+    dashboardUrl: options.dashboardUrl ?? null,
+  };
+}
