@@ -53,6 +53,10 @@ describe('driftline demo', () => {
     expect(rows.at(-1)).toContain('recommended');
     expect(rows.at(-1)).toContain('(degraded)');
 
+    // The alert consumer ran beside drift and, with no channel configured, printed the alert here.
+    expect(text).toMatch(/ALERT OPEN (warning|critical) california-housing v\d+ state=drift .*features=MedInc, AveRooms/);
+    expect(text).toMatch(/alerts\s+[1-9]\d* opened/);
+
     const reports = await readdir(join(home, 'reports'));
     expect(reports).toHaveLength(1);
     const html = await readFile(join(home, 'reports', reports[0] as string), 'utf8');

@@ -4,6 +4,7 @@
  * then a summary of what each stage saw. Everything runs in this process except the services.
  */
 import { parseArgs } from 'node:util';
+import { runAlert } from '../consumers/alert/main.ts';
 import { runDrift } from '../consumers/drift/main.ts';
 import { committedPaneEnd } from '../consumers/store/consumer.ts';
 import { runStore } from '../consumers/store/main.ts';
@@ -110,7 +111,12 @@ export const demoCommand: Command = {
     const store = await runStore(config, logger, runtime);
     const driftConfig = demoDriftConfig(config, options.driftShare);
     const drift = await runDrift(driftConfig, logger, runtime, { models: [CALIFORNIA_HOUSING_MODEL] });
-    say(`3/5 predict service at ${service.url}; store and drift consumers on ClickHouse (${store.storage.kind})`);
+    // Alerts beside drift: with no channel configured they are printed here (and logged). It shares
+    // the store's ClickHouse (embedded chDB is one engine per process).
+    const alert = await runAlert(config, logger, runtime, { out, storage: store.storage });
+    say(
+      `3/5 predict service at ${service.url}; store, drift and alert consumers on ClickHouse (${store.storage.kind}); alerts go to ${alert.channels.join(', ')}`,
+    );
 
     // One minute of event time per 1,200 rows: a 12,000-row replay covers ten 60 s panes in
     // a few seconds of wall clock, with a 1 σ shift of MedInc and AveRooms from the middle on.
@@ -195,6 +201,13 @@ export const demoCommand: Command = {
       await drift.consumer.flush().catch(() => {});
       timeline = await evaluations();
     }
+    // Alerts for the last evaluations are delivered before the summary.
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+      await alert.consumer.flush().catch(() => {});
+      if (!alert.consumer.stats().paused) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const alertStats = alert.stats();
     const stats = store.consumer.stats();
     say('5/5 summary');
     say(
@@ -208,6 +221,10 @@ export const demoCommand: Command = {
           [
             'drift',
             `${timeline.length} window evaluations, ${timeline.filter((e) => e.transition).length} state changes`,
+          ],
+          [
+            'alerts',
+            `${alertStats.opened} opened, ${alertStats.updated} updates, ${alertStats.resolved} resolved; ${alertStats.delivered} deliveries, ${alertStats.failed} failed (driftline alerts lists them)`,
           ],
         ],
       ),
@@ -231,6 +248,7 @@ export const demoCommand: Command = {
     }
     say('Explore: driftline sql "SELECT * FROM feature_sketches FINAL LIMIT 5" (after the demo exits).');
     await service.stop();
+    await alert.stop();
     await drift.stop();
     await store.stop();
     return 0;
