@@ -45,8 +45,9 @@ const SERVICES = [...MIDDLE, 'producers', 'consumers'];
  * foundations. stack (local services) and model (data, training, registry, scoring) stand on
  * core; platform (where services come from: environment, containers, the local stack) uses
  * stack. Producers and consumers use all of those but never each other, nor one unit another;
- * cli wires everything; bin starts cli. Test helpers, benchmarks and tool configuration at the
- * root may import anything.
+ * cli wires everything; bin starts cli; e2e (end-to-end tests across producers and consumers)
+ * uses everything but bin. Test helpers, benchmarks and tool configuration at the root may
+ * import anything.
  */
 export const ARCHITECTURE: ArchitectureRules = {
   layers: {
@@ -58,28 +59,14 @@ export const ARCHITECTURE: ArchitectureRules = {
     consumers: MIDDLE,
     cli: SERVICES,
     bin: [...SERVICES, 'cli'],
+    e2e: [...SERVICES, 'cli'],
     'test-support': 'any',
     bench: 'any',
     '.': 'any',
   },
   units: ['producers', 'consumers'],
   testSupport: 'test-support',
-  known: [
-    // The drift consumer's end-to-end test drives the whole pipeline (replay → store → drift);
-    // it belongs above consumers/ (e.g. with cli/ or in an end-to-end folder), which its owners
-    // will decide.
-    ...[
-      'producers/predict-service/kafka-sink.ts',
-      'producers/replay/kafka-sender.ts',
-      'producers/replay/replay.ts',
-      'producers/replay/scenarios.ts',
-      'consumers/store/consumer.ts',
-    ].map((to) => ({
-      from: 'consumers/drift/drift.int.test.ts',
-      to,
-      why: 'end-to-end pipeline test living in a consumer folder',
-    })),
-  ],
+  known: [],
 };
 
 /** One import as written: the specifier and the line it is on (1-based). */

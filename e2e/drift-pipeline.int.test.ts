@@ -23,32 +23,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseConfig } from '../../core/config.ts';
-import { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, createKafka, ensureTopics } from '../../core/kafka/client.ts';
-import { createLogger } from '../../core/logger.ts';
-import { migrate } from '../../core/migrations.ts';
-import { predictionsTable } from '../../core/prediction-table.ts';
-import type { DriftEvent } from '../../core/schemas.ts';
-import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
-import { predictionsTopic, TOPICS } from '../../core/topics.ts';
-import { type Dataset, loadCaliforniaHousing } from '../../model/dataset.ts';
-import { ModelLoader as ModelRegistry } from '../../model/model-loader.ts';
-import { type TrainedModel, trainModel } from '../../model/train.ts';
-import { createKafkaSink } from '../../producers/predict-service/kafka-sink.ts';
-import { kafkaSender } from '../../producers/replay/kafka-sender.ts';
-import { type ReplaySender, replay } from '../../producers/replay/replay.ts';
-import {
-  type ColumnStats,
-  columnStats,
-  createScenario,
-  type ScenarioOptions,
-} from '../../producers/replay/scenarios.ts';
-import { readTopic } from '../../test-support/read-topic.ts';
-import { until } from '../../test-support/until.ts';
-import { type StoreConsumer, startStoreConsumer } from '../store/consumer.ts';
-import { type DriftConsumer, type DriftSettings, startDriftConsumer } from './consumer.ts';
-import { writeModelReport } from './report.ts';
+import { type DriftConsumer, type DriftSettings, startDriftConsumer } from '../consumers/drift/consumer.ts';
+import { writeModelReport } from '../consumers/drift/report.ts';
+import { type StoreConsumer, startStoreConsumer } from '../consumers/store/consumer.ts';
+import { parseConfig } from '../core/config.ts';
+import { AvroCodec } from '../core/kafka/avro.ts';
+import { connectAdmin, createKafka, ensureTopics } from '../core/kafka/client.ts';
+import { createLogger } from '../core/logger.ts';
+import { migrate } from '../core/migrations.ts';
+import { predictionsTable } from '../core/prediction-table.ts';
+import type { DriftEvent } from '../core/schemas.ts';
+import { openStorage, type Storage, sql } from '../core/storage/index.ts';
+import { predictionsTopic, TOPICS } from '../core/topics.ts';
+import { type Dataset, loadCaliforniaHousing } from '../model/dataset.ts';
+import { ModelLoader as ModelRegistry } from '../model/model-loader.ts';
+import { type TrainedModel, trainModel } from '../model/train.ts';
+import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
+import { kafkaSender } from '../producers/replay/kafka-sender.ts';
+import { type ReplaySender, replay } from '../producers/replay/replay.ts';
+import { type ColumnStats, columnStats, createScenario, type ScenarioOptions } from '../producers/replay/scenarios.ts';
+import { readTopic } from '../test-support/read-topic.ts';
+import { until } from '../test-support/until.ts';
 
 const services = inject('services');
 const logger = createLogger('silent');
