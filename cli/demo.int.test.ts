@@ -54,7 +54,9 @@ describe('driftline demo', () => {
     expect(rows.at(-1)).toContain('(degraded)');
 
     // The alert consumer ran beside drift and, with no channel configured, printed the alert here.
-    expect(text).toMatch(/ALERT OPEN (warning|critical) california-housing v\d+ state=drift .*features=MedInc, AveRooms/);
+    expect(text).toMatch(
+      /ALERT OPEN (warning|critical) california-housing v\d+ state=drift .*features=MedInc, AveRooms/,
+    );
     expect(text).toMatch(/alerts\s+[1-9]\d* opened/);
 
     const reports = await readdir(join(home, 'reports'));
