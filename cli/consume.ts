@@ -1,17 +1,18 @@
 import { runAlert } from '../consumers/alert/main.ts';
 import { runDrift } from '../consumers/drift/main.ts';
+import { runRetrain } from '../consumers/retrain/main.ts';
 import { runStore } from '../consumers/store/main.ts';
 import { startRuntime, untilSignal } from '../platform/runtime.ts';
 import { type Command, usageError } from './command.ts';
 
-const CONSUMERS = ['store', 'drift', 'alert'] as const;
+const CONSUMERS = ['store', 'drift', 'alert', 'retrain'] as const;
 type ConsumerName = (typeof CONSUMERS)[number];
 
 export const consumeCommand: Command = {
   name: 'consume',
-  usage: 'consume store|drift|alert [store|drift|alert…]',
+  usage: 'consume store|drift|alert|retrain [store|drift|alert|retrain…]',
   summary:
-    'run consumers until Ctrl-C: store (predictions and ground truth into ClickHouse, sketches), drift (windows vs reference profiles, drift events, reports), alert (drift events to Slack, email, webhook and the terminal); several share one process (needed with embedded chDB)',
+    'run consumers until Ctrl-C: store (predictions and ground truth into ClickHouse, sketches), drift (windows vs reference profiles, drift events, reports), alert (drift events to Slack, email, webhook and the terminal), retrain (drift events to retraining, champion/challenger, deployment); several share one process (needed with embedded chDB)',
   async run(args, { config, logger, out }) {
     const names = [...new Set(args)];
     if (
@@ -36,6 +37,12 @@ export const consumeCommand: Command = {
           running.push({ name, stop: alert.stop, stats: alert.stats });
           out.write(
             `alert consumer running (group ${alert.consumer.groupId}, ClickHouse ${alert.storage.kind}, channels ${alert.channels.join(', ')}); Ctrl-C stops it\n`,
+          );
+        } else if (name === 'retrain') {
+          const retrain = await runRetrain(config, logger, runtime);
+          running.push({ name, stop: retrain.stop, stats: retrain.stats });
+          out.write(
+            `retrain consumer running (group ${retrain.consumer.groupId}, mode ${config.retrain.mode}, ClickHouse ${retrain.storage.kind}); Ctrl-C stops it\n`,
           );
         } else {
           const drift = await runDrift(config, logger, runtime);

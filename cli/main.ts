@@ -13,6 +13,7 @@ import { demoCommand } from './demo.ts';
 import { modelsCommand } from './models.ts';
 import { replayCommand } from './replay.ts';
 import { reportCommand } from './report.ts';
+import { retrainCommand } from './retrain.ts';
 import { serveCommand } from './serve.ts';
 import { migrateCommand, sqlCommand } from './sql.ts';
 import { stackCommand } from './stack.ts';
@@ -22,6 +23,7 @@ const COMMANDS: readonly Command[] = [
   stackCommand,
   demoCommand,
   trainCommand,
+  retrainCommand,
   modelsCommand,
   serveCommand,
   replayCommand,

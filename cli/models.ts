@@ -21,15 +21,32 @@ export function formatVersions(model: string, versions: readonly VersionSummary[
 
 const VERSION_HEADER = ['MODEL', 'VERSION', 'CHAMPION', 'RMSE', 'MAE', 'R2', 'EPOCHS', 'SEED', 'TRAINED_AT'];
 
-function parseModelsArgs(args: readonly string[]): { positionals: string[]; local: boolean } {
+/** One object per version for `models list --json`. */
+export function versionObjects(model: string, versions: readonly VersionSummary[]): Record<string, unknown>[] {
+  return versions.map(({ version, champion, metrics, origin, status }) => ({
+    model,
+    version,
+    champion,
+    rmse: metrics.rmse,
+    mae: metrics.mae,
+    r2: metrics.r2,
+    created_at: metrics.trainedAt,
+    trigger: origin?.trigger ?? 'train',
+    drift_event_id: origin?.drift_event_id ?? null,
+    status,
+    reason: origin?.reason ?? null,
+  }));
+}
+
+function parseModelsArgs(args: readonly string[]): { positionals: string[]; local: boolean; json: boolean } {
   try {
     const { positionals, values } = parseArgs({
       args: [...args],
-      options: { local: { type: 'boolean' } },
+      options: { local: { type: 'boolean' }, json: { type: 'boolean' } },
       allowPositionals: true,
       strict: true,
     });
-    return { positionals, local: values.local === true };
+    return { positionals, local: values.local === true, json: values.json === true };
   } catch (error) {
     throw usageError((error as Error).message);
   }
@@ -70,17 +87,23 @@ function parseVersion(raw: string | undefined): number {
 
 export const modelsCommand: Command = {
   name: 'models',
-  usage: 'models list [model] | promote <model> <version> | rollback <model> [--local]',
+  usage: 'models list [model] [--json] | promote <model> <version> | rollback <model> [--local]',
   summary: 'list model versions; promote a version or roll back (announced on model-deployments unless --local)',
   async run(args, context) {
     const { config, out } = context;
-    const { positionals, local } = parseModelsArgs(args);
+    const { positionals, local, json } = parseModelsArgs(args);
     const [action, ...rest] = positionals;
     const registry = ModelRegistry.fromConfig(config);
     switch (action) {
       case 'list': {
         if (rest.length > 1) throw usageError('models list takes at most one model name');
         const models = rest.length === 1 ? [rest[0] as string] : (await registry.listModels()).map((m) => m.model);
+        if (json) {
+          const objects: Record<string, unknown>[] = [];
+          for (const model of models) objects.push(...versionObjects(model, await registry.listVersions(model)));
+          out.write(`${JSON.stringify(objects)}\n`);
+          return 0;
+        }
         const rows: string[][] = [];
         for (const model of models) rows.push(...formatVersions(model, await registry.listVersions(model)));
         out.write(rows.length === 0 ? `no models in ${registry.root}\n` : `${formatTable(VERSION_HEADER, rows)}\n`);

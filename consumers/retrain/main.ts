@@ -1,0 +1,71 @@
+/** Wires the retrain consumer and the retraining cycle from configuration. */
+import type { Config } from '../../core/config.ts';
+import { publishDeployment } from '../../core/deployments.ts';
+import type { Logger } from '../../core/logger.ts';
+import { migrate } from '../../core/migrations.ts';
+import { openStorage, type Storage } from '../../core/storage/index.ts';
+import type { Runtime } from '../../platform/runtime.ts';
+import { type RetrainConsumer, type RetrainStats, startRetrainConsumer } from './consumer.ts';
+import type { Retrainer } from './cycle.ts';
+
+export interface RunningRetrain {
+  consumer: RetrainConsumer;
+  storage: Storage;
+  stats(): RetrainStats;
+  stop(): Promise<void>;
+}
+
+/** The storage (opened and migrated) and the retraining cycle, as `driftline retrain` and the consumer use them. */
+export async function openRetrainer(
+  config: Readonly<Config>,
+  logger: Logger,
+  runtime: Runtime,
+): Promise<{ retrainer: Retrainer; storage: Storage }> {
+  const storage = await openStorage(
+    config,
+    logger,
+    runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
+  );
+  await migrate(storage);
+  // Training loads TF.js: imported when a retrainer is made, so `driftline consume` (store, drift)
+  // starts without it (cli/consume.test.ts).
+  const [{ createRetrainer }, { ModelLoader }] = await Promise.all([
+    import('./cycle.ts'),
+    import('../../model/model-loader.ts'),
+  ]);
+  const retrainer = createRetrainer({
+    storage,
+    registry: ModelLoader.fromConfig(config),
+    settings: config.retrain,
+    logger,
+    deploy: (deployment) => publishDeployment(runtime.kafka, runtime.codec, deployment, runtime.connect),
+  });
+  return { retrainer, storage };
+}
+
+export async function runRetrain(
+  config: Readonly<Config>,
+  logger: Logger,
+  runtime: Runtime,
+  options: { groupId?: string } = {},
+): Promise<RunningRetrain> {
+  const { retrainer, storage } = await openRetrainer(config, logger, runtime);
+  const consumer = await startRetrainConsumer({
+    kafka: runtime.kafka,
+    codec: runtime.codec,
+    logger,
+    connect: runtime.connect,
+    retrainer,
+    maxEventAgeMs: config.retrain.windowHours * 3_600_000,
+    ...(options.groupId ? { groupId: options.groupId } : {}),
+  });
+  return {
+    consumer,
+    storage,
+    stats: () => consumer.stats(),
+    async stop() {
+      await consumer.stop();
+      await storage.close();
+    },
+  };
+}
