@@ -77,6 +77,19 @@ describe('driftline alert test', () => {
     expect(refused.text).not.toContain('xoxb-wrong');
   });
 
+  it('a channel that cannot be reached is retried, then reported failed with the network error and no secret URL', async () => {
+    // A port nothing listens on: the stopped webhook receiver's.
+    const closed = await new WebhookReceiver('x').start();
+    await closed.stop();
+    const { code, text } = await run(['test', '--channel', 'slack'], {
+      SLACK_WEBHOOK_URL: `${closed.url}/T000/B000/very-secret-path`,
+    });
+    expect(code).toBe(1);
+    expect(text.trim()).toBe(
+      'slack-webhook: failed after 3 attempts: slack-webhook: request failed (ECONNREFUSED) [DL_ALERT_DELIVERY_FAILED]',
+    );
+  });
+
   it('says so when the chosen channel is not configured', async () => {
     const { code, text } = await run(['test', '--channel', 'email'], {});
     expect(code).toBe(1);
