@@ -57,12 +57,13 @@ import type { Storage } from '../../core/storage/index.ts';
 import { TOPICS, valueSubject } from '../../core/topics.ts';
 import { evaluateWindow, type PerformanceOptions, realizedPerformance } from './evaluation.ts';
 import { buildDriftEvent, driftEventRow, reportFileName } from './event.ts';
+import { queryErrorSums } from './queries.ts';
 import { ReferenceCache, type ReferenceSource } from './references.ts';
-import { queryErrorSums, renderWindowReport, writeReportFile } from './report.ts';
 import { loadVersionState } from './restore.ts';
 import { checkSnapshot } from './sketch-validation.ts';
 import { SourcePartitions } from './source-partitions.ts';
 import { INITIAL_STATE, type MonitorState, revise, step } from './state.ts';
+import { renderWindowReport, writeReportFile } from './window-report.ts';
 import { DriftWindows, type PartPlacement } from './windows.ts';
 
 export interface DriftSettings {

@@ -1,18 +1,23 @@
 /** Wires the drift consumer from configuration: storage opened and migrated, then consuming. */
 import type { Config } from '../../core/config.ts';
+import type { DatasetDriftOptions } from '../../core/drift/index.ts';
 import type { Logger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { openStorage, type Storage } from '../../core/storage/index.ts';
 import { ModelRegistry } from '../../model/registry.ts';
 import type { Runtime } from '../../platform/runtime.ts';
 import { type DriftConsumer, type DriftSettings, type DriftStats, startDriftConsumer } from './consumer.ts';
-import { driftOptionsOf } from './report.ts';
 
 export interface RunningDrift {
   consumer: DriftConsumer;
   storage: Storage;
   stats(): DriftStats;
   stop(): Promise<void>;
+}
+
+/** evaluateDataset options from the configuration. */
+export function driftOptionsOf(config: Readonly<Config>): DatasetDriftOptions {
+  return { driftShare: config.driftShare, minSample: config.driftMinSample, columns: config.driftColumnOverrides };
 }
 
 /** The drift consumer's settings from the configuration (DRIFT_* variables). */

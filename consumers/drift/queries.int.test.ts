@@ -15,8 +15,7 @@ import { openStorage, type Storage } from '../../core/storage/index.ts';
 import { clickhouseServerUrl, freshChdbPath } from '../../test-support/storage.ts';
 import { evaluateWindow, realizedPerformance, referenceOf } from './evaluation.ts';
 import { buildDriftEvent, driftEventRow } from './event.ts';
-import type { ReferenceSource } from './references.ts';
-import { buildModelReport, queryErrorSums, queryLastState, queryPaneSketches } from './report.ts';
+import { queryErrorSums, queryLastState, queryPaneSketches } from './queries.ts';
 import { loadVersionState } from './restore.ts';
 import { revise, step } from './state.ts';
 import type { Window } from './windows.ts';
@@ -230,19 +229,6 @@ describe.each(adapters)('drift queries on ClickHouse $name', (adapter) => {
     ]);
     const part = parts.find((p) => p.paneStart === T0 + 2_000 && p.column === 'x' && p.source.endsWith(':1'));
     expect(NumericSketch.fromJSON(part?.sketch).toJSON()).toEqual(NumericSketch.of([2, 2.5, 1]).toJSON());
-
-    // And the on-demand report of the newest window (panes 0–3 here) from the same rows.
-    const registry = {
-      readVersion: async () => ({ profile, metrics: { rmse: 1, mae: 0.8 } }),
-    } as unknown as ReferenceSource;
-    const { html, content } = await buildModelReport(storage, registry, {
-      model,
-      windowPanes: 5,
-      evaluation: {},
-      performance: { tolerance: 1.2, minLabels: 100 },
-    });
-    expect(content.window).toMatchObject({ model, version: 1, end: T0 + 4_000, paneCount: 4, rowCount: 24 });
-    expect(html).toContain(`Drift report: ${model} v1`);
   });
 
   it('restores from the newest revision of the newest window, and keeps partial windows open to revision', async () => {

@@ -14,7 +14,7 @@
  *   - A version feature_sketches knows nothing of: a fresh start.
  */
 import type { Storage } from '../../core/storage/index.ts';
-import { queryFirstPane, queryLastState, queryPaneSketches, queryRevisable } from './report.ts';
+import { queryFirstPane, queryLastState, queryPaneSketches, queryRevisable } from './queries.ts';
 import { INITIAL_STATE, type MonitorState } from './state.ts';
 import type { RestoredVersion } from './windows.ts';
 
