@@ -3,18 +3,6 @@
  * housing rows replayed through the real scoring path (producers/replay, kafkaSender + the predict
  * service's Kafka sink, 3 partitions), the real store consumer making pane sketches, and the drift
  * consumer under test — against real Kafka, schema registry and ClickHouse (18.16 server).
- *
- * Sizes. Event times are 5 ms apart and panes 1 s, so a pane holds 200 predictions and a 5-pane
- * window 1,000. The reference profile is the training split (16,512 rows > 1,000), so every
- * column is judged by normalized Wasserstein ≥ 0.1 (the method follows the reference size, not
- * the window's). On windows of 1,000 rows drawn from the training population that statistic
- * stays near 0.03–0.05 for most features, but heavy-tailed ones (AveOccup, AveRooms, AveBedrms)
- * cross 0.1 in a few percent of windows — one extreme block group in the window is enough. So
- * single columns do drift by chance; the dataset verdict (share of drifted columns ≥ 0.5, i.e.
- * 5 of the 9 columns) is what must stay quiet without drift.
- *
- * The replay (seed 1) is a seeded random order of all 20,640 rows: a random sample of the same
- * population as the training split (itself a random 80 %), not the file's geographic order.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -50,6 +38,16 @@ const logger = createLogger('silent');
 const PARTITIONS = 3;
 const connect = { brokers: services.kafkaBrokers, connectTimeoutMs: 10_000, partitions: PARTITIONS };
 const DATABASE = 'driftline_drift_test';
+/**
+ * Sizes. Event times are 5 ms apart and panes 1 s, so a pane holds 200 predictions and a 5-pane
+ * window 1,000. The reference profile is the training split (16,512 rows > 1,000), so every
+ * column is judged by normalized Wasserstein ≥ 0.1 (the method follows the reference size, not
+ * the window's). On windows of 1,000 rows drawn from the training population that statistic
+ * stays near 0.03–0.05 for most features, but heavy-tailed ones (AveOccup, AveRooms, AveBedrms)
+ * cross 0.1 in a few percent of windows — one extreme block group in the window is enough. So
+ * single columns do drift by chance; the dataset verdict (share of drifted columns ≥ 0.5, i.e.
+ * 5 of the 9 columns) is what must stay quiet without drift.
+ */
 const PANE_MS = 1_000;
 const STEP_MS = 5;
 const ROWS_PER_PANE = PANE_MS / STEP_MS;
@@ -60,6 +58,10 @@ const WINDOW_PANES = 5;
  * (MAX_EVENT_AGE_DAYS before, MAX_CLOCK_SKEW_SECONDS after).
  */
 const BASE_TIME = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+/**
+ * The replay's seed: a seeded random order of all 20,640 rows, so a random sample of the same
+ * population as the training split (itself a random 80 %), not the file's geographic order.
+ */
 const SEED = 1;
 const SHIFTED = ['AveRooms', 'MedInc'];
 

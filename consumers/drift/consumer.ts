@@ -1,34 +1,11 @@
 /**
- * The drift consumer's Kafka adapter: pane sketches from `feature-sketches` into sliding windows
- * (windows.ts), each complete window compared with its model version's reference profile, one
- * `DriftEvent` per evaluation (and per revision of a partial window) to `drift-events` and the
- * `drift_events` table, an HTML report when a version's state turns to drift.
+ * The drift consumer's Kafka adapter: sketches from `feature-sketches`, checked on arrival
+ * (sketch-validation.ts) and taken into windows (windows.ts); each window due is compared with its
+ * version's reference profile and becomes a `DriftEvent` on `drift-events` and a `drift_events`
+ * row (and an HTML report when the state turns to drift). Runs on the shared consumer lifecycle.
  *
- * On arrival every sketch is checked (sketch-validation.ts) and dead-lettered with the reason if
- * it could ever make a flush fail, or if its pane lies beyond the message's timestamp plus the
- * clock skew; what is accepted never throws later. The partition count of each source topic comes
- * from the cluster's metadata (source-partitions.ts): a window is complete only when every
- * partition passed it. Time-based rules run on active time, which stops while paused.
- *
- * Durability and restarts. An evaluation's event is produced (acks=all), then its row inserted;
- * offsets are committed only after both, and never past a sketch whose pane is not decided yet
- * (`DriftWindows.heldOffsets`). What a restart needs is therefore always somewhere durable
- * (restore.ts):
- *   - per model version, the state (last state, consecutive drift count, end of the newest
- *     evaluated window, source partitions) is the newest `drift_events` row, and the partial
- *     windows still open to revision are the rows whose newest revision is partial;
- *   - the sketches of decided panes — those the next windows and revisions still share with
- *     evaluated ones, and the warm-up panes of a version never evaluated — come from the store's
- *     `feature_sketches` table;
- *   - sketches of panes not decided yet are read again from Kafka (the commit held back for them).
- * Each version is restored when its first sketch arrives after start (or after it was dropped for
- * idleness). A crash between producing an event and inserting its row re-evaluates that window
- * after the restart: the event appears twice in Kafka with the same `event_id` (derived from
- * model, version, window end and revision), once in ClickHouse.
- *
- * One instance per consumer group: the store keys sketches by model and column, so the columns of
- * one model are spread over the topic's partitions, and a window needs all of them. A member that
- * is not assigned every partition says so in the log.
+ * The invariant: an event is produced, then its row stored, then offsets committed — never past a
+ * sketch whose pane is not decided — so what a restart needs is always durable (restore.ts).
  */
 import { join } from 'node:path';
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
@@ -138,7 +115,10 @@ export interface DriftConsumer {
   stats(): DriftStats;
   /** Evaluates what is complete, produces and stores the events, commits. */
   flush(): Promise<void>;
-  /** Flushes, commits and disconnects. */
+  /**
+   * Stops fetching, flushes and commits once, then leaves the group and disconnects. A final flush
+   * that fails is logged, not retried: what it covered is read again after a restart.
+   */
   stop(): Promise<void>;
   /** Disconnects without flushing or committing: what a crash looks like. */
   abort(): Promise<void>;
@@ -485,7 +465,9 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     }
     // 2. Complete windows become events.
     await evaluateReady();
-    // 3. Events to Kafka, then their rows: the row is the state a restart resumes from.
+    // 3. Events to Kafka, then their rows: the row is the state a restart resumes from. A crash
+    // between the two evaluates the window again after the restart: its event is on the topic
+    // twice with the same event_id (event.ts, driftEventId), and in ClickHouse once.
     const unsent = pending.filter((p) => !p.sent);
     if (unsent.length > 0) {
       const messages = await Promise.all(

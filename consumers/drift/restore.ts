@@ -3,15 +3,6 @@
  * a version dropped for idleness (windows.ts, `dropIdle`) sends sketches again. Everything comes
  * from ClickHouse: the newest drift_events rows (the store of record for evaluations) and the
  * store's feature_sketches (every pane snapshot it emitted).
- *
- *   - A version evaluated before: the monitoring state of its newest window's first evaluation,
- *     the end of that window, the partial windows still open to revision, and the sketches of the
- *     decided panes the next windows and those revisions still need.
- *   - A version never evaluated (still warming up — or a canary rolled back after fewer panes than
- *     a window): the start of its first pane and the sketches of its warm-up panes, so its first
- *     window is the one it would have been without the restart. Those panes are decided without
- *     being evaluated, so the commit does not wait for them.
- *   - A version feature_sketches knows nothing of: a fresh start.
  */
 import type { Storage } from '../../core/storage/index.ts';
 import { queryFirstPane, queryLastState, queryPaneSketches, queryRevisable } from './queries.ts';
@@ -33,6 +24,17 @@ export interface VersionState {
   monitor: MonitorState;
 }
 
+/**
+ * The state of one version:
+ *   - evaluated before: the monitoring state of its newest window's first evaluation, the end of
+ *     that window, the partial windows still open to revision, and the sketches of the decided
+ *     panes the next windows and those revisions still need;
+ *   - never evaluated (still warming up — or a canary rolled back after fewer panes than a
+ *     window): the start of its first pane and the sketches of its warm-up panes, so its first
+ *     window is the one it would have been without the restart. Those panes are decided without
+ *     being evaluated, so the commit does not wait for them;
+ *   - unknown to feature_sketches: a fresh start.
+ */
 export async function loadVersionState(
   storage: Storage,
   model: string,

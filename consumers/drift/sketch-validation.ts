@@ -1,19 +1,10 @@
 /**
  * The contract a pane sketch meets before the drift consumer takes it in, checked once, on
- * arrival. Pure: no Kafka, no ClickHouse.
- *
- * Why on arrival. Sketches are merged inside every flush; a sketch that cannot be merged (a
- * malformed t-digest, counts that do not add up, moments that overflow when merged) would fail
- * that flush, and the next, forever: the commit held, every model's monitoring stopped. So
- * everything a flush later does with an accepted sketch — rebuild it, merge it with up to
- * `MAX_PARTS_PER_WINDOW` others, write its window's times into DateTime columns — is checked
- * here, and what fails is dead-lettered with the reason.
- *
- * Why the pane is bounded by the message's timestamp. The store emits a pane only after events
- * of it were sketched, and an event is at most MAX_CLOCK_SKEW_SECONDS ahead of the time it was
- * produced (core/event-contract.ts), so pane_start ≤ the snapshot's create time + that skew. A
- * pane beyond it (a wrong clock, a corrupt message) would complete every earlier pane at once and
- * then make every later sketch expire; it is refused before it can move any progress.
+ * arrival. Pure: no Kafka, no ClickHouse. Sketches are merged inside every flush, and one that
+ * cannot be merged would fail that flush and every one after it — the commit held, every model's
+ * monitoring stopped. So everything a flush later does with an accepted sketch (rebuild it, merge
+ * it with up to `MAX_PARTS_PER_WINDOW` others, write its window's times into DateTime columns) is
+ * checked here, and what fails is dead-lettered with the reason.
  */
 import { CLICKHOUSE_DATETIME_MAX_MS, CLICKHOUSE_DATETIME_MIN_MS, MAX_ABS_VALUE } from '../../core/event-contract.ts';
 import { NumericSketch, type NumericSketchJSON } from '../../core/sketch/index.ts';
@@ -104,7 +95,14 @@ function identityProblems(s: SketchSnapshot): string[] {
   return problems;
 }
 
-/** Why a pane is refused: see the top of this file. Exported for the restore path's rows. */
+/**
+ * Why a pane is refused (also applied to the rows a restore reads back). Its start is bounded by
+ * the message's timestamp: the store emits a pane only after events of it were sketched, and an
+ * event is at most MAX_CLOCK_SKEW_SECONDS ahead of the time it was produced
+ * (core/event-contract.ts), so pane_start ≤ the snapshot's create time + that skew. A pane beyond
+ * it (a wrong clock, a corrupt message) would complete every earlier pane at once and then make
+ * every later sketch expire; it is refused before it can move any progress.
+ */
 export function paneProblems(s: Pick<SketchSnapshot, 'pane_start' | 'pane_end'>, context: SketchContext): string[] {
   const start = s.pane_start.getTime();
   const end = s.pane_end.getTime();

@@ -1,16 +1,6 @@
 /**
  * The monitoring state of one model version, stepped once per window, by the window's first
  * evaluation (a later revision of the window does not step it: see `revise`). Pure.
- *
- *   state               the evaluation's dataset verdict: ok, drift or insufficient_data
- *   previous_state      the state before (null for the version's first evaluation)
- *   transition          state ≠ previous_state; the first evaluation is a transition only when it
- *                       finds drift (alerting starts from "nothing wrong", not from "unknown")
- *   consecutive_drift   evaluations in a row in state drift, this one included; ok resets it to 0;
- *                       insufficient_data leaves it as it is (no evidence either way: a traffic
- *                       dip in the middle of a drift must not restart the count)
- *   retrain_recommended state is drift and consecutive_drift ≥ retrainAfter — drift that has
- *                       persisted, not one noisy window
  */
 import type { DriftStateName } from '../../core/schemas.ts';
 
@@ -30,6 +20,18 @@ export interface Step {
 
 export const INITIAL_STATE: Readonly<MonitorState> = Object.freeze({ state: null, consecutiveDrift: 0 });
 
+/**
+ * The state after a window's first evaluation (the event's fields):
+ *   state               the evaluation's dataset verdict: ok, drift or insufficient_data
+ *   previous_state      the state before (null for the version's first evaluation)
+ *   transition          state ≠ previous_state; the first evaluation is a transition only when it
+ *                       finds drift (alerting starts from "nothing wrong", not from "unknown")
+ *   consecutive_drift   evaluations in a row in state drift, this one included; ok resets it to 0;
+ *                       insufficient_data leaves it as it is (no evidence either way: a traffic
+ *                       dip in the middle of a drift must not restart the count)
+ *   retrain_recommended state is drift and consecutive_drift ≥ retrainAfter — drift that has
+ *                       persisted, not one noisy window
+ */
 export function step(previous: Readonly<MonitorState>, verdict: DriftStateName, retrainAfter: number): Step {
   if (!(Number.isSafeInteger(retrainAfter) && retrainAfter >= 1)) {
     throw new RangeError(`retrainAfter must be an integer ≥ 1; got ${retrainAfter}`);

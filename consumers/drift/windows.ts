@@ -1,57 +1,10 @@
 /**
- * Sliding event-time windows over the store consumer's pane sketches. Pure: no Kafka, no
- * ClickHouse, no clock. Every `now` is the caller's *active time*: wall-clock time that stops
- * while consumption is paused (core/kafka/consumer-lifecycle.ts, ActiveClock), so an outage does
- * not count as waiting for a partition.
- *
- * Input: one sketch per (model, version, column, pane, source partition) — the store sketches
- * every partition of a predictions topic on its own and emits a pane's sketches once that
- * partition's watermark has passed the pane. The window ending at pane P is the merge of every
- * source partition's sketches of panes P−W+1 … P (W = `windowPanes`); windows slide by one pane
- * and are evaluated in pane order.
- *
- * When is pane P complete? Sketches of one pane reach us from each source partition at its own
- * time, and a partition with no traffic in P sends nothing for it. Events are keyed by entity, so
- * a missing partition is a missing subpopulation: a window without it can show drift that is not
- * there. So P of model M is complete when one of these holds, checked in this order (the first
- * that holds is the event's `completion`):
- *   1. all_sources — every partition of M's source topic (its partition count comes from the
- *      cluster, `setSourcePartitions`; while unknown, every partition that sent a sketch of M)
- *      has sent, for every column of M, a sketch of a pane after P (of any version of M).
- *      Progress is tracked per (partition, column): sketches of different columns travel in
- *      different partitions of the sketches topic, but those of one column from one source
- *      arrive in pane order. A partition with no traffic in P that moved on has passed P.
- *   2. grace_panes — some source partition has passed P by `gracePanes` panes: a partition that
- *      lags that far, or stays silent, is not waited for. Event time only: deterministic.
- *   3. grace_time — no sketch of M arrived for `graceMs` of active time: the tail of a stream
- *      that stopped, where no later pane will ever come.
- *   4. buffer_full — more than `maxPendingPanes` panes of the version wait: the oldest is forced.
- * A window whose newest pane completed by rule 2–4 is *partial*: some partition had not passed
- * it, so sketches of it may be missing.
- *
- * Revisions. A partial window stays open to revision while fewer than `revisePanes` later panes
- * of its version have been decided (its panes are kept that long). When sketches of it arrive
- * later it is evaluated again — `revision` 1, 2, … — once every source has passed it (the
- * revision is then complete and final), or, still partial, once no sketch of M arrived for
- * `graceMs` (the stream stopped), or when it leaves the revision horizon, or when the version
- * idles out. A partial window whose missing partitions pass it without sending anything is
- * simply closed: nothing was missing. Sketches that arrive for a decided pane are counted as late
- * and kept for the later windows (and revisions) that include the pane.
- *
- * Warm-up: a version's first window is the one ending at its W-th pane; windows that would start
- * before the version's first pane are not evaluated. Those first panes are still *decided* once
- * complete, like every other pane, so a version that never gets W panes (a canary rolled back
- * after three) does not hold the commit: see `restore` for how a restart gets them back.
- *
- * What a restart needs (given to `restore` by the adapter): for a version evaluated before, the
- * end of its newest window, the partial windows still open to revision, and the sketches of the
- * panes those and the next windows still share with evaluated ones — all from ClickHouse's
- * drift_events and feature_sketches; for a version never evaluated, the start of its first pane
- * and the sketches of its warm-up panes, from feature_sketches. Sketches of panes not decided
- * yet are read again from Kafka: `heldOffsets` says how far back the commit must stay for that.
- *
- * Idle versions are dropped (`dropIdle`) once their panes are all decided and no sketch of them
- * arrived for `idleMs`: a version seen again is restored like after a restart.
+ * Sliding event-time windows over the store consumer's pane sketches, and when a pane is complete
+ * enough to end one. Pure: no Kafka, no ClickHouse, no clock — every `now` is the caller's
+ * *active time* (wall-clock time that stops while consumption is paused: ActiveClock in
+ * core/kafka/consumer-lifecycle.ts), so an outage does not count as waiting for a partition.
+ * The window ending at pane P merges every source partition's sketches of panes P−W+1 … P
+ * (W = `windowPanes`); windows slide by one pane and are evaluated in pane order.
  */
 import { NumericSketch, type NumericSketchJSON } from '../../core/sketch/index.ts';
 import type { MonitorState } from './state.ts';
@@ -248,7 +201,11 @@ export class DriftWindows {
     this.modelTrack(model).partitions.set(topic, count);
   }
 
-  /** Starts a version from its persisted state (before any `add` for it). */
+  /**
+   * Starts a version from its persisted state (before any `add` for it): what restore.ts read from
+   * ClickHouse's drift_events and feature_sketches. Sketches of panes not decided yet are not in
+   * it; they are read again from Kafka (`heldOffsets` keeps the commit before them).
+   */
   restore(model: string, version: number, restored: RestoredVersion, now: number): void {
     const track = this.track(model, version, restored.paneMs);
     const evaluated = restored.evaluatedThrough > Number.NEGATIVE_INFINITY;
@@ -324,6 +281,10 @@ export class DriftWindows {
    * The next window to evaluate — a revision of a partial window, or a new window — or undefined
    * when none is due. Returns the same window until `markEvaluated` is called for it, so a failed
    * evaluation is simply tried again.
+   *
+   * Warm-up: a version's first window is the one ending at its W-th pane. The panes before are
+   * still *decided* once complete, so a version that never gets W panes (a canary rolled back
+   * after three) does not hold the commit; a restart gets them back from feature_sketches.
    */
   next(now: number): Window | undefined {
     for (const track of this.versions.values()) {
@@ -585,7 +546,14 @@ export class DriftWindows {
     return n;
   }
 
-  /** A revision due for one of the version's partial windows, oldest first. */
+  /**
+   * A revision due for one of the version's partial windows, oldest first. A partial window stays
+   * open to revision while fewer than `revisePanes` later panes of its version are decided. Once
+   * sketches of it arrived late, it is revised when every source has passed it (the revision is
+   * then complete and final), when it leaves that horizon, or, still partial, when no sketch of
+   * the model arrived for `graceMs` or of the version for `idleMs`. A partial window whose missing
+   * partitions pass it without sending anything is closed: nothing was missing.
+   */
   private nextRevision(track: VersionTrack, now: number): Window | undefined {
     if (track.revisable.size === 0) return undefined;
     const modelTrack = this.modelTrack(track.model);
@@ -614,6 +582,21 @@ export class DriftWindows {
     return undefined;
   }
 
+  /**
+   * Whether `pane` (P) is complete, by the first rule that holds (the event's `completion`).
+   * Events are keyed by entity, so a missing partition is a missing subpopulation: a window
+   * without it can show drift that is not there.
+   *   1. all_sources — every partition of the model's source topic (its count from the cluster,
+   *      `setSourcePartitions`; while unknown, every partition that sent a sketch) has sent, for
+   *      every column of the model, a sketch of a pane after P (of any version). Progress is kept
+   *      per (partition, column): different columns travel in different partitions of the
+   *      sketches topic, but one column from one source arrives in pane order. A partition with
+   *      no traffic in P that moved on has passed P.
+   *   2. grace_panes — some partition is `gracePanes` panes past P (event time only: deterministic).
+   *   3. grace_time — no sketch of the model for `graceMs` of active time: a stream that stopped.
+   *   4. buffer_full — more than `maxPendingPanes` panes of the version wait.
+   * A window whose newest pane completed by rule 2–4 is *partial*: sketches of it may be missing.
+   */
   private completion(track: VersionTrack, pane: Pane, now: number, pendingCount: number): Completion | undefined {
     const modelTrack = this.modelTrack(track.model);
     const expected = this.expectedSources(modelTrack);

@@ -57,8 +57,8 @@ export interface StoreConsumerOptions {
   batchMs: number;
   panes: PaneOptions;
   /**
-   * A partition that received nothing for this long (wall clock) has its open panes closed:
-   * without later events its watermark would never pass them. Default: one pane length.
+   * A partition that received nothing for this long (active time: not while paused) has its open
+   * panes closed: without later events its watermark would never pass them. Default: one pane length.
    */
   idleCloseMs?: number;
   retry?: { initialMs: number; maxMs: number };
@@ -85,11 +85,15 @@ export interface StoreConsumer {
   topics(): string[];
   stats(): StoreStats;
   /**
-   * Resolves once everything consumed so far is stored and committed. `closeOpenPanes` treats
+   * Resolves once everything consumed so far is stored and committed; rejects when that fails
+   * (consumption then pauses and the flush is retried in the background). `closeOpenPanes` treats
    * what was consumed as the end of the input: every open pane is closed and emitted.
    */
   flush(options?: { closeOpenPanes?: boolean }): Promise<void>;
-  /** Flushes, commits and disconnects. */
+  /**
+   * Stops fetching, flushes and commits once, then leaves the group and disconnects. A final flush
+   * that fails is logged, not retried: what it covered is read again after a restart.
+   */
   stop(): Promise<void>;
   /** Disconnects without flushing: what a crash looks like to Kafka and ClickHouse. */
   abort(): Promise<void>;

@@ -1,21 +1,7 @@
 /**
  * Drift verdicts per column and per dataset, from reference and current sketches. Pure: no
- * I/O, no clock; the stream consumer and `driftline compare` both call these.
- *
- * Default method per column, as Evidently's data drift preset chooses it:
- *   numerical,   reference ≤ 1,000 values → KS test, drift when p-value < 0.05;
- *   numerical,   larger reference         → normalized Wasserstein, drift when ≥ 0.1;
- *   categorical, reference ≤ 1,000 values → chi-square test, drift when p-value < 0.05;
- *   categorical, larger reference         → Jensen–Shannon distance, drift when ≥ 0.1.
- * (Evidently also switches numerical columns with ≤ 5 distinct values to chi-square / JS;
- * a sketch does not know its distinct count, so that rule is not applied.)
- * Test methods (ks, chisquare) compare the p-value with the threshold: drift when p < threshold.
- * Distance methods (wasserstein, psi, jensenshannon) compare the statistic: drift when ≥.
- *
- * A column whose current sample has fewer than `minSample` (default 100) values, or whose
- * reference is empty, gets the verdict "insufficient_data" and never counts as drifted; its
- * statistics are still reported when both sides have values. The dataset drifts when the
- * share of drifted columns among those with enough data is ≥ `driftShare` (default 0.5).
+ * I/O, no clock; the drift consumer and `driftline compare` both call these. Defaults follow
+ * Evidently's data-drift preset (`defaultMethod`, `DEFAULT_THRESHOLDS`, `DRIFT_DEFAULTS`).
  */
 import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
 import type { ColumnSketch } from '../sketch/index.ts';
@@ -125,7 +111,18 @@ export function columnKind(sketch: ColumnSketch): ColumnKind {
   return sketch instanceof NumericSketch ? 'numerical' : 'categorical';
 }
 
-/** The method used when none is configured, given the kind and the reference size. */
+/**
+ * The method used when none is configured, given the kind and the reference size, as Evidently's
+ * data drift preset chooses it:
+ *   numerical,   reference ≤ 1,000 values → KS test, drift when p-value < 0.05;
+ *   numerical,   larger reference         → normalized Wasserstein, drift when ≥ 0.1;
+ *   categorical, reference ≤ 1,000 values → chi-square test, drift when p-value < 0.05;
+ *   categorical, larger reference         → Jensen–Shannon distance, drift when ≥ 0.1.
+ * (Evidently also switches numerical columns with ≤ 5 distinct values to chi-square / JS;
+ * a sketch does not know its distinct count, so that rule is not applied.)
+ * Test methods (ks, chisquare) compare the p-value with the threshold: drift when p < threshold.
+ * Distance methods (wasserstein, psi, jensenshannon) compare the statistic: drift when ≥.
+ */
 export function defaultMethod(
   kind: ColumnKind,
   referenceCount: number,
@@ -166,7 +163,12 @@ export function overrideProblems(name: string, override: ColumnDriftOverride, ki
   return problems;
 }
 
-/** Statistics, the method's statistic and verdict for one column. */
+/**
+ * Statistics, the method's statistic and verdict for one column. A column whose current sample has
+ * fewer than `minSample` (default 100) values, or whose reference is empty, gets the verdict
+ * "insufficient_data" and never counts as drifted; its statistics are still reported when both
+ * sides have values.
+ */
 export function evaluateColumn(
   reference: ColumnSketch,
   current: ColumnSketch,
@@ -256,7 +258,10 @@ export interface ColumnPair {
   current: ColumnSketch;
 }
 
-/** Every column's verdict and the dataset verdict. */
+/**
+ * Every column's verdict and the dataset verdict: the dataset drifts when the share of drifted
+ * columns among those with enough data is ≥ `driftShare` (default 0.5).
+ */
 export function evaluateDataset(columns: readonly ColumnPair[], options: DatasetDriftOptions = {}): DatasetDriftResult {
   const driftShare = options.driftShare ?? DRIFT_DEFAULTS.driftShare;
   if (!(driftShare > 0 && driftShare <= 1)) throw new RangeError(`driftShare must be in (0, 1]; got ${driftShare}`);

@@ -1,34 +1,10 @@
 /**
  * The distribution a NumericSketch stands for, as a piecewise-linear CDF with jumps, which the
- * drift statistics integrate and compare exactly.
- *
- * Why not `NumericSketch.cdf` as it is: it interpolates linearly through every centroid's
- * mid-rank, so a value repeated thousands of times (integer data, a zero-inflated feature, a
- * constant column) becomes a ramp, and F(x) at that value is off by half its mass — up to
- * 10–20 % on Poisson-like data, which breaks KS and PSI on ties. Here a centroid is a
- * **point mass** (a jump of its whole count at its mean) when its mass provably or almost
- * surely sits at one value:
- *   - it holds one value (count 1), or its mean equals the exact min or max (all its values
- *     are then that extreme);
- *   - its count exceeds 4·(c + 1), c = 4·n·δ·p·(1−p) being the t-digest capacity at its
- *     quantile p. tdigest lets a centroid grow past that capacity only by absorbing exact
- *     repeats of its mean, so heavy ties are the only way to get there in a single pass.
- *     Merged sketches bend the capacity rule in the upper tail (re-pushing in shuffled order),
- *     but measured over normal/log-normal data, single-pass and merged from 5–100 parts, no
- *     spread centroid this rule catches holds more than 0.25 % of the mass, so a wrong call
- *     moves the CDF by at most ~0.13 %;
- *   - or the data sit on a decimal lattice and the mean is on it. The exact min and max show
- *     the data's precision (integers → 0 decimals, prices → 2); when they have at most 10
- *     decimals, a centroid whose mean has no more decimals than they do is taken to hold one
- *     repeated value. This catches what the capacity rule cannot: integer columns with tens of
- *     distinct values (an age), each 1–4 % of the data, below 4× capacity. Exact repeats keep
- *     a centroid's mean exactly on the lattice, while a centroid that merged different values
- *     has a mean like 40.0833…, off the lattice (rarely on it by chance, and then it holds few
- *     values, since merges stop at the capacity). Full-precision floats have ~16 decimals and
- *     switch this rule off.
- * Every other centroid is spread: the CDF passes through its mid-rank at its mean and is
- * linear in between, as in `NumericSketch.cdf`. Anchors at the exact min (rank 0) and max
- * (rank n) close the curve, so the support is exact.
+ * drift statistics integrate and compare exactly. Unlike `NumericSketch.cdf`, which ramps through
+ * every centroid's mid-rank, a centroid whose mass sits at one value becomes a **point mass** (a
+ * jump): otherwise a value repeated thousands of times (integer data, a zero-inflated feature, a
+ * constant column) is off by half its mass — up to 10–20 % on Poisson-like data, which breaks KS
+ * and PSI on ties. Which centroids are point masses: `distributionFromJSON`.
  */
 import type { NumericSketch, NumericSketchJSON } from '../sketch/numeric-sketch.ts';
 
@@ -59,6 +35,30 @@ export function numericDistribution(sketch: NumericSketch): NumericDistribution 
   return distributionFromJSON(sketch.toJSON());
 }
 
+/**
+ * A centroid is a point mass when its mass provably or almost surely sits at one value:
+ *   - it holds one value (count 1), or its mean equals the exact min or max (all its values
+ *     are then that extreme);
+ *   - its count exceeds 4·(c + 1), c = 4·n·δ·p·(1−p) being the t-digest capacity at its
+ *     quantile p. tdigest lets a centroid grow past that capacity only by absorbing exact
+ *     repeats of its mean, so heavy ties are the only way to get there in a single pass.
+ *     Merged sketches bend the capacity rule in the upper tail (re-pushing in shuffled order),
+ *     but measured over normal/log-normal data, single-pass and merged from 5–100 parts, no
+ *     spread centroid this rule catches holds more than 0.25 % of the mass, so a wrong call
+ *     moves the CDF by at most ~0.13 %;
+ *   - or the data sit on a decimal lattice and the mean is on it. The exact min and max show
+ *     the data's precision (integers → 0 decimals, prices → 2); when they have at most 10
+ *     decimals, a centroid whose mean has no more decimals than they do is taken to hold one
+ *     repeated value. This catches what the capacity rule cannot: integer columns with tens of
+ *     distinct values (an age), each 1–4 % of the data, below 4× capacity. Exact repeats keep
+ *     a centroid's mean exactly on the lattice, while a centroid that merged different values
+ *     has a mean like 40.0833…, off the lattice (rarely on it by chance, and then it holds few
+ *     values, since merges stop at the capacity). Full-precision floats have ~16 decimals and
+ *     switch this rule off.
+ * Every other centroid is spread: the CDF passes through its mid-rank at its mean and is
+ * linear in between, as in `NumericSketch.cdf`. Anchors at the exact min (rank 0) and max
+ * (rank n) close the curve, so the support is exact.
+ */
 export function distributionFromJSON(json: NumericSketchJSON): NumericDistribution | undefined {
   const n = json.count;
   if (n === 0 || json.min === null || json.max === null || json.mean === null) return undefined;

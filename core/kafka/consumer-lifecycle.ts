@@ -156,7 +156,10 @@ export class ConsumerLifecycle {
     return this.loop.serialized(work);
   }
 
-  /** Flushes and commits; on failure pauses consumption and retries with backoff until it succeeds. */
+  /**
+   * Flushes and commits. On failure it rejects, pauses consumption and retries in the background
+   * with backoff; consumption resumes when a retry succeeds.
+   */
   flush(): Promise<void> {
     return this.loop.run(() => this.flushAndCommit(false));
   }

@@ -1,8 +1,8 @@
 /**
  * A self-contained HTML drift report: data in, string out. Inline CSS and inline SVG only —
  * no script, font, image or stylesheet is loaded from anywhere, so the file can be mailed,
- * attached to an alert or opened offline. Used by `driftline compare --html`, and meant for
- * the drift consumer's reports too.
+ * attached to an alert or opened offline. Used by `driftline compare --html` and by the drift
+ * consumer's window reports (consumers/drift/window-report.ts).
  */
 import type { ColumnDriftResult, DatasetDriftResult } from '../drift/evaluate.ts';
 import {

@@ -1,21 +1,8 @@
 /**
  * A mergeable, serializable summary of one categorical column: per-category counts, bounded
- * by `maxCategories` (default 1,000), plus the null count.
- *
- * While at most `maxCategories` distinct values have been seen the counts are exact, and
- * merging sketches gives exactly the counts of one sketch over all the values. Beyond that the
- * sketch is a Misra–Gries summary (the mergeable form of Agarwal et al., "Mergeable
- * summaries", 2012): counters are allowed to grow to 2·maxCategories, then the
- * (maxCategories+1)-th largest count v is subtracted from every counter and those at or
- * below 0 are dropped. The mass taken away goes to an `__other__` bucket, so the counts
- * still sum to the number of values pushed.
- *
- * Error bound. Each reduction takes v from at least maxCategories + 1 counters, so the total
- * of all v is at most n/(maxCategories + 1) (n = non-null values). A tracked category's count
- * is therefore never above its true count and at most `maxError` ≤ n/(maxCategories + 1)
- * below it; a category that is not tracked occurred at most `maxError` times. `maxError` is
- * kept exactly (0 means every count is exact). E.g. with the default bound and 10⁶ values,
- * any category with a share above 0.1 % is tracked and each share is off by ≤ 0.1 %.
+ * by `maxCategories` (default 1,000), plus the null count. Exact while at most `maxCategories`
+ * distinct values have been seen (and merging then gives exactly one sketch's counts); beyond
+ * that a Misra–Gries summary whose error is bounded and kept (`reduce`, `maxError`).
  */
 import { DriftlineError, ErrorCode } from '../errors.ts';
 
@@ -169,7 +156,19 @@ export class CategoricalSketch {
     if (this.counters.size > this.maxCategories) this.reduce();
   }
 
-  /** Misra–Gries reduction to at most maxCategories counters. */
+  /**
+   * Misra–Gries reduction to at most maxCategories counters (the mergeable form of Agarwal et al.,
+   * "Mergeable summaries", 2012): the (maxCategories+1)-th largest count v is subtracted from
+   * every counter and those at or below 0 are dropped. The mass taken away goes to `__other__`,
+   * so the counts still sum to the number of values pushed.
+   *
+   * Error bound. Each reduction takes v from at least maxCategories + 1 counters, so the total
+   * of all v is at most n/(maxCategories + 1) (n = non-null values). A tracked category's count
+   * is therefore never above its true count and at most `maxError` ≤ n/(maxCategories + 1)
+   * below it; a category that is not tracked occurred at most `maxError` times. `maxError` is
+   * kept exactly (0 means every count is exact). E.g. with the default bound and 10⁶ values,
+   * any category with a share above 0.1 % is tracked and each share is off by ≤ 0.1 %.
+   */
   private reduce(): void {
     const counts = [...this.counters.values()].sort((a, b) => b - a);
     const v = counts[this.maxCategories] as number; // the (k+1)-th largest: exists, size > k

@@ -1,26 +1,25 @@
 /**
  * A mergeable, serializable summary of one numeric column: a t-digest for quantiles and the
  * CDF, plus exact count, missing counts, min, max, mean and variance. The reference profile of
- * a model is built from these, and stream consumers build one per window and merge them.
- *
- * Error bounds. The t-digest (package `tdigest` 0.1.3, compression δ = 0.01 by default) lets a
- * centroid sitting at quantile p hold at most ⌊4·n·δ·p·(1−p)⌋ values: at most 1 % of the data
- * at the median, 0.04 % at the 1st/99th percentile, and single values in the extreme tails.
- * Interpolating inside a centroid is off by at most half its weight, so the rank error of a
- * quantile is about 2·δ·q·(1−q) (≤ 0.5 % at the median, ~0.02 % at q = 0.01), never
- * worse than half of one centroid. The digest is recompressed when it exceeds K/δ = 2,500
- * centroids; in practice it holds a few hundred (≈ 700–800 for 10⁶ values).
- *
- * Moments are exact up to floating-point rounding: Welford's update per value and Chan et
- * al.'s pairwise formula when merging, so merging sketches gives the same count, min, max,
- * mean and variance as one sketch over all the values (mean/variance equal to ~1e-12
- * relative), while quantiles agree within the t-digest error above.
+ * a model is built from these, and stream consumers build one per pane and merge them: merged
+ * moments equal one sketch's over all the values (`merge`), quantiles agree within the t-digest's
+ * error (`DEFAULT_COMPRESSION`).
  */
 import { TDigest } from 'tdigest';
 import { DriftlineError, ErrorCode } from '../errors.ts';
 import { mulberry32, type Random, shuffleInPlace } from '../random.ts';
 
-/** Default t-digest compression δ (the `tdigest` package's own default). */
+/**
+ * Default t-digest compression δ (the `tdigest` package's own default).
+ *
+ * Error bounds. The t-digest (package `tdigest` 0.1.3) lets a centroid sitting at quantile p hold
+ * at most ⌊4·n·δ·p·(1−p)⌋ values: at most 1 % of the data at the median, 0.04 % at the 1st/99th
+ * percentile, and single values in the extreme tails. Interpolating inside a centroid is off by
+ * at most half its weight, so the rank error of a quantile is about 2·δ·q·(1−q) (≤ 0.5 % at the
+ * median, ~0.02 % at q = 0.01), never worse than half of one centroid. The digest is
+ * recompressed when it exceeds K/δ = 2,500 centroids; in practice it holds a few hundred
+ * (≈ 700–800 for 10⁶ values).
+ */
 export const DEFAULT_COMPRESSION = 0.01;
 /** tdigest recompresses once it holds more than K/δ centroids; K = 25 is the package default. */
 const RECOMPRESS_K = 25;
@@ -145,7 +144,12 @@ export class NumericSketch {
     for (const value of values) this.push(value);
   }
 
-  /** Folds `other` into this sketch (`other` is unchanged) and returns this sketch. */
+  /**
+   * Folds `other` into this sketch (`other` is unchanged) and returns this sketch. Moments are
+   * exact up to floating-point rounding (Welford's update per value in `push`, Chan et al.'s
+   * pairwise formula here): the same count, min, max, mean and variance as one sketch over all
+   * the values (mean/variance equal to ~1e-12 relative); quantiles agree within the t-digest error.
+   */
   merge(other: NumericSketch): this {
     this.nulls += other.nulls;
     this.nonFinite += other.nonFinite;
