@@ -10,9 +10,6 @@ import type { Reference, WindowEvaluation } from './evaluation.ts';
 import type { Step } from './state.ts';
 import type { Window } from './windows.ts';
 
-/** `topic:partition`, the name of a source partition in events and state. */
-export { sourceName } from './windows.ts';
-
 /**
  * A UUID derived from (model, version, window end, revision): an evaluation emitted twice — after
  * a crash between producing the event and recording it — carries the same id, so readers can drop
