@@ -250,11 +250,6 @@ export class PartitionPanes {
     return { closedThrough: this.closedThrough, maxEventTime: this.maxEventTime, late: Object.fromEntries(this.late) };
   }
 
-  /** The end of the newest emitted pane: stored with the committed offset. */
-  get closedThroughMs(): number {
-    return this.closedThrough;
-  }
-
   /**
    * Where a restart must resume so that it reproduces exactly what this instance would emit:
    * the first message of the oldest open pane (or `nextOffset`, the first message not yet
