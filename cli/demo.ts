@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * `driftline demo`, the main job on local defaults: services up, a champion model (trained if
  * there is none), the predict service, the store consumer, and a replay that drifts halfway;
@@ -16,7 +17,7 @@ import { predictionsTopic } from '../core/topics.ts';
 import { CALIFORNIA_HOUSING_MODEL } from '../model/california-housing.ts';
 import { ModelRegistry } from '../model/registry.ts';
 import { trainModel } from '../model/train.ts';
-import { startRuntime } from '../platform/runtime.ts';
+import { type Runtime, startRuntime } from '../platform/runtime.ts';
 import { startPredictService } from '../producers/predict-service/main.ts';
 import { type Command, usageError } from './command.ts';
 import { formatProgress, parseReplayArgs, runReplay } from './replay.ts';
@@ -43,6 +44,19 @@ interface DemoEvaluation extends Record<string, unknown> {
  */
 function demoDriftConfig(config: Readonly<Config>, driftShare: number): Readonly<Config> {
   return { ...config, driftShare, driftGracePanes: 0, driftGraceMs: 2_000 };
+}
+
+/** Removes the demo's own drift group: nothing will resume it. */
+async function deleteGroup(runtime: Runtime, groupId: string, logger: Logger): Promise<void> {
+  const admin = runtime.kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (error) {
+    logger.warn({ err: error, groupId }, 'removing the demo drift group failed');
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Event time of a demo run (and of the one after it) may run this far ahead of the clock. */
@@ -110,7 +124,15 @@ export const demoCommand: Command = {
     });
     const store = await runStore(config, logger, runtime);
     const driftConfig = demoDriftConfig(config, options.driftShare);
-    const drift = await runDrift(driftConfig, logger, runtime, { models: [CALIFORNIA_HOUSING_MODEL] });
+    // This run's sketches only: a drift group of its own that starts at the end of feature-sketches.
+    // A group shared by every demo on one Kafka would judge an earlier run's sketches (another
+    // home, another trained v1) against this run's reference profile.
+    const driftGroup = `driftline-drift-demo-${randomUUID()}`;
+    const drift = await runDrift(driftConfig, logger, runtime, {
+      models: [CALIFORNIA_HOUSING_MODEL],
+      groupId: driftGroup,
+      startAt: 'end',
+    });
     // Alerts beside drift: with no channel configured they are printed here (and logged). It shares
     // the store's ClickHouse (embedded chDB is one engine per process).
     const alert = await runAlert(config, logger, runtime, { out, storage: store.storage });
@@ -251,6 +273,7 @@ export const demoCommand: Command = {
     await alert.stop();
     await drift.stop();
     await store.stop();
+    await deleteGroup(runtime, driftGroup, logger);
     return 0;
   },
 };

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -29,7 +30,8 @@ describe.each([['server'], ['embedded']] as const)('driftline migrate and sql on
     home = await mkdtemp(join(tmpdir(), 'dl-sql-'));
     const config = parseConfig(
       {
-        CLICKHOUSE_DATABASE: `driftline_sql_${kind}`,
+        // A database of this run's own: the server outlives runs, and the test counts migrations.
+        CLICKHOUSE_DATABASE: `driftline_sql_${kind}_${randomBytes(4).toString('hex')}`,
         CHDB_PATH: join(home, 'chdb'),
         ...(kind === 'server' ? { CLICKHOUSE_URL: services.clickhouseUrl } : {}),
       },
@@ -37,7 +39,11 @@ describe.each([['server'], ['embedded']] as const)('driftline migrate and sql on
     );
     const migrated = capture();
     expect(await migrateCommand.run([], { config, logger, out: migrated.out })).toBe(0);
-    expect(migrated.text()).toMatch(/applied migrations 1, 2, 3|schema is up to date/);
+    const versions = (await readdir(new URL('../clickhouse/migrations/', import.meta.url)))
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => Number(f.slice(0, 4)))
+      .sort((a, b) => a - b);
+    expect(migrated.text()).toBe(`applied migrations ${versions.join(', ')}\n`);
 
     const table = capture();
     const query = 'SELECT number AS n, toString(number * 2) AS twice FROM system.numbers LIMIT 3';
@@ -60,6 +66,9 @@ describe.each([['server'], ['embedded']] as const)('driftline migrate and sql on
     });
     for (const name of ['drift_events', 'feature_sketches', 'ground_truth', 'schema_migrations']) {
       expect(tables.text()).toContain(name);
+    }
+    if (kind === 'server') {
+      await sqlCommand.run([`DROP DATABASE ${config.clickhouseDatabase}`], { config, logger, out: capture().out });
     }
   });
 

@@ -22,10 +22,16 @@
  * topic with the reason and recorded as `failed`, and the event may be committed. Events of one
  * model stay in order: a later event waits for the one before it.
  */
-import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, createProducer, ensureTopics, sendInChunks } from '../../core/kafka/client.ts';
+import {
+  connectAdmin,
+  createProducer,
+  ensureTopics,
+  sendInChunks,
+  startNewGroupAtEnd,
+} from '../../core/kafka/client.ts';
 import { type CommitEntry, ConsumerLifecycle, type Processor } from '../../core/kafka/consumer-lifecycle.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -163,18 +169,6 @@ export function backoffMs(attempt: number): number {
   return Math.min(60_000, 1_000 * 2 ** Math.max(0, attempt - 1));
 }
 
-/** A group that never committed starts at the topic's end: history is not alerted again. */
-async function startNewGroupAtEnd(admin: Admin, groupId: string, topic: string, log: Logger): Promise<void> {
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  if (committed?.partitions.some((p) => BigInt(p.offset) >= 0n)) return;
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.setOffsets({ groupId, topic, partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })) });
-  log.info(
-    { groupId, topic },
-    'new alert consumer group: starting at the end of the topic (earlier drift events are not alerted)',
-  );
-}
-
 export async function startAlertConsumer(options: AlertConsumerOptions): Promise<AlertConsumer> {
   const log = options.logger.child({ component: 'alert' });
   const groupId = options.groupId ?? DEFAULT_GROUP;
@@ -186,7 +180,12 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
 
   const admin = await connectAdmin(kafka, options.connect);
   await ensureTopics(admin, [{ topic }, { topic: TOPICS.deadLetter }], options.connect.partitions);
-  if ((options.startAt ?? 'end') === 'end') await startNewGroupAtEnd(admin, groupId, topic, log);
+  if ((options.startAt ?? 'end') === 'end' && (await startNewGroupAtEnd(admin, groupId, topic))) {
+    log.info(
+      { groupId, topic },
+      'new alert consumer group: starting at the end of the topic (earlier drift events are not alerted)',
+    );
+  }
   const producer: Producer = createProducer(kafka);
   await producer.connect();
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000 });

@@ -19,6 +19,7 @@ import {
   ensureTopics,
   isRetriableKafkaError,
   sendInChunks,
+  startNewGroupAtEnd,
 } from '../../core/kafka/client.ts';
 import {
   ActiveClock,
@@ -75,6 +76,11 @@ export interface DriftConsumerOptions {
   groupId?: string;
   /** Monitor only these models (default: every model with sketches). */
   models?: readonly string[];
+  /**
+   * Where a group that never committed starts reading sketches: 'beginning' (default: every
+   * sketch still in the topic is judged) or 'end' (only what is emitted from now on).
+   */
+  startAt?: 'beginning' | 'end';
   /** Topic drift events go to (default `drift-events`). */
   eventsTopic?: string;
   retry?: { initialMs: number; maxMs: number };
@@ -154,6 +160,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     [{ topic: sketchesTopic }, { topic: eventsTopic }, { topic: TOPICS.deadLetter }],
     options.connect.partitions,
   );
+  if (options.startAt === 'end') await startNewGroupAtEnd(admin, groupId, sketchesTopic);
   const eventSchemaId = await codec.register(valueSubject(eventsTopic), driftEventSchema());
   const producer: Producer = createProducer(kafka);
   await producer.connect();

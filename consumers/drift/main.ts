@@ -38,7 +38,7 @@ export async function runDrift(
   config: Readonly<Config>,
   logger: Logger,
   runtime: Runtime,
-  options: { models?: readonly string[]; groupId?: string } = {},
+  options: { models?: readonly string[]; groupId?: string; startAt?: 'beginning' | 'end' } = {},
 ): Promise<RunningDrift> {
   const storage = await openStorage(
     config,
@@ -56,6 +56,7 @@ export async function runDrift(
     settings: driftSettingsOf(config),
     ...(options.models ? { models: options.models } : {}),
     ...(options.groupId ? { groupId: options.groupId } : {}),
+    ...(options.startAt ? { startAt: options.startAt } : {}),
   });
   return {
     consumer,

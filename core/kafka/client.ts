@@ -107,6 +107,18 @@ export async function sendInChunks(
 }
 
 /**
+ * A consumer group that never committed starts at the topic's end instead of its beginning:
+ * history is not acted on again. Returns true when it did so (the group had no offsets).
+ */
+export async function startNewGroupAtEnd(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  if (committed?.partitions.some((p) => BigInt(p.offset) >= 0n)) return false;
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.setOffsets({ groupId, topic, partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })) });
+  return true;
+}
+
+/**
  * Connects an admin client, failing with KAFKA_UNREACHABLE once `connectTimeoutMs` passes, so a
  * wrong address never hangs a service or a test.
  */
