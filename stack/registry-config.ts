@@ -2,7 +2,7 @@
  * Pure command line of Apicurio Registry (a Quarkus app run with `java -jar quarkus-run.jar`).
  */
 
-export interface RegistryOptions {
+export interface RegistryProcessOptions {
   port: number;
   managementPort: number;
   runJar: string;
@@ -12,7 +12,7 @@ export interface RegistryOptions {
   dataDir: string;
 }
 
-export function registryArgs(options: RegistryOptions): string[] {
+export function registryArgs(options: RegistryProcessOptions): string[] {
   return [
     '-Xms64m',
     '-Xmx384m',

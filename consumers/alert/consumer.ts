@@ -39,7 +39,7 @@ import type { DriftEvent } from '../../core/schemas.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { TOPICS } from '../../core/topics.ts';
 import { type AlertChannel, type ChannelName, type Delivered, scrub } from './channels/channel.ts';
-import { type AlertInput, type AlertTrack, decide } from './lifecycle.ts';
+import { type AlertInput, type AlertTrack, decideAlert } from './lifecycle.ts';
 import { type AlertMessage, buildAlertMessage } from './message.ts';
 import {
   type AlertRow,
@@ -47,7 +47,7 @@ import {
   decisionRow,
   deliveryRow,
   eventRows,
-  type RestoredVersion,
+  type RestoredAlertVersion,
   restoreVersion,
 } from './store.ts';
 
@@ -215,7 +215,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     const key = keyOf(model, version);
     let state = versions.get(key);
     if (!state) {
-      const restored: RestoredVersion = await restoreVersion(storage, model, version);
+      const restored: RestoredAlertVersion = await restoreVersion(storage, model, version);
       state = { track: restored.track, threads: restored.threads };
       versions.set(key, state);
       if (restored.track.open) {
@@ -248,7 +248,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
         attempts: new Map(),
       };
     }
-    const step = decide(state.track, inputOf(event), { updateIntervalMs: settings.updateIntervalMs });
+    const step = decideAlert(state.track, inputOf(event), { updateIntervalMs: settings.updateIntervalMs });
     if (!step.decision) {
       state.track = step.track;
       stats.eventsQuiet++;

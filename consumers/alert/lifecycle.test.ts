@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AlertInput, type AlertTrack, decide, EMPTY_TRACK, type Step, severityOf } from './lifecycle.ts';
+import { type AlertInput, type AlertStep, type AlertTrack, decideAlert, EMPTY_TRACK, severityOf } from './lifecycle.ts';
 
 const MINUTE = 60_000;
 const settings = { updateIntervalMs: 15 * MINUTE };
@@ -29,10 +29,10 @@ const drift = (n: number, features: string[], patch: Partial<AlertInput> = {}) =
   event(n, { state: 'drift', driftedFeatures: features, shareOfDriftedColumns: features.length / 9, ...patch });
 
 /** Runs events through the lifecycle; returns each decision's kind (or '-') and the final track. */
-function run(events: AlertInput[], track: AlertTrack = EMPTY_TRACK): { kinds: string[]; steps: Step[] } {
-  const steps: Step[] = [];
+function run(events: AlertInput[], track: AlertTrack = EMPTY_TRACK): { kinds: string[]; steps: AlertStep[] } {
+  const steps: AlertStep[] = [];
   for (const e of events) {
-    const step = decide(track, e, settings);
+    const step = decideAlert(track, e, settings);
     steps.push(step);
     track = step.track;
   }
@@ -114,8 +114,8 @@ describe('alert lifecycle', () => {
   });
 
   it('decides the same after a restart from the same track (the id is derived, not random)', () => {
-    const a = decide(EMPTY_TRACK, drift(1, ['a']), settings);
-    const b = decide(EMPTY_TRACK, drift(1, ['a']), settings);
+    const a = decideAlert(EMPTY_TRACK, drift(1, ['a']), settings);
+    const b = decideAlert(EMPTY_TRACK, drift(1, ['a']), settings);
     expect(a).toEqual(b);
   });
 

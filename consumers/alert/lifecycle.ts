@@ -85,7 +85,7 @@ export interface LifecycleSettings {
   updateIntervalMs: number;
 }
 
-export interface Step {
+export interface AlertStep {
   /** null: nothing to send. */
   decision: AlertDecision | null;
   track: AlertTrack;
@@ -122,7 +122,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** One drift event through the lifecycle. */
-export function decide(track: AlertTrack, input: AlertInput, settings: LifecycleSettings): Step {
+export function decideAlert(track: AlertTrack, input: AlertInput, settings: LifecycleSettings): AlertStep {
   if (input.revision === 0) {
     if (input.windowEndMs <= track.latestWindowEndMs) return { decision: null, track, ignored: 'stale' };
   } else if (!input.transition || input.windowEndMs < track.latestWindowEndMs) {

@@ -133,14 +133,14 @@ export async function eventRows(
   return rows.map(normalize);
 }
 
-export interface RestoredVersion {
+export interface RestoredAlertVersion {
   track: AlertTrack;
   /** Per channel, the alert's thread: its first delivered message there. */
   threads: Map<ChannelName, string>;
 }
 
 /** The newest alert of a model version, open or not, and the newest window an alert was decided on. */
-export async function restoreVersion(storage: Storage, model: string, version: number): Promise<RestoredVersion> {
+export async function restoreVersion(storage: Storage, model: string, version: number): Promise<RestoredAlertVersion> {
   const rows = (
     await storage.query<AlertRow>(
       sql`SELECT ${COLUMNS} FROM alerts FINAL
