@@ -1,26 +1,11 @@
 /**
- * The alert consumer's Kafka adapter: drift events from `drift-events`, each through the alert
- * lifecycle (lifecycle.ts) of its model version, the decided messages delivered to every channel,
- * the offset committed only once each delivery of the event is settled. Runs on the shared
- * consumer lifecycle (core/kafka/consumer-lifecycle.ts).
- *
- * Never lost, never sent twice, for one event:
- *   1. the decision (open / update / resolve, with the message as JSON) is inserted into `alerts`
- *      before any channel is tried;
- *   2. each channel's delivery is recorded there as `delivered` (or `failed`) right after it;
- *   3. offsets are committed only past events whose every channel is settled.
- * After a restart (or a rebalance) an event read again is looked up in `alerts` first: its
- * decision is reused and only the channels without a row are tried. The one window left open is
- * a crash between a channel accepting a message and its row being inserted: that message is sent
- * again (the webhook's `X-Driftline-Delivery` and the email's Message-ID let receivers drop it).
- *
- * Delivery failures. A network error, a 5xx or a 429 is retried (Retry-After honoured, otherwise
- * backoff from 1 s doubling to 60 s); short waits happen inside the flush, longer ones make the
- * flush fail with a retriable error, so the lifecycle pauses consumption and tries again, nothing
- * committed past the event. Once ALERT_RETRY_BUDGET_SECONDS passed since the decision, or at once
- * for a refusal (a 4xx, a bad token, an unknown channel), the delivery is sent to the dead-letter
- * topic with the reason and recorded as `failed`, and the event may be committed. Events of one
- * model stay in order: a later event waits for the one before it.
+ * The alert consumer's Kafka adapter, on the shared consumer lifecycle: each drift event goes
+ * through its model version's alert lifecycle (lifecycle.ts) and the decided message to every
+ * channel. The invariant: a decision is inserted into `alerts` before any channel is tried, each
+ * delivery is recorded right after it, and an offset is committed only past events whose every
+ * delivery is settled (delivered, or failed and dead-lettered after ALERT_RETRY_BUDGET_SECONDS);
+ * an event read again reuses its recorded decision and skips delivered channels. README
+ * ("Alert consumer") has the retry rules and the one crash window left.
  */
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DriftlineError, describeError, ErrorCode } from '../../core/errors.ts';
