@@ -11,6 +11,7 @@ import { kafkaSender } from '../producers/replay/kafka-sender.ts';
 import { type ReplayProgress, type ReplaySender, replay } from '../producers/replay/replay.ts';
 import {
   columnStats,
+  composeScenarios,
   createScenario,
   parseFilter,
   SCENARIO_KINDS,
@@ -48,7 +49,8 @@ export interface ReplaySettings {
   limit: number | undefined;
   batch: number;
   seed: number;
-  scenario: Omit<ScenarioOptions, 'filter'> & { filter?: string };
+  /** `kind` first, then each of `also` on its result (`--scenario shift+concept`), all with the same options. */
+  scenario: Omit<ScenarioOptions, 'filter'> & { filter?: string; also?: ScenarioKind[] };
   feedbackDelayMs: number;
   eventTimeStepMs: number | undefined;
   eventTimeStart: number | undefined;
@@ -70,9 +72,11 @@ export function parseReplayArgs(args: readonly string[], config: Readonly<Config
     throw usageError((error as Error).message);
   }
   const str = (key: string) => values[key] as string | undefined;
-  const kind = (str('scenario') ?? 'none') as ScenarioKind;
-  if (!SCENARIO_KINDS.includes(kind))
-    throw usageError(`--scenario must be one of ${SCENARIO_KINDS.join(', ')}; got ${kind}`);
+  const [kind, ...also] = (str('scenario') ?? 'none').split('+') as [ScenarioKind, ...ScenarioKind[]];
+  for (const k of [kind, ...also]) {
+    if (!SCENARIO_KINDS.includes(k))
+      throw usageError(`--scenario must be one of ${SCENARIO_KINDS.join(', ')} (or several joined by +); got ${k}`);
+  }
   const start = str('event-time-start');
   const startMs = start === undefined ? undefined : Date.parse(start);
   if (startMs !== undefined && Number.isNaN(startMs))
@@ -93,6 +97,7 @@ export function parseReplayArgs(args: readonly string[], config: Readonly<Config
       start: number('start', str('start'), 0.5, 0, 1),
       ramp: number('ramp', str('ramp'), 0.25, 0, 1),
       ...(str('filter') === undefined ? {} : { filter: str('filter') }),
+      ...(also.length > 0 ? { also } : {}),
     },
     feedbackDelayMs: values['no-feedback']
       ? -1
@@ -113,10 +118,11 @@ export async function runReplay(
 ): Promise<ReplayProgress> {
   const data = await loadCaliforniaHousing();
   const rows = data.x.map((features, i) => ({ features: [...features], target: data.y[i] ?? Number.NaN }));
-  const scenario = createScenario(
-    { ...settings.scenario, filter: settings.scenario.filter ? parseFilter(settings.scenario.filter) : undefined },
-    data.featureNames,
-    columnStats(data.x, data.featureNames.length),
+  const { also = [], ...options } = settings.scenario;
+  const filter = options.filter ? parseFilter(options.filter) : undefined;
+  const stats = columnStats(data.x, data.featureNames.length);
+  const scenario = composeScenarios(
+    [options.kind, ...also].map((kind) => createScenario({ ...options, kind, filter }, data.featureNames, stats)),
   );
   let sender: ReplaySender;
   let close = async () => {};
@@ -166,7 +172,7 @@ export function formatProgress(p: ReplayProgress): string {
 
 export const replayCommand: Command = {
   name: 'replay',
-  usage: 'replay [--scenario none|shift|gradual|scale|subpopulation|concept] [--features a,b] [--k σ] [--rate N] …',
+  usage: 'replay [--scenario none|shift|gradual|scale|subpopulation|concept[+…]] [--features a,b] [--k σ] [--rate N] …',
   summary: 'replay the California housing data as traffic with a drift scenario (see README)',
   async run(args, { config, logger, out }) {
     const settings = parseReplayArgs(args, config);

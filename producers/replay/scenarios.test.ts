@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DriftlineError } from '../../core/errors.ts';
-import { columnStats, createScenario, parseFilter, type Row, type ScenarioOptions } from './scenarios.ts';
+import { columnStats, composeScenarios, createScenario, parseFilter, type Row, type ScenarioOptions } from './scenarios.ts';
 
 const names = ['a', 'b', 'c'];
 const rows = [
@@ -77,5 +77,20 @@ describe('createScenario', () => {
     expect(() => createScenario({ ...base, kind: 'shift', features: [] }, names, stats)).toThrow(DriftlineError);
     expect(() => createScenario({ ...base, kind: 'subpopulation' }, names, stats)).toThrow(/needs --filter/);
     expect(() => parseFilter('a ~ 3')).toThrow(/filter must look like/);
+  });
+});
+
+describe('composeScenarios', () => {
+  it('shift+concept moves the features and scales the target, both from the start on', () => {
+    const options = { ...base, features: ['a'], k: 1, factor: 1.5 };
+    const s = composeScenarios([
+      createScenario({ ...options, kind: 'shift' }, names, stats),
+      createScenario({ ...options, kind: 'concept' }, names, stats),
+    ]);
+    expect(s.apply(row(1), 0.2)).toEqual(row(1));
+    const changed = s.apply(row(1), 0.7);
+    expect(changed?.features[0]).toBeCloseTo(3 + (stats[0]?.std ?? 0), 12);
+    expect(changed?.target).toBe(3);
+    expect(s.describe()).toContain('; target × 1.5');
   });
 });

@@ -142,6 +142,25 @@ export function createScenario(
   }
 }
 
+/**
+ * Scenarios applied one after the other (`shift+concept`: covariate shift and a concept change at
+ * once); a row dropped by one is dropped. Filters see the row as the scenarios before changed it.
+ */
+export function composeScenarios(scenarios: readonly Scenario[]): Scenario {
+  if (scenarios.length === 1) return scenarios[0] as Scenario;
+  return {
+    apply(row, position) {
+      let current: Row | undefined = row;
+      for (const scenario of scenarios) {
+        if (current === undefined) return undefined;
+        current = scenario.apply(current, position);
+      }
+      return current;
+    },
+    describe: () => scenarios.map((s) => s.describe()).join('; '),
+  };
+}
+
 /** Mean and (population) standard deviation of each column. */
 export function columnStats(rows: readonly (readonly number[])[], width: number): ColumnStats[] {
   const stats: ColumnStats[] = [];
