@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DriftlineError } from '../../core/errors.ts';
-import { columnStats, composeScenarios, createScenario, parseFilter, type Row, type ScenarioOptions } from './scenarios.ts';
+import {
+  columnStats,
+  composeScenarios,
+  createScenario,
+  parseFilter,
+  type Row,
+  type ScenarioOptions,
+} from './scenarios.ts';
 
 const names = ['a', 'b', 'c'];
 const rows = [
