@@ -13,7 +13,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { DriftlineError, describeError } from '../../core/errors.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, ensureTopics } from '../../core/kafka/client.ts';
+import { connectAdmin, ensureTopics, startNewGroupAtEnd } from '../../core/kafka/client.ts';
 import { type CommitEntry, ConsumerLifecycle, type Processor } from '../../core/kafka/consumer-lifecycle.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DriftEvent } from '../../core/schemas.ts';
@@ -30,6 +30,8 @@ export interface RetrainConsumerOptions {
   /** Events evaluated longer ago than this are skipped (ms; RETRAIN_WINDOW_HOURS). */
   maxEventAgeMs: number;
   groupId?: string;
+  /** A new group starts at the topic's end ('end') instead of its beginning (default). */
+  startAt?: 'beginning' | 'end';
   /** Topic drift events come from (default `drift-events`). */
   eventsTopic?: string;
   retry?: { initialMs: number; maxMs: number };
@@ -77,6 +79,7 @@ export async function startRetrainConsumer(options: RetrainConsumerOptions): Pro
   const admin = await connectAdmin(kafka, options.connect);
   try {
     await ensureTopics(admin, [{ topic }], options.connect.partitions);
+    if (options.startAt === 'end') await startNewGroupAtEnd(admin, groupId, topic);
   } finally {
     await admin.disconnect();
   }

@@ -89,7 +89,27 @@ export interface RetrainerOptions {
   /** Most recent labelled rows read (default 200,000). */
   maxRows?: number;
   airflowClient?: AirflowClientOptions;
+  /**
+   * How far ahead of the clock a labelled row's event time may lie and still be trained on (ms;
+   * default 60 s). The services accept events up to MAX_CLOCK_SKEW_SECONDS ahead (main.ts passes it).
+   */
+  maxAheadMs?: number;
+  /** Told as a cycle trains (the demo prints it); the cycle's end is the row `run` resolves with. */
+  onProgress?: (progress: RetrainProgress) => void;
 }
+
+/** A cycle's progress: its training set, then each epoch of the challenger. */
+export type RetrainProgress =
+  | {
+      kind: 'training';
+      model: string;
+      runId: string;
+      recentRows: number;
+      baseRows: number;
+      holdoutRows: number;
+      epochs: number;
+    }
+  | { kind: 'epoch'; model: string; runId: string; epoch: number; epochs: number; loss: number };
 
 export interface Retrainer {
   /** Runs one cycle for the trigger; always resolves with the row it recorded (state failed on errors). */
@@ -261,7 +281,7 @@ export function createRetrainer(options: RetrainerOptions): Retrainer {
     const features = championArtifacts.spec.features.map((f) => f.name);
     // 1. The label minimum and the recent labelled rows.
     let t = now();
-    const until = t + 60_000;
+    const until = t + (options.maxAheadMs ?? 60_000);
     const since = t - settings.windowHours * 3_600_000;
     const tableExists =
       Number((await storage.query<{ n: number }>(tableExistsSql(predictionsTable(model))))[0]?.n ?? 0) > 0;
@@ -307,6 +327,15 @@ export function createRetrainer(options: RetrainerOptions): Retrainer {
       },
       'training a challenger',
     );
+    options.onProgress?.({
+      kind: 'training',
+      model,
+      runId: row.run_id,
+      recentRows: set.recentTrainRows,
+      baseRows: set.baseRows,
+      holdoutRows: set.holdout.x.length,
+      epochs: settings.epochs,
+    });
     const challenger = await trainModel({
       split: {
         train: { featureNames: features, x: set.train.x, y: set.train.y },
@@ -325,8 +354,17 @@ export function createRetrainer(options: RetrainerOptions): Retrainer {
           }
         : {}),
       logger: options.logger,
-      onEpoch: (p) =>
-        cycleLog.info({ epoch: p.epoch, epochs: p.epochs, loss: p.loss, elapsedMs: p.elapsedMs }, 'epoch done'),
+      onEpoch: (p) => {
+        cycleLog.info({ epoch: p.epoch, epochs: p.epochs, loss: p.loss, elapsedMs: p.elapsedMs }, 'epoch done');
+        options.onProgress?.({
+          kind: 'epoch',
+          model,
+          runId: row.run_id,
+          epoch: p.epoch,
+          epochs: p.epochs,
+          loss: p.loss,
+        });
+      },
     });
     try {
       row.train_ms = now() - t;

@@ -6,7 +6,16 @@ import { migrate } from '../../core/migrations.ts';
 import { openStorage, type Storage } from '../../core/storage/index.ts';
 import type { Runtime } from '../../platform/runtime.ts';
 import { type RetrainConsumer, type RetrainStats, startRetrainConsumer } from './consumer.ts';
-import type { Retrainer } from './cycle.ts';
+import type { Retrainer, RetrainerOptions } from './cycle.ts';
+
+/** What `driftline demo` changes: a group of its own, the store's storage, progress printed, a training-set size. */
+export interface RetrainRunOptions extends Pick<RetrainerOptions, 'onProgress' | 'maxRows'> {
+  groupId?: string;
+  /** A new group starts at the end of drift-events instead of its beginning. */
+  startAt?: 'beginning' | 'end';
+  /** Storage opened by another consumer in this process (embedded chDB is one engine per process); not closed here. */
+  storage?: Storage;
+}
 
 export interface RunningRetrain {
   consumer: RetrainConsumer;
@@ -20,13 +29,16 @@ export async function openRetrainer(
   config: Readonly<Config>,
   logger: Logger,
   runtime: Runtime,
+  options: RetrainRunOptions = {},
 ): Promise<{ retrainer: Retrainer; storage: Storage }> {
-  const storage = await openStorage(
-    config,
-    logger,
-    runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
-  );
-  await migrate(storage);
+  const storage =
+    options.storage ??
+    (await openStorage(
+      config,
+      logger,
+      runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
+    ));
+  if (!options.storage) await migrate(storage);
   // Training loads TF.js: imported when a retrainer is made, so `driftline consume` (store, drift)
   // starts without it (cli/consume.test.ts).
   const [{ createRetrainer }, { ModelLoader }] = await Promise.all([
@@ -38,6 +50,10 @@ export async function openRetrainer(
     registry: ModelLoader.fromConfig(config),
     settings: config.retrain,
     logger,
+    // Labelled rows as far ahead of the clock as the services accept events.
+    maxAheadMs: Math.max(60_000, config.maxClockSkewSeconds * 1000),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.maxRows ? { maxRows: options.maxRows } : {}),
     deploy: (deployment) => publishDeployment(runtime.kafka, runtime.codec, deployment, runtime.connect),
   });
   return { retrainer, storage };
@@ -47,9 +63,9 @@ export async function runRetrain(
   config: Readonly<Config>,
   logger: Logger,
   runtime: Runtime,
-  options: { groupId?: string } = {},
+  options: RetrainRunOptions = {},
 ): Promise<RunningRetrain> {
-  const { retrainer, storage } = await openRetrainer(config, logger, runtime);
+  const { retrainer, storage } = await openRetrainer(config, logger, runtime, options);
   const consumer = await startRetrainConsumer({
     kafka: runtime.kafka,
     codec: runtime.codec,
@@ -58,6 +74,7 @@ export async function runRetrain(
     retrainer,
     maxEventAgeMs: config.retrain.windowHours * 3_600_000,
     ...(options.groupId ? { groupId: options.groupId } : {}),
+    ...(options.startAt ? { startAt: options.startAt } : {}),
   });
   return {
     consumer,
@@ -65,7 +82,7 @@ export async function runRetrain(
     stats: () => consumer.stats(),
     async stop() {
       await consumer.stop();
-      await storage.close();
+      if (!options.storage) await storage.close();
     },
   };
 }
