@@ -89,16 +89,20 @@ describe('CSV parsing', () => {
 });
 
 describe('values', () => {
-  it('parses finite decimal numbers only', () => {
+  it('parses decimal numbers, and infinities as pandas spells them', () => {
     expect(['1', '-2.5', ' 3e2 ', '.5', '+7.', '1E-3'].map(parseNumber)).toEqual([1, -2.5, 300, 0.5, 7, 0.001]);
-    for (const text of ['0x10', 'Infinity', '1,5', '1.2.3', 'abc', '', '1e', '--1'])
+    for (const text of ['inf', '+inf', 'Inf', 'INF', 'Infinity', '+infinity', '1e400'])
+      expect(parseNumber(text)).toBe(Number.POSITIVE_INFINITY);
+    for (const text of ['-inf', '-Infinity', '-INFINITY']) expect(parseNumber(text)).toBe(Number.NEGATIVE_INFINITY);
+    for (const text of ['0x10', 'infin', '1,5', '1.2.3', 'abc', '', '1e', '--1', 'NaN'])
       expect(parseNumber(text)).toBeUndefined();
   });
 
-  it('reads empty fields and common NA spellings as missing', () => {
-    for (const text of ['', '  ', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None'])
+  it("reads pandas read_csv's default NA values as missing", () => {
+    const pandas = ['#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>'];
+    for (const text of [...pandas, '', '  ', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null'])
       expect(isMissing(text)).toBe(true);
-    for (const text of ['0', 'none', 'n', 'false']) expect(isMissing(text)).toBe(false);
+    for (const text of ['0', 'none', 'n', 'false', 'Null', 'NAN', '-']) expect(isMissing(text)).toBe(false);
   });
 });
 
@@ -118,12 +122,12 @@ describe('profileCsvFile and column detection', () => {
     expect(profile.header).toEqual(['id', 'score', 'code', 'label']);
     expect(profile.rows).toBe(4);
     const score = profile.columns.get('score');
-    expect(score?.numeric).toBe(true);
-    expect(score?.numericSketch?.count).toBe(3);
-    expect(score?.numericSketch?.nullCount).toBe(1);
+    expect(score).toMatchObject({ present: 3, numbers: 3, nonNumeric: 0 });
+    expect(score?.numericSketch.count).toBe(3);
+    expect(score?.numericSketch.nullCount).toBe(1);
     const code = profile.columns.get('code');
-    expect(code?.numeric).toBe(false);
-    expect(code?.numericSketch).toBeUndefined();
+    expect(code).toMatchObject({ present: 3, numbers: 2, nonNumeric: 1, nonNumericExamples: ['abc'] });
+    expect(isNumericColumn(code!, code!)).toBe(false);
     expect(code?.categoricalSketch.entries()).toEqual([
       ['10', 1],
       ['11', 1],
@@ -141,6 +145,23 @@ describe('profileCsvFile and column detection', () => {
     const [pa, pb] = await Promise.all([profileCsvFile(a), profileCsvFile(b)]);
     expect(isNumericColumn(pa.columns.get('w')!, pb.columns.get('w')!)).toBe(true);
     expect(isNumericColumn(pa.columns.get('v')!, pb.columns.get('v')!)).toBe(false);
+  });
+
+  it('keeps a numeric column with pandas NA markers, inf and a few stray tokens numerical', async () => {
+    const a = join(dir, 'stray-a.csv');
+    const b = join(dir, 'stray-b.csv');
+    const values = (n: number) => Array.from({ length: n }, (_, i) => String(i % 37));
+    await writeFile(a, `v\n${[...values(300), '#N/A', '<NA>', '-1.#IND', 'NULL', 'inf', '?'].join('\n')}\n`);
+    await writeFile(b, `v\n${[...values(300), '-inf', 'Infinity', '-nan', 'n/a', '?', 'unknown'].join('\n')}\n`);
+    const [pa, pb] = await Promise.all([profileCsvFile(a), profileCsvFile(b)]);
+    const ra = pa.columns.get('v')!;
+    const rb = pb.columns.get('v')!;
+    expect(ra).toMatchObject({ present: 302, numbers: 301, nonFinite: 1, nonNumeric: 1, nonNumericExamples: ['?'] });
+    expect(rb).toMatchObject({ present: 304, numbers: 302, nonFinite: 2, nonNumeric: 2 });
+    expect(rb.nonNumericExamples).toEqual(['?', 'unknown']);
+    expect(ra.numericSketch.count).toBe(300);
+    expect(ra.numericSketch.nullCount).toBe(6);
+    expect(isNumericColumn(ra, rb)).toBe(true);
   });
 
   it('reads just the header', async () => {

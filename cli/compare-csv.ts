@@ -82,32 +82,72 @@ async function* csvRecords(path: string): AsyncGenerator<{ fields: string[]; lin
   }
 }
 
-/** Field values read as missing (after trimming): empty, and pandas' most common NA spellings. */
-const MISSING = new Set(['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None']);
+/**
+ * Field values read as missing (after trimming): pandas' `read_csv` default `na_values`, so a
+ * column reads as it would in pandas (and in Evidently, which reads CSVs through pandas).
+ */
+export const MISSING_MARKERS: readonly string[] = [
+  '',
+  '#N/A',
+  '#N/A N/A',
+  '#NA',
+  '-1.#IND',
+  '-1.#QNAN',
+  '-NaN',
+  '-nan',
+  '1.#IND',
+  '1.#QNAN',
+  '<NA>',
+  'N/A',
+  'NA',
+  'NULL',
+  'NaN',
+  'None',
+  'n/a',
+  'nan',
+  'null',
+];
+const MISSING = new Set(MISSING_MARKERS);
 
 export function isMissing(field: string): boolean {
   return MISSING.has(field.trim());
 }
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** pandas' infinity spellings: inf / infinity, any case, optionally signed. */
+const INFINITY = /^([+-]?)(?:inf|infinity)$/i;
 
-/** A finite decimal number (surrounding spaces allowed), or undefined. No hex, no Infinity. */
+/**
+ * A decimal number (surrounding spaces allowed), ±Infinity for pandas' infinity spellings
+ * (`inf`, `-inf`, `Infinity`, … any case) and for decimals beyond double range, or undefined.
+ * No hex, no thousands separators.
+ */
 export function parseNumber(field: string): number | undefined {
   const text = field.trim();
-  if (!DECIMAL.test(text)) return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : undefined;
+  if (DECIMAL.test(text)) return Number(text);
+  const infinity = INFINITY.exec(text);
+  if (infinity) return infinity[1] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  return undefined;
 }
 
-/** One column of one file: both sketches, built side by side until the column's kind is known. */
+/** How many distinct non-numeric values a profile keeps as examples. */
+const EXAMPLES = 5;
+
+/** One column of one file: both sketches, built side by side; the kind is decided on both files. */
 export interface ColumnProfile {
   name: string;
-  /** Every non-missing value so far parsed as a finite number. */
-  numeric: boolean;
   /** Non-missing values. */
   present: number;
-  /** Dropped (undefined) once a value fails to parse as a number. */
-  numericSketch: NumericSketch | undefined;
+  /** Non-missing values that parse as numbers, ±inf included. */
+  numbers: number;
+  /** ±inf values: numbers, but left out of the numeric sketch (counted as missing there). */
+  nonFinite: number;
+  /** Non-missing values that are not numbers (missing in the numeric sketch). */
+  nonNumeric: number;
+  /** The first few distinct non-numeric values, in order of appearance. */
+  nonNumericExamples: string[];
+  /** Finite numbers only; everything else counts as null. */
+  numericSketch: NumericSketch;
   categoricalSketch: CategoricalSketch;
 }
 
@@ -160,8 +200,11 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
         if (wanted && !wanted.has(name)) return [];
         const profile: ColumnProfile = {
           name,
-          numeric: true,
           present: 0,
+          numbers: 0,
+          nonFinite: 0,
+          nonNumeric: 0,
+          nonNumericExamples: [],
           numericSketch: NumericSketch.create(),
           categoricalSketch: CategoricalSketch.create(),
         };
@@ -183,19 +226,25 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
     for (const [i, profile] of indexes) {
       const field = fields[i];
       if (field === undefined || isMissing(field)) {
-        profile.numericSketch?.push(null);
+        profile.numericSketch.push(null);
         profile.categoricalSketch.push(null);
         continue;
       }
       profile.present++;
       profile.categoricalSketch.push(field);
-      if (profile.numericSketch) {
-        const value = parseNumber(field);
-        if (value === undefined) {
-          profile.numeric = false;
-          profile.numericSketch = undefined;
-        } else {
+      const value = parseNumber(field);
+      if (value === undefined) {
+        profile.nonNumeric++;
+        profile.numericSketch.push(null);
+        const examples = profile.nonNumericExamples;
+        if (examples.length < EXAMPLES && !examples.includes(field)) examples.push(field);
+      } else {
+        profile.numbers++;
+        if (Number.isFinite(value)) {
           profile.numericSketch.push(value);
+        } else {
+          profile.nonFinite++;
+          profile.numericSketch.push(null);
         }
       }
     }
@@ -205,10 +254,20 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
 }
 
 /**
- * A column is numerical when every non-missing value in BOTH files is a finite number and at
- * least one such value exists; otherwise categorical (an "N/A"-free text value in either file
- * makes it categorical for both, so the two sides are always compared with the same method).
+ * Largest share of non-numeric values (both files together) a column may have and still be
+ * numerical. A numeric column with a few stray tokens ("?", "n.a.", "-") is numerical with those
+ * tokens read as missing and reported; a column where they are common is categorical.
+ */
+export const MAX_NON_NUMERIC_SHARE = 0.01;
+
+/**
+ * A column is numerical when both files together have at least one number and at most
+ * `MAX_NON_NUMERIC_SHARE` of their non-missing values are not numbers (±inf are numbers);
+ * otherwise categorical. The kind is decided on both files, so the two sides are always compared
+ * with the same method. Either way the non-numeric values are reported, never dropped silently.
  */
 export function isNumericColumn(reference: ColumnProfile, current: ColumnProfile): boolean {
-  return reference.numeric && current.numeric && reference.present + current.present > 0;
+  const numbers = reference.numbers + current.numbers;
+  const present = reference.present + current.present;
+  return numbers > 0 && reference.nonNumeric + current.nonNumeric <= MAX_NON_NUMERIC_SHARE * present;
 }

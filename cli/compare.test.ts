@@ -154,6 +154,30 @@ describe('driftline compare', () => {
     expect(noArgs.stderr).toContain('--reference <file.csv> is required');
   });
 
+  it('keeps a numeric column with pandas NA markers, inf and stray tokens numerical, and reports them', async () => {
+    const messy = join(dir, 'messy.csv');
+    const lines = csv(2_000, 2).trimEnd().split('\n');
+    const markers = ['#N/A', '<NA>', '-1.#QNAN', 'NULL', 'n/a', '-nan', 'inf', '-Infinity', '?'];
+    markers.forEach((marker, i) => {
+      lines[10 + i] = `${marker},Rome`;
+    });
+    await writeFile(messy, `${lines.join('\n')}\n`);
+    const json = JSON.parse((await run(['--reference', reference, '--current', messy, '--json'])).stdout);
+    expect(json.columns.amount).toMatchObject({
+      kind: 'numerical',
+      method: 'wasserstein',
+      verdict: 'ok',
+      current_count: 2_000 - markers.length,
+      non_numeric: { reference: 0, current: 1, examples: ['?'] },
+      non_finite: { reference: 0, current: 2 },
+    });
+    expect(json.columns.city).not.toHaveProperty('non_numeric');
+    const table = (await run(['--reference', reference, '--current', messy])).stdout;
+    expect(table).toMatch(/amount\s+numerical\s+wasserstein/);
+    expect(table).toContain('amount: 1 values not numbers, read as missing (reference 0, current 1; e.g. "?")');
+    expect(table).toContain('amount: 2 infinite values left out (reference 0, current 2)');
+  });
+
   it('exits 2 on bad options', async () => {
     for (const args of [
       ['--drift-share', '0'],

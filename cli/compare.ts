@@ -173,10 +173,55 @@ function selectColumns(
 }
 
 function sketchesOf(ref: ColumnProfile, cur: ColumnProfile): { reference: ColumnSketch; current: ColumnSketch } {
-  if (isNumericColumn(ref, cur) && ref.numericSketch && cur.numericSketch) {
-    return { reference: ref.numericSketch, current: cur.numericSketch };
-  }
+  if (isNumericColumn(ref, cur)) return { reference: ref.numericSketch, current: cur.numericSketch };
   return { reference: ref.categoricalSketch, current: cur.categoricalSketch };
+}
+
+/** Per side counts of values the statistics did not use as read, for the output. */
+export interface ColumnInputNotes {
+  /**
+   * Non-missing values that are not numbers, in a column that has numbers: in a numerical column
+   * they are read as missing; in a categorical one they are why it is categorical.
+   */
+  non_numeric?: { reference: number; current: number; examples: string[] };
+  /** ±inf in a numerical column: left out of the statistics, like missing values. */
+  non_finite?: { reference: number; current: number };
+}
+
+export function inputNotes(ref: ColumnProfile, cur: ColumnProfile): ColumnInputNotes {
+  const notes: ColumnInputNotes = {};
+  const numeric = isNumericColumn(ref, cur);
+  if (ref.nonNumeric + cur.nonNumeric > 0 && ref.numbers + cur.numbers > 0) {
+    const examples = [...new Set([...ref.nonNumericExamples, ...cur.nonNumericExamples])].slice(0, 5);
+    notes.non_numeric = { reference: ref.nonNumeric, current: cur.nonNumeric, examples };
+  }
+  if (numeric && ref.nonFinite + cur.nonFinite > 0) {
+    notes.non_finite = { reference: ref.nonFinite, current: cur.nonFinite };
+  }
+  return notes;
+}
+
+/** One sentence per note, for the table output. */
+export function formatInputNotes(notes: ReadonlyMap<string, ColumnInputNotes>, result: DatasetDriftResult): string[] {
+  const lines: string[] = [];
+  for (const c of result.columns) {
+    const n = notes.get(c.column);
+    if (n?.non_numeric) {
+      const { reference, current, examples } = n.non_numeric;
+      const what =
+        c.kind === 'numerical' ? 'not numbers, read as missing' : 'not numbers, so the column is categorical';
+      lines.push(
+        `${c.column}: ${reference + current} values ${what} (reference ${reference}, current ${current}; e.g. ${examples.map((e) => JSON.stringify(e)).join(', ')})`,
+      );
+    }
+    if (n?.non_finite) {
+      const { reference, current } = n.non_finite;
+      lines.push(
+        `${c.column}: ${reference + current} infinite values left out (reference ${reference}, current ${current})`,
+      );
+    }
+  }
+  return lines;
 }
 
 export function formatResultTable(result: DatasetDriftResult): string {
@@ -201,18 +246,19 @@ export function formatVerdict(result: DatasetDriftResult): string {
   return `${head} ${share}${drifted.length > 0 ? `: ${drifted.join(', ')}` : ''}`;
 }
 
-function columnJSON(c: ColumnDriftResult): Record<string, unknown> {
+function columnJSON(c: ColumnDriftResult, notes: ColumnInputNotes | undefined): Record<string, unknown> {
   const { column: _column, ...rest } = c;
-  return rest;
+  return { ...rest, ...notes };
 }
 
 export function toJSONOutput(
   result: DatasetDriftResult,
   notCompared: { referenceOnly: string[]; currentOnly: string[] },
+  notes: ReadonlyMap<string, ColumnInputNotes> = new Map(),
 ): Record<string, unknown> {
   // Null prototype: a column named "__proto__" is then an ordinary key.
   const columns: Record<string, unknown> = Object.create(null);
-  for (const c of result.columns) columns[c.column] = columnJSON(c);
+  for (const c of result.columns) columns[c.column] = columnJSON(c, notes.get(c.column));
   const output: Record<string, unknown> = {
     columns,
     drift_share: result.drift_share,
@@ -260,11 +306,13 @@ export const compareCommand: Command = {
     }
     const pairs: ColumnPair[] = [];
     const sketches = new Map<string, { reference: ColumnSketch; current: ColumnSketch }>();
+    const notes = new Map<string, ColumnInputNotes>();
     const problems: string[] = [];
     for (const name of compared) {
       const ref = reference.columns.get(name) as ColumnProfile;
       const cur = current.columns.get(name) as ColumnProfile;
       const pair = sketchesOf(ref, cur);
+      notes.set(name, inputNotes(ref, cur));
       const override = options.overrides.get(name);
       if (override) {
         const kind = isNumericColumn(ref, cur) ? 'numerical' : 'categorical';
@@ -295,13 +343,14 @@ export const compareCommand: Command = {
     }
 
     if (options.json) {
-      out.write(`${JSON.stringify(toJSONOutput(result, { referenceOnly, currentOnly }))}\n`);
+      out.write(`${JSON.stringify(toJSONOutput(result, { referenceOnly, currentOnly }, notes))}\n`);
       return 0;
     }
     const lines = [
       `reference ${options.reference}: ${reference.rows} rows; current ${options.current}: ${current.rows} rows`,
       '',
       formatResultTable(result),
+      ...formatInputNotes(notes, result),
       '',
       formatVerdict(result),
     ];
