@@ -1,6 +1,7 @@
 /**
  * The README's main job, end to end on the real services: `driftline demo` in a fresh home
- * (so it trains its model), with the store and drift consumers on embedded chDB.
+ * (so it trains its model), with the store, drift, alert and retrain consumers on embedded chDB:
+ * drift found, a retrained version promoted and deployed, its windows ok.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ describe('driftline demo', () => {
     if (home) await rm(home, { recursive: true, force: true });
   });
 
-  it('serves, stores and sketches a drifting replay, and turns the state to drift naming the shifted features', async () => {
+  it('turns the state to drift naming the shifted features, retrains, deploys v2 and sees v2 ok on the drifted traffic', async () => {
     home = await mkdtemp(join(tmpdir(), 'dl-demo-'));
     const config = parseConfig(
       {
@@ -39,10 +40,12 @@ describe('driftline demo', () => {
     expect(code, text).toBe(0);
 
     expect(text).toContain('no trained model yet: training one');
-    expect(text).toContain('replay        12000 predictions, 12000 ground-truth values');
-    expect(text).toContain('store         12000 prediction rows, 12000 ground-truth rows in ClickHouse (embedded)');
+    // 12,000 rows drifting halfway, 2,400 drifted rows to v1 (the retraining's trigger), 7,200 to v2.
+    expect(text).toContain('replay        21600 predictions, 21600 ground-truth values');
+    expect(text).toContain('store         21600 prediction rows, 21600 ground-truth rows in ClickHouse (embedded)');
     const timeline = text.slice(text.indexOf('WINDOW END'));
-    const rows = timeline.split('\n').filter((line) => /^\d\d:\d\d /.test(line));
+    const all = timeline.split('\n').filter((line) => /^\d\d:\d\d /.test(line));
+    const rows = all.filter((line) => / v1 /.test(line));
     expect(rows.length, text).toBeGreaterThanOrEqual(5);
     // Windows before the shift are ok; the state turns to drift once shifted panes enter the
     // window, naming exactly the two shifted features; retraining is recommended after three.
@@ -58,6 +61,19 @@ describe('driftline demo', () => {
       /ALERT OPEN (warning|critical) california-housing v\d+ state=drift .*features=MedInc, AveRooms/,
     );
     expect(text).toMatch(/alerts\s+[1-9]\d* opened/);
+
+    // The retrain consumer trained a challenger on the drifted traffic, promoted it as v2 and
+    // announced it; the predict service swapped and answered every later request with v2.
+    expect(text).toMatch(/retraining started: \d+ recent labelled rows/);
+    expect(text).toMatch(/retraining promoted: v2 — challenger RMSE [\d.]+ vs champion [\d.]+ on the recent holdout/);
+    expect(text).toContain('deployed: the predict service now serves v2');
+    expect(text).toContain('the predict service answered 7200 requests with v2\n');
+    expect(text).toMatch(/retraining\s+v2 promoted: RMSE [\d.]+ vs v1's [\d.]+/);
+    // v2's windows (its reference is the drifted traffic it was trained on) were evaluated: ok.
+    const v2 = all.filter((line) => / v2 /.test(line));
+    expect(v2.length, text).toBeGreaterThanOrEqual(1);
+    expect(all.at(-1), text).toBe(v2.at(-1));
+    expect(v2.at(-1), text).toMatch(/ v2 +ok /);
 
     const reports = await readdir(join(home, 'reports'));
     expect(reports).toHaveLength(1);

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 /**
- * `driftline demo`, the main job on local defaults: services up, a champion model (trained if
- * there is none), the predict service, the store consumer, and a replay that drifts halfway;
- * then a summary of what each stage saw. Everything runs in this process except the services.
+ * `driftline demo`, the main job on local defaults, closing the loop: services up, a champion
+ * model (trained if there is none), the predict service, the store, drift, alert and retrain
+ * consumers, and a replay whose features shift and whose target changes halfway; the retraining
+ * promotes a challenger trained on the drifted traffic, the predict service swaps to it, and more
+ * drifted traffic shows the new version's windows ok. Then a summary of what each stage saw.
+ * Everything runs in this process except the services.
  */
 import { parseArgs } from 'node:util';
 import { runAlert } from '../consumers/alert/main.ts';
 import { runDrift } from '../consumers/drift/main.ts';
+import type { RetrainProgress } from '../consumers/retrain/cycle.ts';
+import { runRetrain } from '../consumers/retrain/main.ts';
 import { committedPaneEnd } from '../consumers/store/consumer.ts';
 import { runStore } from '../consumers/store/main.ts';
 import type { Config } from '../core/config.ts';
@@ -24,6 +29,7 @@ import { formatProgress, parseReplayArgs, runReplay } from './replay.ts';
 import { formatTable } from './table.ts';
 
 interface DemoEvaluation extends Record<string, unknown> {
+  model_version: number;
   window_end_ms: number;
   state: string;
   transition: number;
@@ -46,14 +52,35 @@ function demoDriftConfig(config: Readonly<Config>, driftShare: number): Readonly
   return { ...config, driftShare, driftGracePanes: 0, driftGraceMs: 2_000 };
 }
 
-/** Removes the demo's own drift group: nothing will resume it. */
+/**
+ * The demo's retraining acts within its few minutes: in this process (no Airflow), on the drifted
+ * traffic only (no original rows mixed in, so the new version's reference profile is the drifted
+ * traffic), after a few labels, with few epochs, and once per run: the run's later triggers are
+ * about the replaced version (refused as stale) or fall in the cooldown.
+ */
+function demoRetrainConfig(config: Readonly<Config>, epochs: number): Readonly<Config> {
+  return {
+    ...config,
+    retrain: {
+      ...config.retrain,
+      mode: 'inprocess',
+      airflow: undefined,
+      minLabels: 1_000,
+      baseShare: 0,
+      epochs,
+      cooldownSeconds: 15,
+    },
+  };
+}
+
+/** Removes one of the demo's own groups: nothing will resume it. */
 async function deleteGroup(runtime: Runtime, groupId: string, logger: Logger): Promise<void> {
   const admin = runtime.kafka.admin();
   try {
     await admin.connect();
     await admin.deleteGroups([groupId]);
   } catch (error) {
-    logger.warn({ err: error, groupId }, 'removing the demo drift group failed');
+    logger.warn({ err: error, groupId }, 'removing a demo group failed');
   } finally {
     await admin.disconnect();
   }
@@ -67,16 +94,36 @@ function demoClockConfig(config: Readonly<Config>, rows: number, paneMs: number)
 }
 
 export interface DemoOptions {
-  /** Rows the replay sends. */
+  /** Rows the first replay sends (drift from the middle on). */
   rows: number;
+  /** Rows of drifted traffic after the new version is deployed. */
+  afterRows: number;
   rate: number;
   driftShare: number;
+  /** Epochs of the retraining. */
+  epochs: number;
 }
 
+/**
+ * The demo starts from a version trained on the original data: after an earlier run the champion
+ * is that run's retrained version, whose reference profile is the drifted traffic (the undrifted
+ * half would look drifted against it), so the newest original version is promoted back.
+ */
 async function ensureChampion(config: Readonly<Config>, logger: Logger, say: (line: string) => void): Promise<number> {
   const registry = ModelRegistry.fromConfig(config);
   const champion = await registry.champion(CALIFORNIA_HOUSING_MODEL);
-  if (champion !== null) return champion;
+  if (champion !== null) {
+    const versions = await registry.listVersions(CALIFORNIA_HOUSING_MODEL);
+    if (!versions.find((v) => v.version === champion)?.origin) return champion;
+    const original = versions.filter((v) => !v.origin).at(-1);
+    if (original) {
+      say(
+        `v${champion} is a retrained version: the demo starts again from v${original.version}, trained on the original data`,
+      );
+      await registry.promote(CALIFORNIA_HOUSING_MODEL, original.version);
+      return original.version;
+    }
+  }
   say('no trained model yet: training one (about 10 s)…');
   const trained = await trainModel({ logger });
   try {
@@ -88,35 +135,53 @@ async function ensureChampion(config: Readonly<Config>, logger: Logger, say: (li
 
 export const demoCommand: Command = {
   name: 'demo',
-  usage: 'demo [--rows N] [--rate N] [--drift-share F]',
-  summary: 'the main job: services, model, predict service, store consumer and a replay that drifts halfway',
+  usage: 'demo [--rows N] [--after-rows N] [--rate N] [--drift-share F] [--epochs N]',
+  summary:
+    'the main job, loop closed: predict service, store, drift, alert and retrain consumers, a replay that drifts halfway, a retraining deployed, its windows ok',
   async run(args, { config, logger, out }) {
-    let values: { rows?: string; rate?: string; 'drift-share'?: string };
+    let values: Record<string, string | undefined>;
     try {
       ({ values } = parseArgs({
         args: [...args],
-        options: { rows: { type: 'string' }, rate: { type: 'string' }, 'drift-share': { type: 'string' } },
+        options: {
+          rows: { type: 'string' },
+          'after-rows': { type: 'string' },
+          rate: { type: 'string' },
+          'drift-share': { type: 'string' },
+          epochs: { type: 'string' },
+        },
       }));
     } catch (error) {
       throw usageError((error as Error).message);
     }
     const options: DemoOptions = {
       rows: Number(values.rows ?? 12_000),
+      afterRows: Number(values['after-rows'] ?? 7_200),
       rate: Number(values.rate ?? 2_000),
       driftShare: Number(values['drift-share'] ?? 0.25),
+      epochs: Number(values.epochs ?? 15),
     };
     if (!(options.driftShare > 0 && options.driftShare <= 1)) throw usageError('--drift-share must be in (0, 1]');
-    if (!Number.isInteger(options.rows) || options.rows < 1) throw usageError('--rows must be a positive integer');
+    if (!Number.isInteger(options.rows) || options.rows < 2_400) throw usageError('--rows must be an integer ≥ 2400');
+    if (!Number.isInteger(options.afterRows) || options.afterRows < 1_200)
+      throw usageError('--after-rows must be an integer ≥ 1200');
     if (!Number.isFinite(options.rate) || options.rate <= 0) throw usageError('--rate must be a positive number');
+    if (!Number.isInteger(options.epochs) || options.epochs < 1)
+      throw usageError('--epochs must be a positive integer');
     const say = (line: string) => out.write(`${line}\n`);
+    const demoStartedAt = Date.now();
 
-    say('1/5 services: Kafka, schema registry (environment, containers or the local stack)…');
+    // One minute of event time per 1,200 rows. After the first replay, two panes of drifted
+    // traffic still reach the old version: their windows trigger the retraining.
+    const bridgeRows = 2_400;
+    const totalRows = options.rows + bridgeRows + options.afterRows;
+    say('1/7 services: Kafka, schema registry (environment, containers or the local stack)…');
     // The replay compresses minutes of event time into seconds of wall clock and runs ahead of
     // it; the demo's own services accept that much clock skew (the event contract's bound).
-    config = demoClockConfig(config, options.rows, config.paneSeconds * 1000);
+    config = demoClockConfig(config, totalRows, config.paneSeconds * 1000);
     const runtime = await startRuntime(config, logger);
     const version = await ensureChampion(config, logger, say);
-    say(`2/5 model: ${CALIFORNIA_HOUSING_MODEL} v${version} is champion`);
+    say(`2/7 model: ${CALIFORNIA_HOUSING_MODEL} v${version} is champion`);
 
     const service = await startPredictService(config, logger, runtime, CALIFORNIA_HOUSING_MODEL, {
       host: '127.0.0.1',
@@ -137,11 +202,9 @@ export const demoCommand: Command = {
     // the store's ClickHouse (embedded chDB is one engine per process).
     const alert = await runAlert(config, logger, runtime, { out, storage: store.storage });
     say(
-      `3/5 predict service at ${service.url}; store, drift and alert consumers on ClickHouse (${store.storage.kind}); alerts go to ${alert.channels.join(', ')}`,
+      `3/7 predict service at ${service.url}; store, drift and alert consumers on ClickHouse (${store.storage.kind}); alerts go to ${alert.channels.join(', ')}`,
     );
 
-    // One minute of event time per 1,200 rows: a 12,000-row replay covers ten 60 s panes in
-    // a few seconds of wall clock, with a 1 σ shift of MedInc and AveRooms from the middle on.
     const paneMs = config.paneSeconds * 1000;
     const eventStepMs = paneMs / 1_200;
     // Event time runs ahead of the clock here, so a second demo starts after the panes the
@@ -158,71 +221,170 @@ export const demoCommand: Command = {
     const gapPanes = config.driftWindowPanes + 1;
     const startMs =
       Math.max(Math.floor(Date.now() / paneMs), Math.floor((emittedUntil ?? 0) / paneMs) + gapPanes) * paneMs;
-    const settings = parseReplayArgs(
-      [
-        '--url',
-        service.url,
-        '--scenario',
-        'shift',
-        '--features',
-        'MedInc,AveRooms',
-        '--k',
-        '1',
-        '--start',
-        '0.5',
-        '--rate',
-        String(options.rate),
-        '--limit',
-        String(options.rows),
-        '--event-time-step-ms',
-        String(eventStepMs),
-        '--event-time-start',
-        new Date(startMs).toISOString(),
-        '--feedback-delay-ms',
-        '200',
-      ],
-      config,
-    );
-    say('4/5 replay: 12,000 rows, MedInc and AveRooms shifted by 1 σ from the middle on…');
-    const result = await runReplay(settings, config, logger, (p) => say(`    ${formatProgress(p)}`));
+    const panesOf = (rows: number) => Math.ceil((rows * eventStepMs) / paneMs);
 
-    // The replay's last events are acknowledged by Kafka but may not be stored yet.
     const table = predictionsTable(CALIFORNIA_HOUSING_MODEL);
-    const countSince = async (from: string, extra = '') => {
+    const truthFilter = sql` AND model_name = ${CALIFORNIA_HOUSING_MODEL}`.text;
+    const countSince = async (fromMs: number, from: string, extra = '') => {
       const [row] = await store.storage.query<{ n: number }>(
-        `SELECT count() AS n FROM ${from} FINAL WHERE event_time_ms >= ${startMs}${extra}`,
+        `SELECT count() AS n FROM ${from} FINAL WHERE event_time_ms >= ${fromMs}${extra}`,
       );
       return Number(row?.n ?? 0);
     };
-    const truthFilter = sql` AND model_name = ${CALIFORNIA_HOUSING_MODEL}`.text;
-    let stored = 0;
-    let truths = 0;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-      await store.consumer.flush().catch(() => {});
-      stored = await countSince(table);
-      truths = await countSince('ground_truth', truthFilter);
-      if (stored >= result.sent && truths >= result.feedback) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    // The replay is over: its last panes close now instead of after PANE_IDLE_SECONDS.
-    await store.consumer.flush({ closeOpenPanes: true });
-    // The drift consumer evaluates the windows that the last panes completed.
-    const lastWindowEnd = startMs + Math.ceil((options.rows * eventStepMs) / paneMs) * paneMs;
     const evaluations = async () =>
       store.storage.query<DemoEvaluation>(
-        sql`SELECT window_end_ms, state, transition, drifted_features, prediction_drifted, retrain_recommended,
-              performance_verdict, rmse, report_path
+        sql`SELECT model_version, window_end_ms, state, transition, drifted_features, prediction_drifted,
+              retrain_recommended, performance_verdict, rmse, report_path
             FROM drift_events FINAL
             WHERE model_name = ${CALIFORNIA_HOUSING_MODEL} AND window_end_ms > ${startMs}
-            ORDER BY window_end_ms`.text,
+            ORDER BY window_end_ms, model_version`.text,
       );
-    let timeline = await evaluations();
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-      if ((timeline.at(-1)?.window_end_ms ?? 0) >= lastWindowEnd) break;
-      await new Promise((r) => setTimeout(r, 500));
-      await drift.consumer.flush().catch(() => {});
+    let timeline: DemoEvaluation[] = [];
+    let sent = 0;
+    let feedback = 0;
+    let stored = 0;
+    let truths = 0;
+
+    /**
+     * One replay of `rows` from event time `fromMs` (drifted from `driftStart` of it on), then
+     * waits until ClickHouse holds it, closes its last panes and waits for the drift consumer's
+     * evaluation of the window its last pane completes.
+     */
+    const replayAndSettle = async (rows: number, fromMs: number, driftStart: number) => {
+      const settings = parseReplayArgs(
+        [
+          '--url',
+          service.url,
+          '--scenario',
+          'shift+concept',
+          '--features',
+          'MedInc,AveRooms',
+          '--k',
+          '1',
+          '--factor',
+          '1.5',
+          '--start',
+          String(driftStart),
+          '--rate',
+          String(options.rate),
+          '--limit',
+          String(rows),
+          '--event-time-step-ms',
+          String(eventStepMs),
+          '--event-time-start',
+          new Date(fromMs).toISOString(),
+          '--feedback-delay-ms',
+          '200',
+        ],
+        config,
+      );
+      const result = await runReplay(settings, config, logger, (p) => say(`    ${formatProgress(p)}`));
+      sent += result.sent;
+      feedback += result.feedback;
+      // The replay's last events are acknowledged by Kafka but may not be stored yet.
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+        await store.consumer.flush().catch(() => {});
+        stored = await countSince(startMs, table);
+        truths = await countSince(startMs, 'ground_truth', truthFilter);
+        if (stored >= sent && truths >= feedback) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      // The replay is over: its last panes close now instead of after PANE_IDLE_SECONDS.
+      await store.consumer.flush({ closeOpenPanes: true });
+      const lastWindowEnd = fromMs + panesOf(rows) * paneMs;
       timeline = await evaluations();
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+        if ((timeline.at(-1)?.window_end_ms ?? 0) >= lastWindowEnd) break;
+        await new Promise((r) => setTimeout(r, 500));
+        await drift.consumer.flush().catch(() => {});
+        timeline = await evaluations();
+      }
+    };
+
+    say(
+      `4/7 replay: ${options.rows} rows; from the middle on MedInc and AveRooms shift by 1 σ and the price rises by half (the old model under-predicts)…`,
+    );
+    await replayAndSettle(options.rows, startMs, 0.5);
+    const firstDrift = timeline.find((e) => e.state === 'drift');
+    if (firstDrift) {
+      say(
+        `    drift detected on v${firstDrift.model_version} in the window ending ${clock(firstDrift.window_end_ms)}: ${firstDrift.drifted_features.join(', ')}`,
+      );
     }
+
+    // The retrain consumer joins now, at the end of drift-events: the drifted half is stored, so the
+    // next trigger trains on it (the newest labelled rows, all drifted) instead of on the first
+    // drifted pane; it shares the store's ClickHouse like the alert consumer.
+    const retrainGroup = `driftline-retrain-demo-${randomUUID()}`;
+    let lastEpochSaid = 0;
+    const onProgress = (p: RetrainProgress) => {
+      if (p.kind === 'training') {
+        lastEpochSaid = 0;
+        say(
+          `    retraining started: ${p.recentRows} recent labelled rows to train on, ${p.holdoutRows} newest held out, ${p.epochs} epochs`,
+        );
+      } else if (p.epoch === p.epochs || p.epoch - lastEpochSaid >= 5) {
+        lastEpochSaid = p.epoch;
+        say(`    epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)}`);
+      }
+    };
+    const retrain = await runRetrain(demoRetrainConfig(config, options.epochs), logger, runtime, {
+      groupId: retrainGroup,
+      startAt: 'end',
+      storage: store.storage,
+      maxRows: Math.floor(options.rows / 2),
+      onProgress,
+    });
+    const bridgeStartMs = startMs + panesOf(options.rows) * paneMs;
+    say(
+      `5/7 retrain consumer running; ${bridgeRows} more drifted rows reach v${version}: its drift persists and the retraining starts…`,
+    );
+    await replayAndSettle(bridgeRows, bridgeStartMs, 0);
+    let runs: DemoRetrainRun[] = [];
+    for (const deadline = Date.now() + 180_000; Date.now() < deadline; ) {
+      runs = await store.storage.query<DemoRetrainRun>(
+        sql`SELECT run_id, state, reason, champion_version, challenger_version, champion_rmse, challenger_rmse
+            FROM retrain_runs
+            WHERE model_name = ${CALIFORNIA_HOUSING_MODEL} AND started_at_ms >= ${demoStartedAt}
+            ORDER BY started_at_ms`.text,
+      );
+      const cycles = retrain.stats().cycles;
+      if (cycles.promoted + cycles.rejected + cycles.failed > 0 && retrain.stats().running === 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    for (const run of runs) {
+      say(`    retraining ${run.state}${run.challenger_version ? `: v${run.challenger_version}` : ''} — ${run.reason}`);
+    }
+    const promoted = runs.find((r) => r.state === 'promoted');
+    let deployedAt: number | undefined;
+    if (promoted) {
+      // The predict service follows model-deployments and swaps to the promoted version.
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+        if (service.slot.current?.version === promoted.challenger_version) {
+          deployedAt = Date.now();
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      say(
+        deployedAt
+          ? `    deployed: the predict service now serves v${promoted.challenger_version}`
+          : `    v${promoted.challenger_version} was promoted but the predict service did not swap within 30 s`,
+      );
+    } else {
+      say('    no version was promoted (see the retraining above); the drifted traffic still reaches the old version');
+    }
+
+    const afterStartMs = bridgeStartMs + panesOf(bridgeRows) * paneMs;
+    say(`6/7 replay: ${options.afterRows} more drifted rows, now answered by the deployed version…`);
+    await replayAndSettle(options.afterRows, afterStartMs, 0);
+    const answered = await store.storage.query<{ model_version: number; n: number }>(
+      `SELECT model_version, count() AS n FROM ${table} FINAL WHERE event_time_ms >= ${afterStartMs}
+       GROUP BY model_version ORDER BY model_version`,
+    );
+    say(
+      `    the predict service answered ${answered.map((a) => `${a.n} requests with v${a.model_version}`).join(', ')}`,
+    );
     // Alerts for the last evaluations are delivered before the summary.
     for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
       await alert.consumer.flush().catch(() => {});
@@ -231,12 +393,15 @@ export const demoCommand: Command = {
     }
     const alertStats = alert.stats();
     const stats = store.consumer.stats();
-    say('5/5 summary');
+    const latest = promoted
+      ? timeline.filter((e) => e.model_version === promoted.challenger_version).at(-1)
+      : undefined;
+    say(`7/7 summary (${Math.round((Date.now() - demoStartedAt) / 1000)} s)`);
     say(
       formatTable(
         ['STAGE', 'RESULT'],
         [
-          ['replay', `${result.sent} predictions, ${result.feedback} ground-truth values`],
+          ['replay', `${sent} predictions, ${feedback} ground-truth values`],
           ['store', `${stored} prediction rows, ${truths} ground-truth rows in ClickHouse (${store.storage.kind})`],
           ['sketches', `${stats.snapshotsEmitted} pane snapshots emitted to feature-sketches`],
           ['dead letters', String(stats.deadLettered)],
@@ -248,15 +413,28 @@ export const demoCommand: Command = {
             'alerts',
             `${alertStats.opened} opened, ${alertStats.updated} updates, ${alertStats.resolved} resolved; ${alertStats.delivered} deliveries, ${alertStats.failed} failed (driftline alerts lists them)`,
           ],
+          [
+            'retraining',
+            promoted
+              ? `v${promoted.challenger_version} promoted: RMSE ${fmt(promoted.challenger_rmse)} vs v${promoted.champion_version}'s ${fmt(promoted.champion_rmse)} on the newest drifted traffic`
+              : `nothing promoted (${runs.map((r) => r.state).join(', ') || 'no cycle'})`,
+          ],
+          [
+            'deployment',
+            promoted && deployedAt
+              ? `predict service on v${promoted.challenger_version} ${Math.round((deployedAt - demoStartedAt) / 1000)} s into the demo; its last window: ${latest?.state ?? 'not evaluated'}`
+              : 'none',
+          ],
         ],
       ),
     );
     say('');
     say(
       formatTable(
-        ['WINDOW END', 'STATE', 'DRIFTED FEATURES', 'PREDICTION', 'RETRAIN', 'RMSE'],
+        ['WINDOW END', 'VERSION', 'STATE', 'DRIFTED FEATURES', 'PREDICTION', 'RETRAIN', 'RMSE'],
         timeline.map((e) => [
-          new Date(Number(e.window_end_ms)).toISOString().slice(11, 16),
+          clock(e.window_end_ms),
+          `v${e.model_version}`,
           e.transition ? `${e.state} (changed)` : e.state,
           e.drifted_features.join(', ') || '-',
           e.prediction_drifted ? 'drifted' : 'ok',
@@ -268,12 +446,32 @@ export const demoCommand: Command = {
     for (const path of new Set(timeline.flatMap((e) => (e.report_path ? [e.report_path] : [])))) {
       say(`drift report: ${path}`);
     }
-    say('Explore: driftline sql "SELECT * FROM feature_sketches FINAL LIMIT 5" (after the demo exits).');
+    say('Explore: driftline sql "SELECT * FROM retrain_runs ORDER BY started_at_ms" (after the demo exits).');
     await service.stop();
+    await retrain.stop();
     await alert.stop();
     await drift.stop();
     await store.stop();
     await deleteGroup(runtime, driftGroup, logger);
+    await deleteGroup(runtime, retrainGroup, logger);
     return 0;
   },
 };
+
+interface DemoRetrainRun extends Record<string, unknown> {
+  run_id: string;
+  state: string;
+  reason: string;
+  champion_version: number;
+  challenger_version: number;
+  champion_rmse: number | null;
+  challenger_rmse: number | null;
+}
+
+function clock(ms: number): string {
+  return new Date(Number(ms)).toISOString().slice(11, 16);
+}
+
+function fmt(n: number | null): string {
+  return n === null ? 'n/a' : Number(n).toFixed(3);
+}
