@@ -149,7 +149,18 @@ export interface ColumnProfile {
   /** Finite numbers only; everything else counts as null. */
   numericSketch: NumericSketch;
   categoricalSketch: CategoricalSketch;
+  /**
+   * The finite numbers as categories (`String(value)`, so "1" and "1.0" are one), kept while
+   * this file has at most `FEW_VALUES` distinct ones: for Evidently's few-values rule.
+   */
+  fewValues: CategoricalSketch | undefined;
 }
+
+/**
+ * Evidently's rule (`_get_default_stattest`): a numerical column with at most this many distinct
+ * values in both files together is tested as categorical.
+ */
+export const FEW_VALUES = 5;
 
 export interface CsvProfile {
   path: string;
@@ -207,6 +218,7 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
           nonNumericExamples: [],
           numericSketch: NumericSketch.create(),
           categoricalSketch: CategoricalSketch.create(),
+          fewValues: CategoricalSketch.create(),
         };
         columns.set(name, profile);
         return [[i, profile]];
@@ -228,6 +240,7 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
       if (field === undefined || isMissing(field)) {
         profile.numericSketch.push(null);
         profile.categoricalSketch.push(null);
+        profile.fewValues?.push(null);
         continue;
       }
       profile.present++;
@@ -236,15 +249,21 @@ export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>)
       if (value === undefined) {
         profile.nonNumeric++;
         profile.numericSketch.push(null);
+        profile.fewValues?.push(null);
         const examples = profile.nonNumericExamples;
         if (examples.length < EXAMPLES && !examples.includes(field)) examples.push(field);
       } else {
         profile.numbers++;
         if (Number.isFinite(value)) {
           profile.numericSketch.push(value);
+          if (profile.fewValues) {
+            profile.fewValues.push(String(value));
+            if (profile.fewValues.size > FEW_VALUES) profile.fewValues = undefined;
+          }
         } else {
           profile.nonFinite++;
           profile.numericSketch.push(null);
+          profile.fewValues?.push(null);
         }
       }
     }
@@ -270,4 +289,15 @@ export function isNumericColumn(reference: ColumnProfile, current: ColumnProfile
   const numbers = reference.numbers + current.numbers;
   const present = reference.present + current.present;
   return numbers > 0 && reference.nonNumeric + current.nonNumeric <= MAX_NON_NUMERIC_SHARE * present;
+}
+
+/**
+ * The distinct finite numbers of a numerical column in both files together when there are at most
+ * `FEW_VALUES` (Evidently then tests it as categorical: `pd.concat([reference, current]).nunique()
+ * <= 5`), else undefined.
+ */
+export function fewDistinctValues(reference: ColumnProfile, current: ColumnProfile): number | undefined {
+  if (!reference.fewValues || !current.fewValues) return undefined;
+  const distinct = new Set([...reference.fewValues.entries(), ...current.fewValues.entries()].map(([v]) => v)).size;
+  return distinct <= FEW_VALUES ? distinct : undefined;
 }

@@ -178,6 +178,34 @@ describe('driftline compare', () => {
     expect(table).toContain('amount: 2 infinite values left out (reference 0, current 2)');
   });
 
+  it("tests a numeric column with at most 5 distinct values as categorical (Evidently's rule)", async () => {
+    const random = mulberry32(9);
+    const ratings = (n: number, values: number) =>
+      `rating,score\n${Array.from({ length: n }, (_, i) => `${1 + Math.floor(random() * values)}${i % 2 ? '.0' : ''},${random()}`).join('\n')}\n`;
+    const small = join(dir, 'ratings-small.csv');
+    const large = join(dir, 'ratings-large.csv');
+    const six = join(dir, 'ratings-six.csv');
+    await writeFile(small, ratings(800, 5));
+    await writeFile(large, ratings(3_000, 5));
+    await writeFile(six, ratings(800, 6));
+    const bySmall = JSON.parse((await run(['--reference', small, '--current', small, '--json'])).stdout);
+    // "1" and "1.0" are one value: 5 distinct, not 10.
+    expect(bySmall.columns.rating).toMatchObject({
+      kind: 'categorical',
+      method: 'chisquare',
+      numeric_distinct_values: 5,
+    });
+    expect(bySmall.columns.score).toMatchObject({ kind: 'numerical', method: 'ks' });
+    expect(bySmall.columns.score).not.toHaveProperty('numeric_distinct_values');
+    const byLarge = JSON.parse((await run(['--reference', large, '--current', small, '--json'])).stdout);
+    expect(byLarge.columns.rating).toMatchObject({ kind: 'categorical', method: 'jensenshannon' });
+    // Six distinct values in the two files together: numerical.
+    const bySix = JSON.parse((await run(['--reference', small, '--current', six, '--json'])).stdout);
+    expect(bySix.columns.rating).toMatchObject({ kind: 'numerical', method: 'ks' });
+    const table = (await run(['--reference', small, '--current', small])).stdout;
+    expect(table).toContain('rating: numbers with 5 distinct values (≤ 5), tested as categorical as Evidently does');
+  });
+
   it('exits 2 on bad options', async () => {
     for (const args of [
       ['--drift-share', '0'],

@@ -9,6 +9,7 @@ import {
   type ColumnDriftOverride,
   type ColumnDriftResult,
   type ColumnPair,
+  columnKind,
   type DatasetDriftResult,
   DriftMethod,
   defaultMethod,
@@ -18,7 +19,14 @@ import {
 import { fmt, renderDriftReport, thresholdText } from '../core/report/html-report.ts';
 import type { ColumnSketch } from '../core/sketch/index.ts';
 import { type Command, usageError } from './command.ts';
-import { type ColumnProfile, type CsvProfile, isNumericColumn, profileCsvFile, readCsvHeader } from './compare-csv.ts';
+import {
+  type ColumnProfile,
+  type CsvProfile,
+  fewDistinctValues,
+  isNumericColumn,
+  profileCsvFile,
+  readCsvHeader,
+} from './compare-csv.ts';
 import { formatTable } from './table.ts';
 
 const USAGE =
@@ -172,8 +180,18 @@ function selectColumns(
   };
 }
 
+/**
+ * The sketches a column is tested on: numeric ones for a numerical column, categorical ones
+ * otherwise, and, as Evidently does, the numbers as categories for a numerical column with at
+ * most 5 distinct values.
+ */
 function sketchesOf(ref: ColumnProfile, cur: ColumnProfile): { reference: ColumnSketch; current: ColumnSketch } {
-  if (isNumericColumn(ref, cur)) return { reference: ref.numericSketch, current: cur.numericSketch };
+  if (isNumericColumn(ref, cur)) {
+    if (fewDistinctValues(ref, cur) !== undefined && ref.fewValues && cur.fewValues) {
+      return { reference: ref.fewValues, current: cur.fewValues };
+    }
+    return { reference: ref.numericSketch, current: cur.numericSketch };
+  }
   return { reference: ref.categoricalSketch, current: cur.categoricalSketch };
 }
 
@@ -186,6 +204,8 @@ export interface ColumnInputNotes {
   non_numeric?: { reference: number; current: number; examples: string[] };
   /** ±inf in a numerical column: left out of the statistics, like missing values. */
   non_finite?: { reference: number; current: number };
+  /** A numerical column with this many (≤ 5) distinct values, tested as categorical. */
+  numeric_distinct_values?: number;
 }
 
 export function inputNotes(ref: ColumnProfile, cur: ColumnProfile): ColumnInputNotes {
@@ -198,6 +218,8 @@ export function inputNotes(ref: ColumnProfile, cur: ColumnProfile): ColumnInputN
   if (numeric && ref.nonFinite + cur.nonFinite > 0) {
     notes.non_finite = { reference: ref.nonFinite, current: cur.nonFinite };
   }
+  const few = numeric ? fewDistinctValues(ref, cur) : undefined;
+  if (few !== undefined) notes.numeric_distinct_values = few;
   return notes;
 }
 
@@ -212,6 +234,11 @@ export function formatInputNotes(notes: ReadonlyMap<string, ColumnInputNotes>, r
         c.kind === 'numerical' ? 'not numbers, read as missing' : 'not numbers, so the column is categorical';
       lines.push(
         `${c.column}: ${reference + current} values ${what} (reference ${reference}, current ${current}; e.g. ${examples.map((e) => JSON.stringify(e)).join(', ')})`,
+      );
+    }
+    if (n?.numeric_distinct_values !== undefined) {
+      lines.push(
+        `${c.column}: numbers with ${n.numeric_distinct_values} distinct values (≤ 5), tested as categorical as Evidently does`,
       );
     }
     if (n?.non_finite) {
@@ -315,7 +342,7 @@ export const compareCommand: Command = {
       notes.set(name, inputNotes(ref, cur));
       const override = options.overrides.get(name);
       if (override) {
-        const kind = isNumericColumn(ref, cur) ? 'numerical' : 'categorical';
+        const kind = columnKind(pair.reference);
         const method = override.method ?? defaultMethod(kind, pair.reference.count);
         problems.push(...overrideProblems(name, { ...override, method }, kind));
       }

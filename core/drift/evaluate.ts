@@ -118,8 +118,9 @@ export function columnKind(sketch: ColumnSketch): ColumnKind {
  *   numerical,   larger reference         → normalized Wasserstein, drift when ≥ 0.1;
  *   categorical, reference ≤ 1,000 values → chi-square test, drift when p-value < 0.05;
  *   categorical, larger reference         → Jensen–Shannon distance, drift when ≥ 0.1.
- * (Evidently also switches numerical columns with ≤ 5 distinct values to chi-square / JS;
- * a sketch does not know its distinct count, so that rule is not applied.)
+ * (Evidently also switches numerical columns with ≤ 5 distinct values to chi-square / JS; a
+ * numeric sketch does not know its distinct count, so `driftline compare`, which counts them,
+ * applies that rule by passing categorical sketches of the numbers.)
  * Test methods (ks, chisquare) compare the p-value with the threshold: drift when p < threshold.
  * Distance methods (wasserstein, psi, jensenshannon) compare the statistic: drift when ≥.
  */
