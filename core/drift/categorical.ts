@@ -12,7 +12,7 @@ export interface CategoricalStats {
   chi2_dof: number;
   /** P(χ²(dof) > chi2); 1 when there is a single category. */
   chi2_p_value: number;
-  /** Jensen–Shannon distance (base 2) of the category shares. */
+  /** Jensen–Shannon distance (natural log, as Evidently) of the category shares. */
   js: number;
   /** Population Stability Index of the category shares (Evidently's zero filling). */
   psi: number;

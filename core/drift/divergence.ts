@@ -30,10 +30,14 @@ export function populationStabilityIndex(reference: readonly number[], current: 
   return psi;
 }
 
+/** Largest Jensen–Shannon distance in natural logs (disjoint supports): √ln 2 ≈ 0.8326. */
+export const JS_DISTANCE_MAX = Math.sqrt(Math.LN2);
+
 /**
- * Jensen–Shannon distance with base-2 logarithms: √JSD, in [0, 1] (0 = same distribution,
- * 1 = disjoint supports). scipy's `jensenshannon(p, q, base=2)`. Evidently calls scipy without
- * `base`, i.e. natural logs, whose values are √ln2 ≈ 0.833 times these.
+ * Jensen–Shannon distance with natural logarithms, as Evidently computes it (scipy's
+ * `jensenshannon(p, q)` without `base`): √JSD, in [0, √ln 2 ≈ 0.8326] (0 = same distribution,
+ * √ln 2 = disjoint supports). Evidently's 0.1 threshold is meant for this scale; in base 2 the
+ * same threshold would flag smaller shifts, since base-2 values are 1/√ln 2 ≈ 1.2 times these.
  */
 export function jensenShannonDistance(p: readonly number[], q: readonly number[]): number {
   let sp = 0;
@@ -48,8 +52,8 @@ export function jensenShannonDistance(p: readonly number[], q: readonly number[]
     const pi = (p[i] as number) / sp;
     const qi = (q[i] as number) / sq;
     const m = (pi + qi) / 2;
-    if (pi > 0) divergence += 0.5 * pi * Math.log2(pi / m);
-    if (qi > 0) divergence += 0.5 * qi * Math.log2(qi / m);
+    if (pi > 0) divergence += 0.5 * pi * Math.log(pi / m);
+    if (qi > 0) divergence += 0.5 * qi * Math.log(qi / m);
   }
-  return Math.min(1, Math.sqrt(Math.max(0, divergence)));
+  return Math.min(JS_DISTANCE_MAX, Math.sqrt(Math.max(0, divergence)));
 }

@@ -3,7 +3,7 @@ import { fillZeros, jensenShannonDistance, populationStabilityIndex } from './di
 import { exactBinShares, exactKs, exactQuantileEdges, exactWasserstein, populationStd, sortedFinite } from './exact.ts';
 
 // Reference values from scipy 1.17.1: stats.ks_2samp(a, b).statistic,
-// stats.wasserstein_distance(a, b), numpy.std(a), spatial.distance.jensenshannon(p, q, base=2).
+// stats.wasserstein_distance(a, b), numpy.std(a), spatial.distance.jensenshannon(p, q) (natural log, as Evidently).
 
 describe('exact statistics on raw values', () => {
   const a = sortedFinite([1, 2, 2, 3, 5, 8, 8, 8, 13]);
@@ -38,9 +38,10 @@ describe('exact statistics on raw values', () => {
 });
 
 describe('divergences', () => {
-  it('Jensen–Shannon distance (base 2) matches scipy and spans [0, 1]', () => {
-    expect(jensenShannonDistance([0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25])).toBeCloseTo(0.20050332253142814, 14);
-    expect(jensenShannonDistance([1, 0], [0, 1])).toBe(1);
+  it('Jensen–Shannon distance in natural logs (as Evidently) matches scipy and spans [0, √ln 2]', () => {
+    // scipy base=2 gives 0.20050332253142814; natural log is that times √ln 2.
+    expect(jensenShannonDistance([0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25])).toBeCloseTo(0.1669299657259796, 14);
+    expect(jensenShannonDistance([1, 0], [0, 1])).toBeCloseTo(Math.sqrt(Math.LN2), 15);
     expect(jensenShannonDistance([0.5, 0.5], [0.5, 0.5])).toBe(0);
   });
 

@@ -21,7 +21,7 @@ export interface NumericalStats {
   wasserstein_norm: number;
   /** Population Stability Index over reference-quantile bins. */
   psi: number;
-  /** Jensen–Shannon distance (base 2) over the same bins. */
+  /** Jensen–Shannon distance (natural log, as Evidently) over the same bins. */
   js: number;
 }
 
