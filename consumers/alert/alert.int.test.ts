@@ -14,7 +14,7 @@ import { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, createKafka, createProducer, ensureTopics } from '../../core/kafka/client.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
-import { type DriftEvent, driftEventSchema } from '../../core/schemas.ts';
+import { type DriftEvent, driftEventSchema, type ModelDeployment, modelDeploymentSchema } from '../../core/schemas.ts';
 import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { TOPICS, valueSubject } from '../../core/topics.ts';
 import { FakeSlackApi, MailSink, WebhookReceiver } from '../../test-support/alert-servers.ts';
@@ -163,10 +163,12 @@ describe('alert consumer: Slack, email and webhook', () => {
   interface Harness {
     model: string;
     topic: string;
+    deploymentsTopic: string;
     groupId: string;
     start(env?: Record<string, string>, groupId?: string): Promise<AlertConsumer>;
     send(...events: DriftEvent[]): Promise<bigint[]>;
-    committed(): Promise<bigint | undefined>;
+    deploy(deployment: ModelDeployment): Promise<bigint>;
+    committed(topic?: string): Promise<bigint | undefined>;
     slackOf(): typeof slack.messages;
     mailOf(): typeof mail.mails;
     hookOf(): typeof hook.deliveries;
@@ -175,11 +177,13 @@ describe('alert consumer: Slack, email and webhook', () => {
   async function harness(): Promise<Harness> {
     const model = `al-${randomBytes(4).toString('hex')}`;
     const topic = `drift-events-test-${randomBytes(4).toString('hex')}`;
+    const deploymentsTopic = `model-deployments-test-${randomBytes(4).toString('hex')}`;
     const groupId = `alert-test-${randomUUID()}`;
     const admin = await connectAdmin(kafka, connect);
-    await ensureTopics(admin, [{ topic }, { topic: TOPICS.deadLetter }], 1);
+    await ensureTopics(admin, [{ topic }, { topic: deploymentsTopic }, { topic: TOPICS.deadLetter }], 1);
     await admin.disconnect();
     const schemaId = await codec.register(valueSubject(topic), driftEventSchema());
+    const deploymentSchemaId = await codec.register(valueSubject(deploymentsTopic), modelDeploymentSchema());
     const env = {
       SLACK_BOT_TOKEN: TOKEN,
       SLACK_CHANNEL: `#${model}`,
@@ -194,6 +198,7 @@ describe('alert consumer: Slack, email and webhook', () => {
     return {
       model,
       topic,
+      deploymentsTopic,
       groupId,
       async start(extra = {}, group = groupId) {
         const config = parseConfig({ ...env, ...extra });
@@ -212,6 +217,7 @@ describe('alert consumer: Slack, email and webhook', () => {
           },
           groupId: group,
           topic,
+          deploymentsTopic,
           retry: { initialMs: 200, maxMs: 1_000 },
           tickMs: 50,
         });
@@ -230,10 +236,18 @@ describe('alert consumer: Slack, email and webhook', () => {
         }
         return offsets;
       },
-      async committed() {
+      async deploy(deployment) {
+        const [meta] = await producer.send({
+          topic: deploymentsTopic,
+          acks: -1,
+          messages: [{ key: deployment.model_name, value: await codec.encode(deploymentSchemaId, deployment) }],
+        });
+        return BigInt(meta?.baseOffset ?? '0');
+      },
+      async committed(from = topic) {
         const a = await connectAdmin(kafka, connect);
         try {
-          const [t] = await a.fetchOffsets({ groupId, topics: [topic] });
+          const [t] = await a.fetchOffsets({ groupId, topics: [from] });
           const offset = t?.partitions[0]?.offset;
           return offset === undefined || offset === '-1' ? undefined : BigInt(offset);
         } finally {
@@ -392,6 +406,100 @@ describe('alert consumer: Slack, email and webhook', () => {
     expect(h.hookOf()).toHaveLength(2);
     expect(second.stats().resumed).toBeGreaterThanOrEqual(1);
     expect(second.stats().opened).toBe(0);
+  });
+
+  it("a retraining deploys v2: v1's open alert resolves in its thread naming v2, once per channel, across restarts; a deployment with nothing open is announced", async () => {
+    const h = await harness();
+    const deployment = (version: number, minute: number): ModelDeployment => ({
+      model_name: h.model,
+      model_version: version,
+      action: 'promote',
+      metrics: { rmse: 0.4987, mae: 0.35, r2: 0.81 },
+      location: `models/${h.model}/${version}`,
+      deployed_at: new Date(BASE + minute * MINUTE),
+    });
+    const first = await h.start();
+    const offsets = await h.send(
+      driftEvent(h.model, 1, ['MedInc', 'AveRooms']),
+      driftEvent(h.model, 2, ['MedInc', 'AveRooms'], { consecutive_drift: 2 }),
+    );
+    await until(async () => (await h.committed()) === (offsets[1] as bigint) + 1n, 'the opening to be committed');
+    // A restart between the opening and the deployment: the open alert and its threads are restored.
+    await first.stop();
+    const deployed = await h.deploy(deployment(2, 10));
+
+    const second = await h.start();
+    await until(
+      async () => (await h.committed(h.deploymentsTopic)) === deployed + 1n,
+      'the deployment to be committed',
+      60_000,
+    );
+    const expectResolved = async () => {
+      const posts = h.slackOf();
+      expect(posts.map((p) => p.text.split('\n')[0])).toEqual([
+        `[WARNING] Drift alert opened: ${h.model} v1`,
+        `[RESOLVED] Drift alert resolved: ${h.model} v1 — retrained and deployed v2 (holdout RMSE 0.499)`,
+      ]);
+      expect(posts[1]?.threadTs).toBe(posts[0]?.ts);
+      const mails = h.mailOf();
+      expect(mails).toHaveLength(2);
+      expect(mails[1]?.inReplyTo).toBe(mails[0]?.messageId);
+      expect(mails[1]?.raw).toContain('retrained and deployed v2');
+      const hooks = h.hookOf();
+      expect(hooks.map((d) => d.json.type)).toEqual(['driftline.alert.open', 'driftline.alert.resolve']);
+      expect(hooks[1]?.json.alert).toMatchObject({ version: 1, deployment: { version: 2, action: 'promote' } });
+      expect(hooks.every((d) => d.verified && d.status === 200)).toBe(true);
+      const [alert, ...others] = await listAlerts(storage, { model: h.model });
+      expect(others).toEqual([]);
+      expect(alert).toMatchObject({ model_version: 1, status: 'resolved' });
+      expect(alert?.messages.map((m) => m.kind)).toEqual(['open', 'resolve']);
+      expect(alert?.messages[1]?.deliveries.map((d) => `${d.channel}:${d.status}`).sort()).toEqual([
+        'email:delivered',
+        'log:delivered',
+        'slack:delivered',
+        'webhook:delivered',
+      ]);
+    };
+    await expectResolved();
+    expect(second.stats()).toMatchObject({ deploymentsRead: 1, resolved: 1, deployedNotices: 0, opened: 0 });
+    await second.stop();
+
+    // Both topics read again from the start: nothing is sent twice, nothing reopens.
+    const admin = await connectAdmin(kafka, connect);
+    for (const topic of [h.topic, h.deploymentsTopic]) {
+      await admin.setOffsets({ groupId: h.groupId, topic, partitions: [{ partition: 0, offset: '0' }] });
+    }
+    await admin.disconnect();
+    const third = await h.start();
+    await until(
+      async () =>
+        (await h.committed(h.deploymentsTopic)) === deployed + 1n &&
+        (await h.committed()) === (offsets[1] as bigint) + 1n &&
+        third.stats().deploymentsRead === 1,
+      'everything read again to be committed',
+      60_000,
+    );
+    await expectResolved();
+    expect(third.stats()).toMatchObject({ opened: 0, resolved: 0, deployedNotices: 0 });
+    expect(third.stats().resumed).toBeGreaterThanOrEqual(2);
+
+    // v2 deployed again later with no alert open elsewhere: one `deployed` notice, no thread.
+    const again = await h.deploy(deployment(2, 20));
+    await until(async () => (await h.committed(h.deploymentsTopic)) === again + 1n, 'the notice to be committed');
+    const notice = h.slackOf().at(-1);
+    expect(h.slackOf()).toHaveLength(3);
+    expect(notice?.text.split('\n')[0]).toBe(`[DEPLOYED] ${h.model} retrained and deployed v2 (holdout RMSE 0.499)`);
+    expect(notice?.threadTs).toBeUndefined();
+    expect(h.mailOf().at(-1)?.inReplyTo).toBeUndefined();
+    expect(
+      h
+        .hookOf()
+        .map((d) => d.json.type)
+        .at(-1),
+    ).toBe('driftline.alert.deployed');
+    expect(third.stats()).toMatchObject({ deployedNotices: 1 });
+    const listed = await listAlerts(storage, { model: h.model });
+    expect(listed.map((a) => `${a.model_version}:${a.status}`).sort()).toEqual(['1:resolved', '2:deployed']);
   });
 
   it('a channel still failing after ALERT_RETRY_BUDGET_SECONDS: recorded as failed, dead-lettered with the reason, the others delivered, committed; no secret in logs, rows or dead letters', async () => {

@@ -1,7 +1,8 @@
 /**
  * The alert consumer's Kafka adapter, on the shared consumer lifecycle: each drift event goes
- * through its model version's alert lifecycle (lifecycle.ts) and the decided message to every
- * channel. The invariant: a decision is inserted into `alerts` before any channel is tried, each
+ * through its model version's alert lifecycle (lifecycle.ts), each model deployment through
+ * decideDeployment (resolving the other versions' open alerts, or a `deployed` notice), and the
+ * decided messages to every channel. The invariant: a decision is inserted into `alerts` before any channel is tried, each
  * delivery is recorded right after it, and an offset is committed only past events whose every
  * delivery is settled (delivered, or failed and dead-lettered after ALERT_RETRY_BUDGET_SECONDS);
  * an event read again reuses its recorded decision and skips delivered channels. README
@@ -20,18 +21,27 @@ import {
 import { type CommitEntry, ConsumerLifecycle, type Processor } from '../../core/kafka/consumer-lifecycle.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { DriftEvent } from '../../core/schemas.ts';
+import type { DriftEvent, ModelDeployment } from '../../core/schemas.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { TOPICS } from '../../core/topics.ts';
 import { type AlertChannel, type ChannelName, type Delivered, scrub } from './channels/channel.ts';
-import { type AlertInput, type AlertTrack, decideAlert } from './lifecycle.ts';
-import { type AlertMessage, buildAlertMessage } from './message.ts';
+import {
+  type AlertInput,
+  type AlertTrack,
+  type DeploymentInput,
+  decideAlert,
+  decideDeployment,
+  deploymentEventIdOf,
+} from './lifecycle.ts';
+import { type AlertMessage, buildAlertMessage, buildDeploymentMessage } from './message.ts';
 import {
   type AlertRow,
   DECISION_CHANNEL,
   decisionRow,
   deliveryRow,
+  deploymentRows,
   eventRows,
+  openAlertVersions,
   type RestoredAlertVersion,
   restoreVersion,
 } from './store.ts';
@@ -57,6 +67,8 @@ export interface AlertConsumerOptions {
   groupId?: string;
   /** Topic drift events are read from (default `drift-events`). */
   topic?: string;
+  /** Topic model deployments are read from (default `model-deployments`). */
+  deploymentsTopic?: string;
   retry?: { initialMs: number; maxMs: number };
   tickMs?: number;
   now?: () => number;
@@ -71,6 +83,10 @@ export interface AlertConsumerOptions {
 
 export interface AlertStats {
   eventsRead: number;
+  /** ModelDeployments read (each resolves the other versions' open alerts, or sends a `deployed` notice). */
+  deploymentsRead: number;
+  /** `deployed` notices sent (a deployment with no alert of another version open). */
+  deployedNotices: number;
   /** Events that changed nothing (no alert to open, update or resolve; stale; revisions). */
   eventsQuiet: number;
   opened: number;
@@ -111,12 +127,24 @@ interface Plan {
   attempts: Map<ChannelName, Attempt>;
 }
 
+type Payload =
+  | { type: 'drift'; event: DriftEvent }
+  | { type: 'deployment'; deployment: ModelDeployment; input: DeploymentInput };
+
+/** One message to deliver, with the model version state whose threads it uses. */
+interface Sub {
+  plan: Plan;
+  state: VersionState;
+}
+
 interface Item {
+  topic: string;
   partition: number;
   offset: bigint;
   message: KafkaMessage;
-  event: DriftEvent;
-  plan: Plan | null;
+  payload: Payload;
+  /** null: not decided yet. A drift event sends at most one message, a deployment one per alert it resolves. */
+  plans: Sub[] | null;
   done: boolean;
 }
 
@@ -158,18 +186,26 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
   const log = options.logger.child({ component: 'alert' });
   const groupId = options.groupId ?? DEFAULT_GROUP;
   const topic = options.topic ?? TOPICS.driftEvents;
+  const deploymentsTopic = options.deploymentsTopic ?? TOPICS.modelDeployments;
   const now = options.now ?? Date.now;
   const inlineWaitMs = options.inlineWaitMs ?? 2_000;
   const { kafka, codec, storage, settings, channels } = options;
   const secrets = options.secrets ?? [];
 
   const admin = await connectAdmin(kafka, options.connect);
-  await ensureTopics(admin, [{ topic }, { topic: TOPICS.deadLetter }], options.connect.partitions);
-  if ((options.startAt ?? 'end') === 'end' && (await startNewGroupAtEnd(admin, groupId, topic))) {
-    log.info(
-      { groupId, topic },
-      'new alert consumer group: starting at the end of the topic (earlier drift events are not alerted)',
-    );
+  await ensureTopics(
+    admin,
+    // One partition for deployments, as core/deployments.ts creates it: a model's stay in order.
+    [{ topic }, { topic: deploymentsTopic, partitions: 1 }, { topic: TOPICS.deadLetter }],
+    options.connect.partitions,
+  );
+  for (const t of [topic, deploymentsTopic]) {
+    if ((options.startAt ?? 'end') === 'end' && (await startNewGroupAtEnd(admin, groupId, t))) {
+      log.info(
+        { groupId, topic: t },
+        'new alert consumer group: starting at the end of the topic (earlier events are not alerted)',
+      );
+    }
   }
   const producer: Producer = createProducer(kafka);
   await producer.connect();
@@ -178,6 +214,8 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
 
   const stats = {
     eventsRead: 0,
+    deploymentsRead: 0,
+    deployedNotices: 0,
     eventsQuiet: 0,
     opened: 0,
     updated: 0,
@@ -190,9 +228,14 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
   };
   const versions = new Map<string, VersionState>();
   let queue: Item[] = [];
-  /** Per partition: last message taken + 1. */
-  const nextOffsets = new Map<number, bigint>();
-  const committedOffsets = new Map<number, bigint>();
+  /** Per topic and partition (partitionKey): last message taken + 1. */
+  const nextOffsets = new Map<string, bigint>();
+  const committedOffsets = new Map<string, bigint>();
+  const partitionKey = (t: string, partition: number) => `${t}\u0000${partition}`;
+  const partitionOf = (key: string) => {
+    const [t = '', p = '0'] = key.split('\u0000');
+    return { topic: t, partition: Number(p) };
+  };
   let deadLetters: DeadLetter[] = [];
   const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
 
@@ -214,8 +257,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
   }
 
   /** The decision for an item: the one recorded before (a re-read), or a new one, recorded now. */
-  async function planFor(item: Item, state: VersionState): Promise<Plan | null> {
-    const { event } = item;
+  async function planFor(event: DriftEvent, state: VersionState): Promise<Plan | null> {
     const recorded = await eventRows(storage, event.model_name, event.model_version, event.event_id);
     const decision = recorded.find((r) => r.channel === DECISION_CHANNEL);
     if (decision) {
@@ -266,6 +308,84 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
   }
 
   /**
+   * The messages of a deployment: those recorded before (a re-read: they were all inserted at
+   * once), or new ones — a resolution for each open alert of the model's other versions, or one
+   * `deployed` notice — all recorded before anything is sent.
+   */
+  async function planDeployment(deployment: ModelDeployment, input: DeploymentInput): Promise<Sub[]> {
+    const recorded = await deploymentRows(storage, input.model, input.eventId);
+    const decisions = recorded.filter((r) => r.channel === DECISION_CHANNEL);
+    if (decisions.length > 0) {
+      const subs: Sub[] = [];
+      for (const decision of decisions) {
+        const settled = new Set(
+          recorded
+            .filter((r) => r.channel !== DECISION_CHANNEL && r.alert_id === decision.alert_id)
+            .map((r) => r.channel),
+        );
+        stats.resumed++;
+        log.info(
+          { eventId: input.eventId, alertId: decision.alert_id, kind: decision.kind, settled: [...settled] },
+          'deployment read again: its recorded decisions are resumed, delivered channels are skipped',
+        );
+        subs.push({
+          plan: {
+            decision,
+            message: JSON.parse(decision.payload) as AlertMessage,
+            settled,
+            unrecorded: new Map(),
+            attempts: new Map(),
+          },
+          state: await versionState(input.model, decision.model_version),
+        });
+      }
+      return subs;
+    }
+    const tracks = new Map<number, AlertTrack>();
+    const states = new Map<number, VersionState>();
+    for (const version of await openAlertVersions(storage, input.model)) {
+      const state = await versionState(input.model, version);
+      states.set(version, state);
+      tracks.set(version, state.track);
+    }
+    const steps = decideDeployment(tracks, input);
+    const planned = steps.map((step) => {
+      const message = buildDeploymentMessage(step.decision, step.version, input.eventId, deployment, {
+        dashboardUrl: settings.dashboardUrl,
+      });
+      return { step, message, row: decisionRow(step.decision, message, null, 0, now()) };
+    });
+    // Durable before anything is sent, in one insert: a re-read finds all of them or none.
+    await storage.insert(
+      'alerts',
+      planned.map((p) => p.row),
+    );
+    const subs: Sub[] = [];
+    for (const { step, message, row } of planned) {
+      const state = states.get(step.version) ?? (await versionState(input.model, step.version));
+      if (step.track) state.track = step.track;
+      if (step.decision.kind === 'resolve') stats.resolved++;
+      else stats.deployedNotices++;
+      log.info(
+        {
+          alertId: row.alert_id,
+          kind: row.kind,
+          model: input.model,
+          version: step.version,
+          deployed: input.version,
+          action: input.action,
+        },
+        step.decision.kind === 'resolve' ? 'alert resolve (deployment)' : 'deployment notice',
+      );
+      subs.push({
+        plan: { decision: row, message, settled: new Set(), unrecorded: new Map(), attempts: new Map() },
+        state,
+      });
+    }
+    return subs;
+  }
+
+  /**
    * Tries every unsettled channel of one item once (those whose retry time came). Returns the
    * earliest time a channel may be tried again, or undefined when every channel is settled.
    */
@@ -286,7 +406,9 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
         waitUntil = Math.min(waitUntil ?? Number.POSITIVE_INFINITY, attempt.nextAtMs);
         continue;
       }
-      const thread = plan.message.kind === 'open' ? undefined : state.threads.get(channel.name);
+      // An opening starts a thread, a deployment notice belongs to none.
+      const ownThread = plan.message.kind === 'open' || plan.message.kind === 'deployed';
+      const thread = ownThread ? undefined : state.threads.get(channel.name);
       attempt.count++;
       if (attempt.count > 1) stats.retries++;
       let delivered: Delivered;
@@ -324,7 +446,12 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
       }
       // The thread is the alert's first message that got through on this channel (the opening
       // one, unless it failed there). A webhook has no threads.
-      if (delivered.messageId !== '' && channel.name !== 'webhook' && !state.threads.has(channel.name)) {
+      if (
+        delivered.messageId !== '' &&
+        channel.name !== 'webhook' &&
+        plan.message.kind !== 'deployed' &&
+        !state.threads.has(channel.name)
+      ) {
         state.threads.set(channel.name, delivered.messageId);
       }
       const row = deliveryRow(
@@ -367,7 +494,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     );
     const letter: DeadLetter = {
       message: item.message,
-      topic,
+      topic: item.topic,
       partition: item.partition,
       reason,
       code: ErrorCode.ALERT_DELIVERY_FAILED,
@@ -398,78 +525,98 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     const flushStarted = now();
     for (const item of queue) {
       if (item.done) continue;
-      const state = await versionState(item.event.model_name, item.event.model_version);
-      if (!item.plan) {
-        const plan = await planFor(item, state);
-        if (!plan) {
-          item.done = true;
-          continue;
+      if (!item.plans) {
+        const { payload } = item;
+        if (payload.type === 'drift') {
+          const state = await versionState(payload.event.model_name, payload.event.model_version);
+          const plan = await planFor(payload.event, state);
+          item.plans = plan ? [{ plan, state }] : [];
+        } else {
+          item.plans = await planDeployment(payload.deployment, payload.input);
         }
-        item.plan = plan;
       }
-      for (;;) {
-        const waitUntil = await deliver(item, item.plan, state);
-        if (waitUntil === undefined) break;
-        const wait = waitUntil - now();
-        if (wait > inlineWaitMs || now() + wait - flushStarted > INLINE_BUDGET_MS) {
-          // Keep order: nothing after this event is handled, and the commit stays before it.
-          throw new DriftlineError(
-            ErrorCode.ALERT_DELIVERY_FAILED,
-            `alert ${item.plan.decision.alert_id} waits for ${[...item.plan.attempts.entries()]
-              .filter(([name]) => !item.plan?.settled.has(name))
-              .map(([name, a]) => `${name} (${a.lastError?.message ?? 'pending'})`)
-              .join(', ')}`,
-            { retriable: true, details: { retryInMs: wait } },
-          );
+      for (const { plan, state } of item.plans) {
+        for (;;) {
+          const waitUntil = await deliver(item, plan, state);
+          if (waitUntil === undefined) break;
+          const wait = waitUntil - now();
+          if (wait > inlineWaitMs || now() + wait - flushStarted > INLINE_BUDGET_MS) {
+            // Keep order: nothing after this event is handled, and the commit stays before it.
+            throw new DriftlineError(
+              ErrorCode.ALERT_DELIVERY_FAILED,
+              `alert ${plan.decision.alert_id} waits for ${[...plan.attempts.entries()]
+                .filter(([name]) => !plan.settled.has(name))
+                .map(([name, a]) => `${name} (${a.lastError?.message ?? 'pending'})`)
+                .join(', ')}`,
+              { retriable: true, details: { retryInMs: wait } },
+            );
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
       }
       item.done = true;
     }
-    // Commit up to the first event not settled, per partition.
-    const firstOpen = new Map<number, bigint>();
-    for (const item of queue)
-      if (!item.done && !firstOpen.has(item.partition)) firstOpen.set(item.partition, item.offset);
+    // Commit up to the first event not settled, per topic and partition.
+    const firstOpen = new Map<string, bigint>();
+    for (const item of queue) {
+      const key = partitionKey(item.topic, item.partition);
+      if (!item.done && !firstOpen.has(key)) firstOpen.set(key, item.offset);
+    }
     queue = queue.filter((item) => !item.done);
     const commits: CommitEntry[] = [];
-    for (const [partition, next] of nextOffsets) {
-      const offset = firstOpen.get(partition) ?? next;
-      if (committedOffsets.get(partition) !== offset) commits.push({ topic, partition, offset: String(offset) });
+    for (const [key, next] of nextOffsets) {
+      const offset = firstOpen.get(key) ?? next;
+      if (committedOffsets.get(key) !== offset) commits.push({ ...partitionOf(key), offset: String(offset) });
     }
     return commits;
   }
 
-  async function handle(partition: number, message: KafkaMessage): Promise<undefined | { seek: bigint }> {
+  async function handle(from: string, partition: number, message: KafkaMessage): Promise<undefined | { seek: bigint }> {
     const offset = BigInt(message.offset);
     if (queue.length >= MAX_QUEUED) return { seek: offset };
     if (!message.value) throw new DriftlineError(ErrorCode.DECODE_FAILED, 'message has no value');
+    const at = { topic: from, partition, offset: message.offset };
     // A registry outage throws a retriable error: the lifecycle reads this message again.
-    const event = await codec.decode<DriftEvent>(message.value, { topic, partition, offset: message.offset });
-    stats.eventsRead++;
-    queue.push({ partition, offset, message, event, plan: null, done: false });
-    nextOffsets.set(partition, offset + 1n);
+    let payload: Payload;
+    if (from === deploymentsTopic) {
+      const deployment = await codec.decode<ModelDeployment>(message.value, at);
+      const fields = {
+        model: deployment.model_name,
+        version: deployment.model_version,
+        action: deployment.action,
+        deployedAtMs: deployment.deployed_at.getTime(),
+      };
+      payload = { type: 'deployment', deployment, input: { eventId: deploymentEventIdOf(fields), ...fields } };
+      stats.deploymentsRead++;
+    } else {
+      payload = { type: 'drift', event: await codec.decode<DriftEvent>(message.value, at) };
+      stats.eventsRead++;
+    }
+    queue.push({ topic: from, partition, offset, message, payload, plans: null, done: false });
+    nextOffsets.set(partitionKey(from, partition), offset + 1n);
     return undefined;
   }
 
   const processor: Processor = {
-    handle: (_topic, partition, message) => handle(partition, message),
-    reject(_topic, partition, message, error) {
-      log.warn({ err: error, partition, offset: message.offset }, 'drift event refused; dead-lettered');
+    handle: (from, partition, message) => handle(from, partition, message),
+    reject(from, partition, message, error) {
+      log.warn({ err: error, topic: from, partition, offset: message.offset }, 'message refused; dead-lettered');
       deadLetters.push({
         message,
-        topic,
+        topic: from,
         partition,
         reason: describeError(error),
         code: error instanceof DriftlineError ? error.code : ErrorCode.DECODE_FAILED,
       });
-      nextOffsets.set(partition, BigInt(message.offset) + 1n);
+      nextOffsets.set(partitionKey(from, partition), BigInt(message.offset) + 1n);
     },
     flush: () => flush(),
     committed(entries) {
-      for (const entry of entries) committedOffsets.set(entry.partition, BigInt(entry.offset));
+      for (const entry of entries)
+        committedOffsets.set(partitionKey(entry.topic, entry.partition), BigInt(entry.offset));
     },
     due: () =>
-      queue.length > 0 || deadLetters.length > 0 || [...nextOffsets].some(([p, o]) => committedOffsets.get(p) !== o),
+      queue.length > 0 || deadLetters.length > 0 || [...nextOffsets].some(([k, o]) => committedOffsets.get(k) !== o),
     async assigned() {
       // Every partition is read again from its committed offset: what is uncommitted is dropped
       // here and found again (decisions and deliveries in `alerts`, threads restored).
@@ -483,7 +630,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
   const lifecycle = new ConsumerLifecycle({
     consumer,
     processor,
-    topics: [topic],
+    topics: [topic, deploymentsTopic],
     logger: log,
     ...(options.retry ? { retry: options.retry } : {}),
     tickMs: Math.max(10, options.tickMs ?? 250),
@@ -494,7 +641,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     },
   });
   await lifecycle.start();
-  log.info({ groupId, topic, channels: channels.map((c) => c.name) }, 'alert consumer started');
+  log.info({ groupId, topic, deploymentsTopic, channels: channels.map((c) => c.name) }, 'alert consumer started');
 
   return {
     groupId,

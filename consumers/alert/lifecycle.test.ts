@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { type AlertInput, type AlertStep, type AlertTrack, decideAlert, EMPTY_TRACK, severityOf } from './lifecycle.ts';
+import {
+  type AlertInput,
+  type AlertStep,
+  type AlertTrack,
+  alertIdOf,
+  type DeploymentInput,
+  decideAlert,
+  decideDeployment,
+  deploymentEventIdOf,
+  EMPTY_TRACK,
+  severityOf,
+} from './lifecycle.ts';
 
 const MINUTE = 60_000;
 const settings = { updateIntervalMs: 15 * MINUTE };
@@ -133,5 +144,76 @@ describe('alert lifecycle', () => {
       drift(2, ['a'], { shareOfDriftedColumns: 0.3, performanceVerdict: 'degraded' }),
     ]);
     expect(steps[1]?.decision).toMatchObject({ kind: 'update', severity: 'critical', reasons: ['severity_raised'] });
+  });
+});
+
+describe('decideDeployment', () => {
+  const open = (
+    alertId: string,
+    latestWindowEndMs: number,
+    severity: 'warning' | 'critical' = 'warning',
+  ): AlertTrack => ({
+    latestWindowEndMs,
+    open: {
+      alertId,
+      severity,
+      openedAtMs: 0,
+      lastMessageAtMs: 0,
+      driftedFeatures: ['a'],
+      retrainRecommended: true,
+    },
+  });
+  const deployment = (version: number, patch: Partial<DeploymentInput> = {}): DeploymentInput => {
+    const fields = { model: 'm', version, action: 'promote' as const, deployedAtMs: 30 * MINUTE, ...patch };
+    return { eventId: deploymentEventIdOf(fields), ...fields };
+  };
+
+  it("a promotion of v3 resolves the open alerts of v1 and v2 (reason retrained), not v3's own, and moves their tracks past the deployment", () => {
+    const tracks = new Map<number, AlertTrack>([
+      [2, open('a2', 20 * MINUTE, 'critical')],
+      [1, open('a1', 10 * MINUTE)],
+      [3, open('a3', 25 * MINUTE)],
+      [4, { latestWindowEndMs: 5 * MINUTE, open: null }],
+    ]);
+    const steps = decideDeployment(tracks, deployment(3));
+    expect(steps.map((s) => [s.version, s.decision])).toEqual([
+      [1, { kind: 'resolve', alertId: 'a1', severity: 'warning', reasons: ['retrained'] }],
+      [2, { kind: 'resolve', alertId: 'a2', severity: 'critical', reasons: ['retrained'] }],
+    ]);
+    for (const step of steps) expect(step.track).toEqual({ latestWindowEndMs: 30 * MINUTE, open: null });
+    // A late window of a replaced version no longer reopens: it is older than the deployment.
+    const late = decideAlert(steps[0]?.track as AlertTrack, drift(29, ['a'], { version: 1 }), settings);
+    expect(late.decision).toBeNull();
+    expect(late.ignored).toBe('stale');
+  });
+
+  it('a rollback resolves with reason rolled_back', () => {
+    const steps = decideDeployment(new Map([[2, open('a2', 0)]]), deployment(1, { action: 'rollback' }));
+    expect(steps[0]?.decision).toMatchObject({ kind: 'resolve', alertId: 'a2', reasons: ['rolled_back'] });
+  });
+
+  it('no other version with an open alert: one `deployed` notice about the deployed version, tracks unchanged', () => {
+    const input = deployment(2);
+    for (const tracks of [new Map<number, AlertTrack>(), new Map([[2, open('a2', 0)]]), new Map([[1, EMPTY_TRACK]])]) {
+      expect(decideDeployment(tracks, input)).toEqual([
+        {
+          version: 2,
+          decision: {
+            kind: 'deployed',
+            alertId: alertIdOf('m', 2, input.eventId),
+            severity: 'info',
+            reasons: ['retrained'],
+          },
+          track: undefined,
+        },
+      ]);
+    }
+  });
+
+  it('the deployment id is derived from the deployment: the same on a re-read, another for another deployment', () => {
+    expect(deployment(2).eventId).toBe(deployment(2).eventId);
+    expect(deployment(2).eventId).not.toBe(deployment(3).eventId);
+    expect(deployment(2).eventId).not.toBe(deployment(2, { deployedAtMs: 31 * MINUTE }).eventId);
+    expect(deployment(2).eventId).toMatch(/^deploy-[0-9a-f]{20}$/);
   });
 });

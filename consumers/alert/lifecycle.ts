@@ -19,11 +19,13 @@
  */
 import { createHash } from 'node:crypto';
 
-export const AlertKind = { open: 'open', update: 'update', resolve: 'resolve' } as const;
+export const AlertKind = { open: 'open', update: 'update', resolve: 'resolve', deployed: 'deployed' } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 
 export const Severity = { warning: 'warning', critical: 'critical' } as const;
 export type Severity = (typeof Severity)[keyof typeof Severity];
+/** A decision's severity: an alert's, or `info` for a deployment notice (no alert was open). */
+export type MessageSeverity = Severity | 'info';
 
 /** Why a message goes out. */
 export type AlertReason =
@@ -33,7 +35,9 @@ export type AlertReason =
   | 'retrain_recommended'
   | 'severity_raised'
   | 'reminder'
-  | 'recovered';
+  | 'recovered'
+  | 'retrained'
+  | 'rolled_back';
 
 /** What the lifecycle reads from a drift event (`schemas/drift-event.avsc`). */
 export interface AlertInput {
@@ -76,7 +80,7 @@ export const EMPTY_TRACK: AlertTrack = Object.freeze({ latestWindowEndMs: Number
 export interface AlertDecision {
   kind: AlertKind;
   alertId: string;
-  severity: Severity;
+  severity: MessageSeverity;
   reasons: AlertReason[];
 }
 
@@ -185,4 +189,69 @@ export function decideAlert(track: AlertTrack, input: AlertInput, settings: Life
     decision: { kind: AlertKind.update, alertId: open.alertId, severity: next.severity, reasons },
     track: { latestWindowEndMs, open: next },
   };
+}
+
+/** What the lifecycle reads from a `ModelDeployment` (`schemas/model-deployment.avsc`). */
+export interface DeploymentInput {
+  /** deploymentEventIdOf: derived from the deployment, so a re-read finds the same id. */
+  eventId: string;
+  model: string;
+  /** The version now served. */
+  version: number;
+  action: 'promote' | 'rollback';
+  deployedAtMs: number;
+}
+
+/** One message a deployment sends, about one model version. */
+export interface DeploymentStep {
+  /** The version the message is about: an old version whose alert resolves, or the deployed one. */
+  version: number;
+  decision: AlertDecision;
+  /** That version's track afterwards; undefined: unchanged (the `deployed` notice). */
+  track: AlertTrack | undefined;
+}
+
+/** Deterministic id of a deployment (it has none of its own): model, version, action, time. */
+export function deploymentEventIdOf(d: Omit<DeploymentInput, 'eventId'>): string {
+  const key = `${d.model}\u0000${d.version}\u0000${d.action}\u0000${d.deployedAtMs}`;
+  return `deploy-${createHash('sha256').update(key).digest('hex').slice(0, 20)}`;
+}
+
+/**
+ * A deployment of version N of model M (a promotion after retraining, or a rollback): every open
+ * alert of M's *other* versions resolves — those versions are no longer served, so no drift event
+ * would ever resolve them — with reason `retrained` or `rolled_back`, and their tracks move past
+ * the deployment time (a late window of a replaced version does not reopen). N's own alert, if
+ * any, stays as it is. When no other version had an open alert, one `deployed` notice (severity
+ * `info`) about version N. `tracks`: M's versions' tracks, by version.
+ */
+export function decideDeployment(tracks: ReadonlyMap<number, AlertTrack>, input: DeploymentInput): DeploymentStep[] {
+  const reason: AlertReason = input.action === 'rollback' ? 'rolled_back' : 'retrained';
+  const steps: DeploymentStep[] = [];
+  for (const [version, track] of [...tracks].sort(([a], [b]) => a - b)) {
+    if (version === input.version || !track.open) continue;
+    steps.push({
+      version,
+      decision: {
+        kind: AlertKind.resolve,
+        alertId: track.open.alertId,
+        severity: track.open.severity,
+        reasons: [reason],
+      },
+      track: { latestWindowEndMs: Math.max(track.latestWindowEndMs, input.deployedAtMs), open: null },
+    });
+  }
+  if (steps.length > 0) return steps;
+  return [
+    {
+      version: input.version,
+      decision: {
+        kind: AlertKind.deployed,
+        alertId: alertIdOf(input.model, input.version, input.eventId),
+        severity: 'info',
+        reasons: [reason],
+      },
+      track: undefined,
+    },
+  ];
 }

@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { ModelDeployment } from '../../core/schemas.ts';
 import { retryAfterMs, scrub } from './channels/channel.ts';
 import { signature } from './channels/webhook.ts';
 import {
+  buildDeploymentMessage,
   emailHtml,
   emailSubject,
   featureLine,
@@ -59,6 +61,77 @@ describe('alert message renderings', () => {
     expect(terminalLine(message)).toMatch(
       /^ALERT TEST warning driftline-test v1 state=drift share=25% features=MedInc /,
     );
+  });
+});
+
+describe('deployment messages', () => {
+  const deployment: ModelDeployment = {
+    model_name: 'california-housing',
+    model_version: 4,
+    action: 'promote',
+    metrics: { rmse: 0.5123, mae: 0.36, r2: 0.81 },
+    location: 'models/california-housing/4',
+    deployed_at: new Date(Date.UTC(2026, 0, 5, 11, 0)),
+  };
+  const resolve = buildDeploymentMessage(
+    { kind: 'resolve', alertId: 'a3', severity: 'critical', reasons: ['retrained'] },
+    3,
+    'deploy-1',
+    deployment,
+    { dashboardUrl: 'https://dash/x' },
+  );
+  const notice = buildDeploymentMessage(
+    { kind: 'deployed', alertId: 'd4', severity: 'info', reasons: ['retrained'] },
+    4,
+    'deploy-1',
+    deployment,
+  );
+
+  it("a resolution by deployment names the alert's version, the deployed version and its holdout RMSE, in every rendering", () => {
+    expect(titleOf(resolve)).toBe(
+      '[RESOLVED] Drift alert resolved: california-housing v3 — retrained and deployed v4 (holdout RMSE 0.512)',
+    );
+    const text = textLines(resolve).join('\n');
+    expect(text).toContain('why: the model was retrained and a new version deployed');
+    expect(text).toContain('alert on version: 3  now serving: v4');
+    expect(text).toContain('holdout RMSE 0.512  MAE 0.360  R² 0.810');
+    expect(text).toContain('from: models/california-housing/4');
+    expect(text).toContain('dashboard: https://dash/x');
+    const blocks = JSON.stringify(slackBlocks(resolve));
+    expect(blocks).toContain('retrained and deployed v4 (holdout RMSE 0.512)');
+    expect(blocks).toContain('*Now serving*\\nv4');
+    expect(blocks).toContain('https://dash/x');
+    expect(emailSubject(resolve, { reply: true })).toBe('Re: [Driftline] california-housing v3 drift alert');
+    expect(emailHtml(resolve)).toContain('retrained and deployed v4 (holdout RMSE 0.512)');
+    expect(emailHtml(resolve)).toContain('<th align="left">Alert on version</th><td>3</td>');
+    const body = JSON.parse(webhookBody(resolve));
+    expect(body.type).toBe('driftline.alert.resolve');
+    expect(body.alert.deployment).toMatchObject({ version: 4, action: 'promote', holdoutRmse: 0.5123 });
+    expect(terminalLine(resolve)).toBe(
+      'ALERT RESOLVE critical california-housing v3 deployed=v4 (retrained) holdout_rmse=0.512 alert=a3',
+    );
+    // The message survives its JSON round trip through the decision row.
+    expect(JSON.parse(JSON.stringify(resolve))).toEqual(resolve);
+  });
+
+  it('a deployed notice (no alert was open) and a rollback', () => {
+    expect(titleOf(notice)).toBe('[DEPLOYED] california-housing retrained and deployed v4 (holdout RMSE 0.512)');
+    expect(terminalLine(notice)).toBe(
+      'ALERT DEPLOYED info california-housing deployed=v4 (retrained) holdout_rmse=0.512 alert=d4',
+    );
+    expect(emailSubject(notice, { reply: false })).toBe(`[Driftline] ${titleOf(notice)}`);
+    expect(JSON.parse(webhookBody(notice)).type).toBe('driftline.alert.deployed');
+    expect(textLines(notice)[2]).toBe('model: california-housing  now serving: v4');
+    const rollback = buildDeploymentMessage(
+      { kind: 'resolve', alertId: 'a4', severity: 'warning', reasons: ['rolled_back'] },
+      4,
+      'deploy-2',
+      { ...deployment, model_version: 3, action: 'rollback', metrics: { rmse: 0.53, mae: 0.38, r2: 0.8 } },
+    );
+    expect(titleOf(rollback)).toBe(
+      '[RESOLVED] Drift alert resolved: california-housing v4 — rolled back: v3 deployed (holdout RMSE 0.530)',
+    );
+    expect(textLines(rollback)[1]).toBe('why: the model was rolled back to another version');
   });
 });
 

@@ -4,8 +4,8 @@
  * renderings for each channel — Slack Block Kit, email (HTML and plain text), the webhook's JSON,
  * one terminal line.
  */
-import type { DriftEvent } from '../../core/schemas.ts';
-import type { AlertDecision, AlertKind, AlertReason, Severity } from './lifecycle.ts';
+import type { DriftEvent, ModelDeployment } from '../../core/schemas.ts';
+import type { AlertDecision, AlertKind, AlertReason, MessageSeverity } from './lifecycle.ts';
 
 export interface AlertFeature {
   column: string;
@@ -20,7 +20,7 @@ export interface AlertMessage {
   alertId: string;
   eventId: string;
   kind: AlertKind | 'test';
-  severity: Severity;
+  severity: MessageSeverity;
   reasons: AlertReason[];
   model: string;
   version: number;
@@ -45,6 +45,20 @@ export interface AlertMessage {
   rowCount: number;
   reportPath: string | null;
   dashboardUrl: string | null;
+  /** Set on the messages a deployment sends: a resolution by redeployment, or the `deployed` notice. */
+  deployment?: DeploymentInfo;
+}
+
+/** The deployment a message reports (`ModelDeployment`). */
+export interface DeploymentInfo {
+  /** The version now served. */
+  version: number;
+  action: 'promote' | 'rollback';
+  holdoutRmse: number;
+  holdoutMae: number;
+  holdoutR2: number;
+  location: string;
+  deployedAtMs: number;
 }
 
 export function buildAlertMessage(
@@ -92,6 +106,59 @@ export function buildAlertMessage(
   };
 }
 
+/**
+ * The message a deployment sends: `decision` resolves the alert of `version` (an older version)
+ * or is the `deployed` notice about the deployed version itself. No window, no drift figures:
+ * the deployment's holdout metrics instead.
+ */
+export function buildDeploymentMessage(
+  decision: AlertDecision,
+  version: number,
+  eventId: string,
+  deployment: ModelDeployment,
+  options: { dashboardUrl?: string | undefined } = {},
+): AlertMessage {
+  const at = deployment.deployed_at.getTime();
+  return {
+    alertId: decision.alertId,
+    eventId,
+    kind: decision.kind,
+    severity: decision.severity,
+    reasons: decision.reasons,
+    model: deployment.model_name,
+    version,
+    state: 'deployed',
+    windowStartMs: at,
+    windowEndMs: at,
+    evaluatedAtMs: at,
+    shareOfDriftedColumns: 0,
+    driftShare: 0,
+    features: [],
+    predictionDrifted: false,
+    consecutiveDrift: 0,
+    retrainRecommended: false,
+    performance: {
+      verdict: 'holdout',
+      rmse: deployment.metrics.rmse,
+      holdoutRmse: deployment.metrics.rmse,
+      tolerance: 1,
+      labelled: 0,
+    },
+    rowCount: 0,
+    reportPath: null,
+    dashboardUrl: options.dashboardUrl ?? null,
+    deployment: {
+      version: deployment.model_version,
+      action: deployment.action,
+      holdoutRmse: deployment.metrics.rmse,
+      holdoutMae: deployment.metrics.mae,
+      holdoutR2: deployment.metrics.r2,
+      location: deployment.location,
+      deployedAtMs: at,
+    },
+  };
+}
+
 const num = (x: number | null, digits = 3) => (x === null ? '–' : x.toFixed(digits));
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 const time = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -104,10 +171,33 @@ const REASON_TEXT: Readonly<Record<AlertReason, string>> = {
   severity_raised: 'severity raised',
   reminder: 'still drifting',
   recovered: 'back to ok',
+  retrained: 'the model was retrained and a new version deployed',
+  rolled_back: 'the model was rolled back to another version',
 };
+
+/** "retrained and deployed v4 (holdout RMSE 0.512)" / "rolled back: v2 deployed (holdout RMSE 0.530)". */
+export function deploymentSentence(d: DeploymentInfo): string {
+  const what = d.action === 'rollback' ? `rolled back: v${d.version} deployed` : `retrained and deployed v${d.version}`;
+  return `${what} (holdout RMSE ${num(d.holdoutRmse)})`;
+}
+
+function deploymentLines(m: AlertMessage, d: DeploymentInfo): string[] {
+  return [
+    titleOf(m),
+    `why: ${m.reasons.map((r) => REASON_TEXT[r]).join(', ')}`,
+    m.kind === 'resolve'
+      ? `model: ${m.model}  alert on version: ${m.version}  now serving: v${d.version}`
+      : `model: ${m.model}  now serving: v${d.version}`,
+    `holdout RMSE ${num(d.holdoutRmse)}  MAE ${num(d.holdoutMae)}  R² ${num(d.holdoutR2)}`,
+    `deployed: ${time(d.deployedAtMs)}  from: ${d.location}`,
+  ];
+}
 
 /** "[CRITICAL] Drift opened: california-housing v3". */
 export function titleOf(m: AlertMessage): string {
+  const d = m.deployment;
+  if (d && m.kind === 'deployed') return `[DEPLOYED] ${m.model} ${deploymentSentence(d)}`;
+  if (d) return `[RESOLVED] Drift alert resolved: ${m.model} v${m.version} — ${deploymentSentence(d)}`;
   const what =
     m.kind === 'open'
       ? 'Drift alert opened'
@@ -135,6 +225,11 @@ function performanceLine(m: AlertMessage): string {
 
 /** The message as plain text lines (email text part, Slack fallback text, terminal detail). */
 export function textLines(m: AlertMessage): string[] {
+  if (m.deployment) {
+    const lines = deploymentLines(m, m.deployment);
+    if (m.dashboardUrl) lines.push(`dashboard: ${m.dashboardUrl}`);
+    return lines;
+  }
   const lines = [
     titleOf(m),
     `why: ${m.reasons.map((r) => REASON_TEXT[r]).join(', ') || 'test'}`,
@@ -155,6 +250,11 @@ export function textLines(m: AlertMessage): string[] {
 
 /** One line for the terminal and the log. */
 export function terminalLine(m: AlertMessage): string {
+  const d = m.deployment;
+  if (d) {
+    const about = m.kind === 'resolve' ? `${m.model} v${m.version} ` : `${m.model} `;
+    return `ALERT ${m.kind.toUpperCase()} ${m.severity} ${about}deployed=v${d.version} (${d.action === 'rollback' ? 'rolled back' : 'retrained'}) holdout_rmse=${num(d.holdoutRmse)} alert=${m.alertId}`;
+  }
   const features = m.features.map((f) => f.column).join(', ') || '-';
   return `ALERT ${m.kind.toUpperCase()} ${m.severity} ${m.model} v${m.version} state=${m.state} share=${pct(m.shareOfDriftedColumns)} features=${features}${m.retrainRecommended ? ' retrain=recommended' : ''} rmse=${num(m.performance.rmse)} (${m.performance.verdict}) alert=${m.alertId}`;
 }
@@ -162,6 +262,31 @@ export function terminalLine(m: AlertMessage): string {
 /** Block Kit for chat.postMessage / incoming webhooks. */
 export function slackBlocks(m: AlertMessage): Record<string, unknown>[] {
   const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
+  const d = m.deployment;
+  if (d) {
+    const deployed: Record<string, unknown>[] = [
+      { type: 'header', text: { type: 'plain_text', text: titleOf(m).slice(0, 150) } },
+      {
+        type: 'section',
+        fields: [
+          mrkdwn(`*Model*\n${m.model}`),
+          mrkdwn(m.kind === 'resolve' ? `*Alert on version*\n${m.version}` : `*Action*\n${d.action}`),
+          mrkdwn(`*Now serving*\nv${d.version}`),
+          mrkdwn(`*Holdout RMSE*\n${num(d.holdoutRmse)}`),
+          mrkdwn(`*Holdout MAE*\n${num(d.holdoutMae)}`),
+          mrkdwn(`*Holdout R²*\n${num(d.holdoutR2)}`),
+        ],
+      },
+      { type: 'context', elements: [mrkdwn(`deployed ${time(d.deployedAtMs)} · ${d.location}`)] },
+    ];
+    if (m.dashboardUrl) {
+      deployed.push({
+        type: 'actions',
+        elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open dashboard' }, url: m.dashboardUrl }],
+      });
+    }
+    return deployed;
+  }
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: titleOf(m).slice(0, 150) } },
     {
@@ -205,6 +330,26 @@ export function emailSubject(m: AlertMessage, options: { reply: boolean }): stri
 
 export function emailHtml(m: AlertMessage): string {
   const row = (k: string, v: string) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`;
+  const d = m.deployment;
+  if (d) {
+    return [
+      '<!doctype html><html><body>',
+      `<h2>${escapeHtml(titleOf(m))}</h2>`,
+      `<p>${escapeHtml(`why: ${m.reasons.map((r) => REASON_TEXT[r]).join(', ')}`)}</p>`,
+      '<table>',
+      row('Model', m.model),
+      m.kind === 'resolve' ? row('Alert on version', String(m.version)) : '',
+      row('Now serving', `v${d.version} (${d.action})`),
+      row('Holdout RMSE', num(d.holdoutRmse)),
+      row('Holdout MAE', num(d.holdoutMae)),
+      row('Holdout R²', num(d.holdoutR2)),
+      row('Deployed', time(d.deployedAtMs)),
+      row('Location', d.location),
+      '</table>',
+      m.dashboardUrl ? `<p><a href="${escapeHtml(m.dashboardUrl)}">Open the dashboard</a></p>` : '',
+      '</body></html>',
+    ].join('\n');
+  }
   const features =
     m.features.length === 0
       ? ''

@@ -10,6 +10,8 @@ import { type AlertDecision, type AlertTrack, EMPTY_TRACK, type OpenAlert, type 
 import type { AlertMessage } from './message.ts';
 
 export const DECISION_CHANNEL = '';
+/** Kind of the `deployed` notice: recorded like an alert message, but no alert of its own. */
+export const DEPLOYED_KIND = 'deployed';
 
 export type DeliveryStatus = 'decided' | 'delivered' | 'failed';
 
@@ -133,6 +135,26 @@ export async function eventRows(
   return rows.map(normalize);
 }
 
+/** Every row recorded for one deployment of a model, across the versions it sent messages about. */
+export async function deploymentRows(storage: Storage, model: string, eventId: string): Promise<AlertRow[]> {
+  const rows = await storage.query<AlertRow>(
+    sql`SELECT ${COLUMNS} FROM alerts FINAL WHERE model_name = ${model} AND event_id = ${eventId}
+        ORDER BY recorded_at_ms`.text,
+  );
+  return rows.map(normalize);
+}
+
+/** Versions of a model whose newest alert is still open (its last decision is not a resolution). */
+export async function openAlertVersions(storage: Storage, model: string): Promise<number[]> {
+  const rows = await storage.query<{ model_version: number }>(
+    sql`SELECT model_version FROM alerts
+        WHERE model_name = ${model} AND channel = ${DECISION_CHANNEL} AND kind != ${DEPLOYED_KIND}
+        GROUP BY model_version HAVING argMax(kind, recorded_at_ms) != 'resolve'
+        ORDER BY model_version`.text,
+  );
+  return rows.map((r) => Number(r.model_version));
+}
+
 export interface RestoredAlertVersion {
   track: AlertTrack;
   /** Per channel, the alert's thread: its first delivered message there. */
@@ -146,13 +168,15 @@ export async function restoreVersion(storage: Storage, model: string, version: n
       sql`SELECT ${COLUMNS} FROM alerts FINAL
           WHERE model_name = ${model} AND model_version = ${version} AND alert_id IN (
             SELECT argMax(alert_id, recorded_at_ms) FROM alerts
-            WHERE model_name = ${model} AND model_version = ${version} AND channel = ${DECISION_CHANNEL})
+            WHERE model_name = ${model} AND model_version = ${version} AND channel = ${DECISION_CHANNEL}
+              AND kind != ${DEPLOYED_KIND})
           ORDER BY recorded_at_ms`.text,
     )
   ).map(normalize);
   const [latest] = await storage.query<{ latest: number | null; n: number }>(
     sql`SELECT max(window_end_ms) AS latest, count() AS n FROM alerts
-        WHERE model_name = ${model} AND model_version = ${version} AND channel = ${DECISION_CHANNEL}`.text,
+        WHERE model_name = ${model} AND model_version = ${version} AND channel = ${DECISION_CHANNEL}
+          AND kind != ${DEPLOYED_KIND}`.text,
   );
   const decisions = rows.filter((r) => r.channel === DECISION_CHANNEL);
   const last = decisions.at(-1);
@@ -166,7 +190,9 @@ export async function restoreVersion(storage: Storage, model: string, version: n
       if (!threads.has(channel)) threads.set(channel, row.message_id);
     }
   }
-  if (last.kind === 'resolve') return { track: { latestWindowEndMs, open: null }, threads: new Map() };
+  // A resolved alert keeps its threads: a resolution read again after a restart (decided, not yet
+  // delivered everywhere) still goes to the alert's thread. The next opening starts new ones.
+  if (last.kind === 'resolve') return { track: { latestWindowEndMs, open: null }, threads };
   return {
     track: {
       latestWindowEndMs,
@@ -189,7 +215,8 @@ export interface ListedAlert {
   model_version: number;
   severity: string;
   opened_at: string;
-  status: 'open' | 'resolved';
+  /** `deployed`: a deployment notice, no alert. */
+  status: 'open' | 'resolved' | 'deployed';
   messages: {
     kind: string;
     event_id: string;
@@ -237,6 +264,7 @@ export async function listAlerts(
     }
     alert.severity = row.severity;
     if (row.kind === 'resolve') alert.status = 'resolved';
+    if (row.kind === DEPLOYED_KIND) alert.status = 'deployed';
     alert.messages.push({
       kind: row.kind,
       event_id: row.event_id,
