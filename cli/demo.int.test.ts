@@ -69,6 +69,8 @@ describe('driftline demo', () => {
     expect(text).toContain('deployed: the predict service now serves v2');
     expect(text).toContain('the predict service answered 7200 requests with v2\n');
     expect(text).toMatch(/retraining\s+v2 promoted: RMSE [\d.]+ vs v1's [\d.]+/);
+    // Alerts are per version: v2's deployment resolves v1's open alert (the alert consumer reads model-deployments).
+    expect(text).toMatch(/ALERT RESOLVE \w+ california-housing v1 deployed=v2 \(retrained\)/);
     // v2's windows (its reference is the drifted traffic it was trained on) were evaluated: ok.
     const v2 = all.filter((line) => / v2 /.test(line));
     expect(v2.length, text).toBeGreaterThanOrEqual(1);
