@@ -133,7 +133,7 @@ export interface DriftEventColumn {
   column: string;
   is_prediction: boolean;
   kind: 'numerical' | 'categorical';
-  method: 'ks' | 'wasserstein' | 'psi' | 'jensenshannon' | 'chisquare';
+  method: 'ks' | 'wasserstein' | 'psi' | 'jensenshannon' | 'chisquare' | 'z' | 'chisquare_contingency';
   statistic: number | null;
   threshold: number;
   p_value: number | null;

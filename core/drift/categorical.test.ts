@@ -8,32 +8,45 @@ function sketchOf(counts: Record<string, number>, maxCategories?: number): Categ
   return sketch;
 }
 
-// Expected values from scipy 1.17.1: stats.chi2_contingency(table, correction=False) and
+// Expected values from scipy 1.17.1: stats.chisquare(cur, ref * cur.sum() / ref.sum()) (Evidently's
+// chi-square), stats.chi2_contingency(table, correction=False), the two-proportion z-test of
+// Evidently's z_stat_test (2 * (1 - norm.cdf(|z|))) and
 // spatial.distance.jensenshannon(ref / ref.sum(), cur / cur.sum()) (natural log, as Evidently).
 describe('compareCategories', () => {
   it('chi-square and Jensen–Shannon match scipy (3 categories)', () => {
     const { stats, unseen } = compareCategories(sketchOf({ a: 30, b: 20, c: 50 }), sketchOf({ a: 25, b: 30, c: 45 }));
-    expect(stats.chi2).toBeCloseTo(2.7177033492822966, 12);
+    // Evidently's goodness-of-fit: Σ (cur − ref·100/100)² / (ref·100/100).
+    expect(stats.chi2).toBeCloseTo(6.333333333333333, 12);
     expect(stats.chi2_dof).toBe(2);
-    expect(stats.chi2_p_value).toBeCloseTo(0.2569556763201589, 12);
+    expect(stats.chi2_p_value).toBeCloseTo(0.042143843509276406, 14);
+    expect(stats.contingency_chi2).toBeCloseTo(2.7177033492822966, 12);
+    expect(stats.contingency_p_value).toBeCloseTo(0.2569556763201589, 12);
     expect(stats.js).toBeCloseTo(0.08264388223971367, 12);
     expect(unseen).toEqual([]);
     expect(stats.unseen_share).toBe(0);
   });
 
-  it('chi-square matches scipy on a 2 × 2 table (no Yates correction)', () => {
+  it('chi-square and the z-test match scipy on two categories (no Yates correction)', () => {
     const { stats } = compareCategories(sketchOf({ yes: 120, no: 80 }), sketchOf({ yes: 90, no: 110 }));
-    expect(stats.chi2).toBeCloseTo(9.022556390977442, 12);
-    expect(stats.chi2_p_value).toBeCloseTo(0.0026666817936140982, 14);
+    expect(stats.chi2).toBeCloseTo(18.75, 12);
+    expect(stats.chi2_p_value).toBeCloseTo(1.4902335792427696e-5, 18);
+    expect(stats.contingency_chi2).toBeCloseTo(9.022556390977442, 12);
+    expect(stats.contingency_p_value).toBeCloseTo(0.0026666817936140982, 14);
+    // Evidently: share of values other than "no" (the first key): 0.6 vs 0.45.
+    expect(stats.z).toBeCloseTo(3.003757045930554, 12);
+    expect(stats.z_p_value).toBeCloseTo(0.002666681793614088, 14);
   });
 
-  it('stays finite with a category unseen in the reference, and reports it', () => {
+  it('drifts (chi2 infinite, p 0, as Evidently) with a category unseen in the reference, and reports it', () => {
     const { stats, unseen } = compareCategories(
       sketchOf({ a: 400, b: 300, c: 200, d: 100 }),
       sketchOf({ a: 380, b: 320, c: 190, d: 90, e: 20 }),
     );
-    expect(stats.chi2).toBeCloseTo(21.940707849027035, 11);
-    expect(stats.chi2_p_value).toBeCloseTo(0.00020594100004366, 14);
+    expect(stats.chi2).toBe(Number.POSITIVE_INFINITY);
+    expect(stats.chi2_p_value).toBe(0);
+    // The contingency form stays finite.
+    expect(stats.contingency_chi2).toBeCloseTo(21.940707849027035, 11);
+    expect(stats.contingency_p_value).toBeCloseTo(0.00020594100004366, 14);
     expect(stats.js).toBeCloseTo(0.08612060522927403, 12);
     expect(Number.isFinite(stats.psi)).toBe(true);
     expect(unseen).toEqual(['e']);
@@ -42,7 +55,7 @@ describe('compareCategories', () => {
 
   it('gives p = 1 and distance 0 for one shared category', () => {
     const { stats } = compareCategories(sketchOf({ only: 10 }), sketchOf({ only: 500 }));
-    expect(stats).toMatchObject({ chi2: 0, chi2_dof: 0, chi2_p_value: 1, js: 0, psi: 0 });
+    expect(stats).toMatchObject({ chi2: 0, chi2_dof: 0, chi2_p_value: 1, z: 0, z_p_value: 1, js: 0, psi: 0 });
   });
 
   it('compares the lumped __other__ buckets like a category', () => {

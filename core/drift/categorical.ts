@@ -6,12 +6,28 @@ import { jensenShannonDistance, populationStabilityIndex } from './divergence.ts
 import { chiSquareSf } from './special.ts';
 
 export interface CategoricalStats {
-  /** Pearson's chi-square statistic of the 2 × k table (reference, current) × category. */
+  /**
+   * Chi-square goodness-of-fit statistic of the current counts against the reference shares
+   * scaled to the current size, as Evidently computes it (`scipy.stats.chisquare(f_obs, f_exp)`).
+   * Infinite when the current sample has a category the reference lacks.
+   */
   chi2: number;
   /** Degrees of freedom: categories present in either sample − 1. */
   chi2_dof: number;
-  /** P(χ²(dof) > chi2); 1 when there is a single category. */
+  /** P(χ²(dof) > chi2); 1 when there is a single category, 0 when chi2 is infinite. */
   chi2_p_value: number;
+  /** Pearson's chi-square of the 2 × k table (reference, current) × category (same dof). */
+  contingency_chi2: number;
+  /** Its p-value (`scipy.stats.chi2_contingency(table, correction=False)`). */
+  contingency_p_value: number;
+  /**
+   * Two-proportion z statistic of the first category (sorted) against the rest, as Evidently's
+   * `z_stat_test` computes it (meant for two categories); 0 when both samples hold the same
+   * single category.
+   */
+  z: number;
+  /** Two-sided p-value of `z`. */
+  z_p_value: number;
   /** Jensen–Shannon distance (natural log, as Evidently) of the category shares. */
   js: number;
   /** Population Stability Index of the category shares (Evidently's zero filling). */
@@ -34,12 +50,10 @@ function countsOf(sketch: CategoricalSketch): Map<string, number> {
 }
 
 /**
- * Compares category frequencies. The chi-square test is the test of homogeneity on the 2 × k
- * contingency table (scipy `chi2_contingency(table, correction=False)`), not Evidently's
- * goodness-of-fit of current counts against reference shares: it accounts for the reference
- * being a sample too (Evidently's form overstates significance with a small reference) and
- * stays finite when the current sample has a category the reference lacks (the goodness-of-
- * fit statistic divides by an expected count of 0 there). Both sketches must be non-empty.
+ * Compares category frequencies. `chi2` is Evidently's goodness-of-fit test of the current
+ * counts against the reference shares; `contingency_chi2` is the test of homogeneity on the
+ * 2 × k table, which also accounts for the reference being a sample and stays finite when the
+ * current sample has a category the reference lacks. Both sketches must be non-empty.
  *
  * A category missing from a sketch that has lumped values (`otherCount` > 0) may still have
  * occurred up to that sketch's `maxError` times; "unseen" then means "not tracked".
@@ -54,12 +68,19 @@ export function compareCategories(reference: CategoricalSketch, current: Categor
   const curTotal = current.count;
   const total = refTotal + curTotal;
 
-  let chi2 = 0;
+  let contingency = 0;
+  let goodnessOfFit = 0;
   for (let i = 0; i < keys.length; i++) {
-    const column = (r[i] as number) + (c[i] as number);
+    const ri = r[i] as number;
+    const ci = c[i] as number;
+    const column = ri + ci;
     const expectedRef = (refTotal * column) / total;
     const expectedCur = (curTotal * column) / total;
-    chi2 += ((r[i] as number) - expectedRef) ** 2 / expectedRef + ((c[i] as number) - expectedCur) ** 2 / expectedCur;
+    contingency += (ri - expectedRef) ** 2 / expectedRef + (ci - expectedCur) ** 2 / expectedCur;
+    // Evidently: f_exp = reference count × current size / reference size; a category the
+    // reference lacks has f_exp 0, so the statistic is infinite and the p-value 0 (drift).
+    const expected = (ri * curTotal) / refTotal;
+    goodnessOfFit += expected > 0 ? (ci - expected) ** 2 / expected : Number.POSITIVE_INFINITY;
   }
   const dof = Math.max(0, keys.length - 1);
 
@@ -76,15 +97,34 @@ export function compareCategories(reference: CategoricalSketch, current: Categor
 
   const refShares = r.map((x) => x / refTotal);
   const curShares = c.map((x) => x / curTotal);
+  const z = twoProportionZ(r, c, refTotal, curTotal);
   return {
     stats: {
-      chi2,
+      chi2: goodnessOfFit,
       chi2_dof: dof,
-      chi2_p_value: chiSquareSf(chi2, dof),
+      chi2_p_value: chiSquareSf(goodnessOfFit, dof),
+      contingency_chi2: contingency,
+      contingency_p_value: chiSquareSf(contingency, dof),
+      z,
+      // Two-sided normal tail 2·(1 − Φ(|z|)) = P(χ²(1) > z²), without cancellation for large |z|.
+      z_p_value: chiSquareSf(z * z, 1),
       js: jensenShannonDistance(refShares, curShares),
       psi: populationStabilityIndex(refShares, curShares),
       unseen_share: unseenCount / curTotal,
     },
     unseen: unseen.map((u) => u[0]),
   };
+}
+
+/**
+ * Evidently's `z_stat_test`: in each sample the share of values other than the first category
+ * (keys sorted), pooled standard error, z = (p₁ − p₂) / √(P(1 − P)(1/n₁ + 1/n₂)). Both samples holding the same single category is no
+ * evidence of change (z = 0, p = 1), as in Evidently.
+ */
+function twoProportionZ(r: readonly number[], c: readonly number[], refTotal: number, curTotal: number): number {
+  if (r.length < 2) return 0;
+  const p1 = 1 - (r[0] as number) / refTotal;
+  const p2 = 1 - (c[0] as number) / curTotal;
+  const pooled = 1 - ((r[0] as number) + (c[0] as number)) / (refTotal + curTotal);
+  return (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / refTotal + 1 / curTotal));
 }

@@ -3,6 +3,7 @@ import { normalSampler } from '../../test-support/distributions.ts';
 import { mulberry32 } from '../random.ts';
 import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
+import type { CategoricalStats } from './categorical.ts';
 import { evaluateColumn, evaluateDataset, overrideProblems } from './evaluate.ts';
 
 function normals(n: number, seed: number, shift = 0): NumericSketch {
@@ -78,6 +79,35 @@ describe('evaluateColumn defaults (Evidently data drift preset)', () => {
       categories(5_000, 4, { a: 5, b: 3, c: 2, d: 0.5 }),
     );
     expect(large).toMatchObject({ method: 'jensenshannon', threshold: 0.1, p_value: null, unseen_categories: ['d'] });
+  });
+
+  it("two categories, reference ≤ 1,000: Evidently's two-proportion z-test (p < 0.05)", () => {
+    const same = evaluateColumn(categories(800, 5, { yes: 6, no: 4 }), categories(800, 6, { yes: 6, no: 4 }));
+    expect(same).toMatchObject({ kind: 'categorical', method: 'z', threshold: 0.05, verdict: 'ok' });
+    const stats = same.stats as CategoricalStats;
+    expect(same.statistic).toBe(stats.z);
+    expect(same.p_value).toBe(stats.z_p_value);
+    const moved = evaluateColumn(categories(800, 7, { yes: 6, no: 4 }), categories(800, 8, { yes: 4, no: 6 }));
+    expect(moved).toMatchObject({ method: 'z', verdict: 'drift' });
+    // One category in both: nothing to test, p = 1.
+    const one = evaluateColumn(categories(800, 9, { yes: 1 }), categories(800, 10, { yes: 1 }));
+    expect(one).toMatchObject({ method: 'z', statistic: 0, p_value: 1, verdict: 'ok' });
+    // A third category in the current sample: chi-square.
+    const third = evaluateColumn(categories(800, 11, { yes: 6, no: 4 }), categories(800, 12, { yes: 6, no: 4, x: 1 }));
+    expect(third.method).toBe('chisquare');
+    // Larger reference: Jensen–Shannon, as for any categorical column.
+    const large = evaluateColumn(categories(5_000, 13, { yes: 6, no: 4 }), categories(800, 14, { yes: 6, no: 4 }));
+    expect(large.method).toBe('jensenshannon');
+  });
+
+  it('keeps the 2 × k contingency chi-square as a method of its own', () => {
+    const result = evaluateColumn(categories(800, 1, { a: 5, b: 3, c: 2 }), categories(800, 2, { a: 3, b: 3, c: 4 }), {
+      method: 'chisquare_contingency',
+    });
+    const stats = result.stats as CategoricalStats;
+    expect(result).toMatchObject({ method: 'chisquare_contingency', threshold: 0.05, verdict: 'drift' });
+    expect(result.statistic).toBe(stats.contingency_chi2);
+    expect(result.p_value).toBe(stats.contingency_p_value);
   });
 });
 

@@ -3,7 +3,7 @@
  * I/O, no clock; the drift consumer and `driftline compare` both call these. Defaults follow
  * Evidently's data-drift preset (`defaultMethod`, `DEFAULT_THRESHOLDS`, `DRIFT_DEFAULTS`).
  */
-import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
+import { CategoricalSketch, OTHER_CATEGORY } from '../sketch/categorical-sketch.ts';
 import type { ColumnSketch } from '../sketch/index.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
 import { type CategoricalStats, compareCategories } from './categorical.ts';
@@ -16,6 +16,10 @@ export const DriftMethod = {
   PSI: 'psi',
   JENSEN_SHANNON: 'jensenshannon',
   CHI_SQUARE: 'chisquare',
+  /** Chi-square test of homogeneity on the 2 × k table; not a default, chosen per column. */
+  CHI_SQUARE_CONTINGENCY: 'chisquare_contingency',
+  /** Two-proportion z-test (Evidently's `z`), for two categories. */
+  Z: 'z',
 } as const;
 export type DriftMethod = (typeof DriftMethod)[keyof typeof DriftMethod];
 
@@ -25,15 +29,17 @@ export type Verdict = 'ok' | 'drift' | 'insufficient_data';
 /** Methods that apply to each kind of column. */
 export const METHODS_BY_KIND: Readonly<Record<ColumnKind, readonly DriftMethod[]>> = {
   numerical: ['ks', 'wasserstein', 'psi', 'jensenshannon'],
-  categorical: ['chisquare', 'jensenshannon', 'psi'],
+  categorical: ['chisquare', 'z', 'chisquare_contingency', 'jensenshannon', 'psi'],
 };
 
 /** Methods whose threshold is a p-value (drift when p < threshold). */
-const TEST_METHODS: ReadonlySet<DriftMethod> = new Set(['ks', 'chisquare']);
+const TEST_METHODS: ReadonlySet<DriftMethod> = new Set(['ks', 'chisquare', 'chisquare_contingency', 'z']);
 
 export const DEFAULT_THRESHOLDS: Readonly<Record<DriftMethod, number>> = {
   ks: 0.05,
   chisquare: 0.05,
+  chisquare_contingency: 0.05,
+  z: 0.05,
   wasserstein: 0.1,
   psi: 0.1,
   jensenshannon: 0.1,
@@ -77,10 +83,10 @@ export interface ColumnDriftResult {
   column: string;
   kind: ColumnKind;
   method: DriftMethod;
-  /** The method's statistic (KS D, chi-square, or the distance); null when a side is empty. */
+  /** The method's statistic (KS D, chi-square, z, or the distance); null when a side is empty. */
   statistic: number | null;
   threshold: number;
-  /** For ks and chisquare; null for distance methods and when a side is empty. */
+  /** For test methods (ks, chisquare, chisquare_contingency, z); null for distances and when a side is empty. */
   p_value: number | null;
   drifted: boolean;
   verdict: Verdict;
@@ -116,7 +122,10 @@ export function columnKind(sketch: ColumnSketch): ColumnKind {
  * data drift preset chooses it:
  *   numerical,   reference ≤ 1,000 values → KS test, drift when p-value < 0.05;
  *   numerical,   larger reference         → normalized Wasserstein, drift when ≥ 0.1;
- *   categorical, reference ≤ 1,000 values → chi-square test, drift when p-value < 0.05;
+ *   categorical, reference ≤ 1,000 values → chi-square goodness-of-fit test (Evidently's form),
+ *                                           or, with at most 2 categories in both samples
+ *                                           together, the two-proportion z-test; drift when
+ *                                           p-value < 0.05;
  *   categorical, larger reference         → Jensen–Shannon distance, drift when ≥ 0.1.
  * (Evidently also switches numerical columns with ≤ 5 distinct values to chi-square / JS; a
  * numeric sketch does not know its distinct count, so `driftline compare`, which counts them,
@@ -128,10 +137,23 @@ export function defaultMethod(
   kind: ColumnKind,
   referenceCount: number,
   smallSampleLimit: number = DRIFT_DEFAULTS.smallSampleLimit,
+  /** Distinct categories in both samples together, when known (≤ 2 selects the z-test). */
+  categories?: number,
 ): DriftMethod {
   const small = referenceCount <= smallSampleLimit;
   if (kind === 'numerical') return small ? 'ks' : 'wasserstein';
-  return small ? 'chisquare' : 'jensenshannon';
+  if (!small) return 'jensenshannon';
+  return categories !== undefined && categories <= 2 ? 'z' : 'chisquare';
+}
+
+/** Distinct categories of two categorical sketches together (the lumped rest counts as one). */
+function distinctCategories(reference: CategoricalSketch, current: CategoricalSketch): number {
+  const keys = new Set<string>();
+  for (const sketch of [reference, current]) {
+    for (const [value] of sketch.entries()) keys.add(value);
+    if (sketch.otherCount > 0) keys.add(OTHER_CATEGORY);
+  }
+  return keys.size;
 }
 
 export function isTestMethod(method: DriftMethod): boolean {
@@ -184,7 +206,11 @@ export function evaluateColumn(
   const bins = options.bins ?? DRIFT_DEFAULTS.bins;
   const referenceCount = reference.count;
   const currentCount = current.count;
-  const method = options.method ?? defaultMethod(kind, referenceCount, options.smallSampleLimit);
+  const categories =
+    reference instanceof CategoricalSketch && current instanceof CategoricalSketch
+      ? distinctCategories(reference, current)
+      : undefined;
+  const method = options.method ?? defaultMethod(kind, referenceCount, options.smallSampleLimit, categories);
   const problems = overrideProblems(
     column,
     { method, ...(options.threshold === undefined ? {} : { threshold: options.threshold }) },
@@ -245,6 +271,14 @@ function pick(
     case 'chisquare': {
       const s = stats as CategoricalStats;
       return { statistic: s.chi2, pValue: s.chi2_p_value };
+    }
+    case 'chisquare_contingency': {
+      const s = stats as CategoricalStats;
+      return { statistic: s.contingency_chi2, pValue: s.contingency_p_value };
+    }
+    case 'z': {
+      const s = stats as CategoricalStats;
+      return { statistic: s.z, pValue: s.z_p_value };
     }
     case 'psi':
       return { statistic: stats.psi, pValue: null };

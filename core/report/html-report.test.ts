@@ -86,6 +86,7 @@ describe('renderDriftReport', () => {
       '1.00e-9',
       '1.00e+9',
     ]);
+    expect([fmt(Number.POSITIVE_INFINITY), fmt(Number.NEGATIVE_INFINITY)]).toEqual(['∞', '−∞']);
     expect(html).not.toContain('NaN');
     expect(html).not.toContain('Infinity');
   });

@@ -4,7 +4,7 @@
  * attached to an alert or opened offline. Used by `driftline compare --html` and by the drift
  * consumer's window reports (consumers/drift/window-report.ts).
  */
-import type { ColumnDriftResult, DatasetDriftResult } from '../drift/evaluate.ts';
+import { type ColumnDriftResult, type DatasetDriftResult, isTestMethod } from '../drift/evaluate.ts';
 import {
   countAtOrBelow,
   countBelow,
@@ -97,7 +97,7 @@ function summaryTable(columns: readonly ColumnDriftResult[]): string {
 
 /** "p < 0.05" for tests, "≥ 0.1" for distances. */
 export function thresholdText(c: Pick<ColumnDriftResult, 'method' | 'threshold'>): string {
-  return c.method === 'ks' || c.method === 'chisquare' ? `p < ${fmt(c.threshold)}` : `≥ ${fmt(c.threshold)}`;
+  return isTestMethod(c.method) ? `p < ${fmt(c.threshold)}` : `≥ ${fmt(c.threshold)}`;
 }
 
 function verdictText(verdict: ColumnDriftResult['verdict']): string {
@@ -129,7 +129,7 @@ function columnSection(
   return [
     '<section>',
     `<div class="head"><h2>${esc(c.column)}</h2><span class="badge ${c.verdict}">${verdictText(c.verdict)}</span></div>`,
-    `<div class="muted">${c.kind}; ${c.method}: statistic ${fmt(c.statistic)}${c.p_value === null ? '' : `, p-value ${fmt(c.p_value)}`}; drift when ${esc(c.method === 'ks' || c.method === 'chisquare' ? `p-value < ${fmt(c.threshold)}` : `statistic ≥ ${fmt(c.threshold)}`)}</div>`,
+    `<div class="muted">${c.kind}; ${c.method}: statistic ${fmt(c.statistic)}${c.p_value === null ? '' : `, p-value ${fmt(c.p_value)}`}; drift when ${esc(isTestMethod(c.method) ? `p-value < ${fmt(c.threshold)}` : `statistic ≥ ${fmt(c.threshold)}`)}</div>`,
     `<div class="stats">${counts}${stats}</div>`,
     unseen,
     chart,
@@ -370,6 +370,9 @@ function pct(share: number): string {
 /** A compact number: 4 significant digits, exponent notation for the very small or large. */
 export function fmt(value: number | null | undefined): string {
   if (value === null || value === undefined) return '–';
+  // Evidently's chi-square is infinite when the current sample has a category the reference lacks.
+  if (value === Number.POSITIVE_INFINITY) return '∞';
+  if (value === Number.NEGATIVE_INFINITY) return '−∞';
   if (!Number.isFinite(value)) return String(value);
   if (value === 0) return '0';
   const abs = Math.abs(value);
