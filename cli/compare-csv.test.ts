@@ -13,6 +13,7 @@ import {
   parseNumber,
   profileCsvFile,
   readCsvHeader,
+  utf8Validator,
 } from './compare-csv.ts';
 
 const TRICKY =
@@ -106,6 +107,33 @@ describe('values', () => {
   });
 });
 
+describe('utf8Validator', () => {
+  const firstBad = (...chunks: number[][]) => {
+    const v = utf8Validator();
+    for (const chunk of chunks) {
+      const bad = v.push(Uint8Array.from(chunk));
+      if (bad >= 0) return bad;
+    }
+    return v.end();
+  };
+  it('accepts UTF-8, with characters split across chunks', () => {
+    const bytes = [...Buffer.from('a,é,€,𝄞\n')];
+    expect(firstBad(bytes)).toBe(-1);
+    for (let cut = 0; cut <= bytes.length; cut++) expect(firstBad(bytes.slice(0, cut), bytes.slice(cut))).toBe(-1);
+  });
+  it('finds the first malformed sequence: Latin-1, overlong, surrogate, beyond U+10FFFF, truncated', () => {
+    expect(firstBad([...Buffer.from('Montréal', 'latin1')])).toBe(5);
+    expect(firstBad([0x41, 0xc0, 0x80])).toBe(1);
+    expect(firstBad([0x41, 0xe0, 0x80, 0x80])).toBe(1);
+    expect(firstBad([0xed, 0xa0, 0x80])).toBe(0);
+    expect(firstBad([0xf4, 0x90, 0x80, 0x80])).toBe(0);
+    expect(firstBad([0x41, 0x42, 0xf5])).toBe(2);
+    expect(firstBad([0x41, 0xe2], [0x82, 0x41])).toBe(1);
+    expect(firstBad([0x41], [0xe2, 0x82])).toBe(1);
+    expect(firstBad([0x41, 0x42], [0xe2], [0x82], [0x41])).toBe(2);
+  });
+});
+
 describe('profileCsvFile and column detection', () => {
   let dir: string;
   beforeAll(async () => {
@@ -162,6 +190,23 @@ describe('profileCsvFile and column detection', () => {
     expect(ra.numericSketch.count).toBe(300);
     expect(ra.numericSketch.nullCount).toBe(6);
     expect(isNumericColumn(ra, rb)).toBe(true);
+  });
+
+  it('refuses invalid UTF-8 naming the file and byte offset, and reads Latin-1 when asked', async () => {
+    const path = join(dir, 'latin1.csv');
+    await writeFile(path, Buffer.from('city\nMontréal\nMontrïal\n', 'latin1'));
+    await expect(profileCsvFile(path)).rejects.toThrow(
+      `${path}: not valid UTF-8 at byte 10; if the file is Latin-1 (ISO-8859-1), pass --encoding latin1`,
+    );
+    await expect(readCsvHeader(path)).rejects.toThrow(/not valid UTF-8 at byte 10/);
+    const profile = await profileCsvFile(path, undefined, 'latin1');
+    expect(profile.columns.get('city')?.categoricalSketch.entries()).toEqual([
+      ['Montréal', 1],
+      ['Montrïal', 1],
+    ]);
+    const utf8 = join(dir, 'utf8.csv');
+    await writeFile(utf8, 'city\nMontréal\n');
+    expect((await profileCsvFile(utf8)).columns.get('city')?.categoricalSketch.get('Montréal')).toBe(1);
   });
 
   it('reads just the header', async () => {

@@ -3,7 +3,9 @@
  * parser, rather than one of our own) and a one-pass profiler that turns a file into one
  * sketch per column without holding the rows in memory.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
 import { CsvError, type Options, type Parser, parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
@@ -37,6 +39,7 @@ function withLines(onLine: (line: number) => void): Options {
 
 /** csv-parse's failure as a usage error naming the file and where the bad record starts. */
 function csvError(error: unknown, source: string, lastLine: number): DriftlineError {
+  if (error instanceof DriftlineError) return error;
   const reason =
     error instanceof CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unterminated quoted field' : String(error);
   return new DriftlineError(ErrorCode.USAGE, `${source} line ${lastLine + 1}: ${reason}`, {
@@ -65,14 +68,96 @@ export function csvParser(onLine: (line: number) => void = () => {}): Parser {
   return parse(withLines(onLine));
 }
 
+/** Text encodings `driftline compare` reads. */
+export const ENCODINGS = ['utf8', 'latin1'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
+/**
+ * Checks that bytes are well-formed UTF-8 (Unicode Table 3-7: no overlong forms, no surrogates,
+ * nothing above U+10FFFF) chunk by chunk; a character may be split across chunks. `push` returns
+ * the byte offset (from the start of the input) of the first malformed sequence's first byte, or
+ * -1; `end` returns the offset of a character the input stops inside, or -1.
+ */
+export function utf8Validator(): { push(chunk: Uint8Array): number; end(): number } {
+  let need = 0; // continuation bytes still expected
+  let lo = 0x80; // bounds of the next continuation byte
+  let hi = 0xbf;
+  let start = 0; // offset of the current character's first byte
+  let offset = 0; // offset of the chunk being read
+  return {
+    push(chunk) {
+      const base = offset;
+      offset += chunk.length;
+      if (need === 0 && isUtf8(chunk)) return -1;
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i] as number;
+        if (need > 0) {
+          if (b < lo || b > hi) return start;
+          lo = 0x80;
+          hi = 0xbf;
+          need--;
+          continue;
+        }
+        start = base + i;
+        if (b < 0x80) continue;
+        if (b >= 0xc2 && b <= 0xdf) need = 1;
+        else if (b >= 0xe0 && b <= 0xef) {
+          need = 2;
+          if (b === 0xe0) lo = 0xa0;
+          else if (b === 0xed) hi = 0x9f;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+          need = 3;
+          if (b === 0xf0) lo = 0x90;
+          else if (b === 0xf4) hi = 0x8f;
+        } else return start;
+      }
+      return -1;
+    },
+    end: () => (need === 0 ? -1 : start),
+  };
+}
+
+/**
+ * The text of a file. UTF-8 is checked, not repaired: decoding with replacement characters would
+ * merge distinct categories (Latin-1 `Montréal` and `Montrïal` both become `Montr�al`), so the
+ * first malformed byte is a usage error naming the file and its byte offset.
+ */
+async function* decodeFile(path: string, encoding: Encoding): AsyncGenerator<string> {
+  if (encoding === 'latin1') {
+    // Node's latin1 is ISO-8859-1, one byte per character (TextDecoder's is windows-1252).
+    for await (const chunk of createReadStream(path)) yield (chunk as Buffer).toString('latin1');
+    return;
+  }
+  const validator = utf8Validator();
+  const decoder = new TextDecoder('utf-8');
+  const invalid = (at: number) =>
+    new DriftlineError(
+      ErrorCode.USAGE,
+      `${path}: not valid UTF-8 at byte ${at}; if the file is Latin-1 (ISO-8859-1), pass --encoding latin1`,
+      { details: { path, byte: at } },
+    );
+  for await (const chunk of createReadStream(path)) {
+    const bad = validator.push(chunk as Buffer);
+    if (bad >= 0) throw invalid(bad);
+    yield decoder.decode(chunk as Buffer, { stream: true });
+  }
+  const truncated = validator.end();
+  if (truncated >= 0) throw invalid(truncated);
+  const rest = decoder.decode();
+  if (rest !== '') yield rest;
+}
+
 /** Streams the records of a CSV file with the line each ends on. */
-async function* csvRecords(path: string): AsyncGenerator<{ fields: string[]; line: number }> {
+async function* csvRecords(
+  path: string,
+  encoding: Encoding = 'utf8',
+): AsyncGenerator<{ fields: string[]; line: number }> {
   let line = 0;
-  const parser = createReadStream(path).pipe(
-    csvParser((l) => {
-      line = l;
-    }),
-  );
+  const parser = csvParser((l) => {
+    line = l;
+  });
+  // pipeline, not pipe: a decoding error must reach the parser (and so the loop below).
+  pipeline(Readable.from(decodeFile(path, encoding)), parser, () => {});
   try {
     for await (const fields of parser) yield { fields: fields as string[], line };
   } catch (error) {
@@ -188,8 +273,8 @@ export function normalizeHeader(fields: readonly string[], source: string): stri
 }
 
 /** The header row of a CSV file, read without parsing the rest. */
-export async function readCsvHeader(path: string): Promise<string[]> {
-  for await (const { fields } of csvRecords(path)) return normalizeHeader(fields, path);
+export async function readCsvHeader(path: string, encoding: Encoding = 'utf8'): Promise<string[]> {
+  for await (const { fields } of csvRecords(path, encoding)) return normalizeHeader(fields, path);
   throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
 }
 
@@ -199,12 +284,16 @@ export async function readCsvHeader(path: string): Promise<string[]> {
  * reported by the caller). Rows with more fields than the header are an error; missing
  * trailing fields are missing values.
  */
-export async function profileCsvFile(path: string, wanted?: ReadonlySet<string>): Promise<CsvProfile> {
+export async function profileCsvFile(
+  path: string,
+  wanted?: ReadonlySet<string>,
+  encoding: Encoding = 'utf8',
+): Promise<CsvProfile> {
   let header: string[] | undefined;
   let indexes: [number, ColumnProfile][] = [];
   const columns = new Map<string, ColumnProfile>();
   let rows = 0;
-  for await (const { fields, line } of csvRecords(path)) {
+  for await (const { fields, line } of csvRecords(path, encoding)) {
     if (!header) {
       header = normalizeHeader(fields, path);
       indexes = header.flatMap((name, i): [number, ColumnProfile][] => {

@@ -210,6 +210,23 @@ describe('driftline compare', () => {
     expect(table).toContain('rating: numbers with 5 distinct values (≤ 5), tested as categorical as Evidently does');
   });
 
+  it('refuses a non-UTF-8 file with its byte offset, and reads it with --encoding latin1', async () => {
+    const latin1 = join(dir, 'latin1.csv');
+    const body = Array.from({ length: 30_000 }, (_, i) => `${i % 3 === 0 ? 'Montréal' : 'Montrïal'},${i}`);
+    await writeFile(latin1, Buffer.from(`city,n\n${'Paris,1\n'.repeat(20_000)}${body.join('\n')}\n`, 'latin1'));
+    const refused = await run(['--reference', latin1, '--current', latin1]);
+    expect(refused.code).toBe(2);
+    // "city,n\n" is 7 bytes, each "Paris,1\n" 8, then "Montr" 5: the é is byte 160,012.
+    expect(refused.stderr).toContain(`${latin1}: not valid UTF-8 at byte 160012; if the file is Latin-1`);
+    const read = JSON.parse(
+      (await run(['--reference', latin1, '--current', latin1, '--encoding', 'latin1', '--json'])).stdout,
+    );
+    expect(read.columns.city).toMatchObject({ kind: 'categorical', verdict: 'ok', unseen_categories: [] });
+    const bad = await run(['--reference', latin1, '--current', latin1, '--encoding', 'cp1252']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--encoding must be one of utf8, latin1');
+  });
+
   it('exits 2 on bad options', async () => {
     for (const args of [
       ['--drift-share', '0'],

@@ -22,6 +22,8 @@ import { type Command, usageError } from './command.ts';
 import {
   type ColumnProfile,
   type CsvProfile,
+  ENCODINGS,
+  type Encoding,
   fewDistinctValues,
   isNumericColumn,
   profileCsvFile,
@@ -30,7 +32,7 @@ import {
 import { formatTable } from './table.ts';
 
 const USAGE =
-  'compare --reference a.csv --current b.csv [--columns c1,c2] [--json] [--html out.html] [--drift-share 0.5] [--threshold col=value …] [--method col=name …] [--min-sample 100]';
+  'compare --reference a.csv --current b.csv [--columns c1,c2] [--json] [--html out.html] [--drift-share 0.5] [--threshold col=value …] [--method col=name …] [--min-sample 100] [--encoding utf8|latin1]';
 
 interface CompareOptions {
   reference: string;
@@ -41,6 +43,7 @@ interface CompareOptions {
   driftShare: number;
   minSample: number | undefined;
   overrides: Map<string, ColumnDriftOverride>;
+  encoding: Encoding;
 }
 
 function parseFlags(args: readonly string[]) {
@@ -59,6 +62,7 @@ function parseFlags(args: readonly string[]) {
         threshold: { type: 'string', multiple: true },
         method: { type: 'string', multiple: true },
         'min-sample': { type: 'string' },
+        encoding: { type: 'string', default: 'utf8' },
       },
     }).values;
   } catch (error) {
@@ -121,6 +125,9 @@ function parseOptions(args: readonly string[]): CompareOptions {
     }
     overrides.set(column, { ...overrides.get(column), threshold });
   }
+  const encoding = values.encoding as string;
+  if (!(ENCODINGS as readonly string[]).includes(encoding))
+    problems.push(`--encoding must be one of ${ENCODINGS.join(', ')}; got ${JSON.stringify(encoding)}`);
   if (problems.length > 0) throw usageError(`${problems.join('; ')}\nusage: driftline ${USAGE}`);
   return {
     reference: values.reference as string,
@@ -131,6 +138,7 @@ function parseOptions(args: readonly string[]): CompareOptions {
     driftShare,
     minSample,
     overrides,
+    encoding: encoding as Encoding,
   };
 }
 
@@ -311,8 +319,8 @@ export const compareCommand: Command = {
     await checkFiles(options);
     // Headers first, so an unknown column is reported before a large file is read.
     const [referenceHeader, currentHeader] = await Promise.all([
-      readCsvHeader(options.reference),
-      readCsvHeader(options.current),
+      readCsvHeader(options.reference, options.encoding),
+      readCsvHeader(options.current, options.encoding),
     ]);
     const { compared, referenceOnly, currentOnly } = selectColumns(
       options,
@@ -321,8 +329,8 @@ export const compareCommand: Command = {
     );
     const wanted = new Set(compared);
     const [reference, current] = await Promise.all([
-      profileCsvFile(options.reference, wanted),
-      profileCsvFile(options.current, wanted),
+      profileCsvFile(options.reference, wanted, options.encoding),
+      profileCsvFile(options.current, wanted, options.encoding),
     ]);
 
     const unknownOverrides = [...options.overrides.keys()].filter((c) => !compared.includes(c));
