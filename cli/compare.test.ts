@@ -206,6 +206,12 @@ describe('driftline compare', () => {
     // Six distinct values in the two files together: numerical.
     const bySix = JSON.parse((await run(['--reference', small, '--current', six, '--json'])).stdout);
     expect(bySix.columns.rating).toMatchObject({ kind: 'numerical', method: 'ks' });
+    // A numeric-only method keeps the numeric tests.
+    const byKs = JSON.parse(
+      (await run(['--reference', large, '--current', small, '--json', '--method', 'rating=ks'])).stdout,
+    );
+    expect(byKs.columns.rating).toMatchObject({ kind: 'numerical', method: 'ks' });
+    expect(byKs.columns.rating).not.toHaveProperty('numeric_distinct_values');
     const table = (await run(['--reference', small, '--current', small])).stdout;
     expect(table).toContain('rating: numbers with 5 distinct values (≤ 5), tested as categorical as Evidently does');
   });

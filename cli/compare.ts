@@ -8,12 +8,14 @@ import { parseArgs } from 'node:util';
 import {
   type ColumnDriftOverride,
   type ColumnDriftResult,
+  type ColumnKind,
   type ColumnPair,
   columnKind,
   type DatasetDriftResult,
   DriftMethod,
   defaultMethod,
   evaluateDataset,
+  METHODS_BY_KIND,
   overrideProblems,
 } from '../core/drift/evaluate.ts';
 import { fmt, renderDriftReport, thresholdText } from '../core/report/html-report.ts';
@@ -191,11 +193,16 @@ function selectColumns(
 /**
  * The sketches a column is tested on: numeric ones for a numerical column, categorical ones
  * otherwise, and, as Evidently does, the numbers as categories for a numerical column with at
- * most 5 distinct values.
+ * most 5 distinct values, unless `--method` asks for a numeric-only test (ks, wasserstein).
  */
-function sketchesOf(ref: ColumnProfile, cur: ColumnProfile): { reference: ColumnSketch; current: ColumnSketch } {
+function sketchesOf(
+  ref: ColumnProfile,
+  cur: ColumnProfile,
+  method: DriftMethod | undefined,
+): { reference: ColumnSketch; current: ColumnSketch } {
   if (isNumericColumn(ref, cur)) {
-    if (fewDistinctValues(ref, cur) !== undefined && ref.fewValues && cur.fewValues) {
+    const numericOnly = method !== undefined && !METHODS_BY_KIND.categorical.includes(method);
+    if (!numericOnly && fewDistinctValues(ref, cur) !== undefined && ref.fewValues && cur.fewValues) {
       return { reference: ref.fewValues, current: cur.fewValues };
     }
     return { reference: ref.numericSketch, current: cur.numericSketch };
@@ -216,7 +223,7 @@ export interface ColumnInputNotes {
   numeric_distinct_values?: number;
 }
 
-export function inputNotes(ref: ColumnProfile, cur: ColumnProfile): ColumnInputNotes {
+export function inputNotes(ref: ColumnProfile, cur: ColumnProfile, tested: ColumnKind): ColumnInputNotes {
   const notes: ColumnInputNotes = {};
   const numeric = isNumericColumn(ref, cur);
   if (ref.nonNumeric + cur.nonNumeric > 0 && ref.numbers + cur.numbers > 0) {
@@ -226,7 +233,7 @@ export function inputNotes(ref: ColumnProfile, cur: ColumnProfile): ColumnInputN
   if (numeric && ref.nonFinite + cur.nonFinite > 0) {
     notes.non_finite = { reference: ref.nonFinite, current: cur.nonFinite };
   }
-  const few = numeric ? fewDistinctValues(ref, cur) : undefined;
+  const few = numeric && tested === 'categorical' ? fewDistinctValues(ref, cur) : undefined;
   if (few !== undefined) notes.numeric_distinct_values = few;
   return notes;
 }
@@ -346,9 +353,9 @@ export const compareCommand: Command = {
     for (const name of compared) {
       const ref = reference.columns.get(name) as ColumnProfile;
       const cur = current.columns.get(name) as ColumnProfile;
-      const pair = sketchesOf(ref, cur);
-      notes.set(name, inputNotes(ref, cur));
       const override = options.overrides.get(name);
+      const pair = sketchesOf(ref, cur, override?.method);
+      notes.set(name, inputNotes(ref, cur, columnKind(pair.reference)));
       if (override) {
         const kind = columnKind(pair.reference);
         const method = override.method ?? defaultMethod(kind, pair.reference.count);
