@@ -178,7 +178,7 @@ describe('driftline compare', () => {
     expect(json.columns.city).not.toHaveProperty('non_numeric');
     const table = (await run(['--reference', reference, '--current', messy])).stdout;
     expect(table).toMatch(/amount\s+numerical\s+wasserstein/);
-    expect(table).toContain('amount: 1 values not numbers, read as missing (reference 0, current 1; e.g. "?")');
+    expect(table).toContain('amount: 1 non-numeric value, read as missing (reference 0, current 1; e.g. "?")');
     expect(table).toContain('amount: 2 infinite values left out (reference 0, current 2)');
   });
 
@@ -214,6 +214,11 @@ describe('driftline compare', () => {
     expect(byKs.columns.rating).not.toHaveProperty('numeric_distinct_values');
     const table = (await run(['--reference', small, '--current', small])).stdout;
     expect(table).toContain('rating: numbers with 5 distinct values (≤ 5), tested as categorical as Evidently does');
+    // Stray tokens in such a column are still missing values, not what makes it categorical.
+    const stray = join(dir, 'ratings-stray.csv');
+    await writeFile(stray, `${ratings(800, 5)}?,0.5\n`);
+    const strayTable = (await run(['--reference', small, '--current', stray])).stdout;
+    expect(strayTable).toContain('rating: 1 non-numeric value, read as missing (reference 0, current 1; e.g. "?")');
   });
 
   it('refuses a non-UTF-8 file with its byte offset, and reads it with --encoding latin1', async () => {

@@ -238,6 +238,10 @@ export function inputNotes(ref: ColumnProfile, cur: ColumnProfile, tested: Colum
   return notes;
 }
 
+function values(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** One sentence per note, for the table output. */
 export function formatInputNotes(notes: ReadonlyMap<string, ColumnInputNotes>, result: DatasetDriftResult): string[] {
   const lines: string[] = [];
@@ -245,10 +249,11 @@ export function formatInputNotes(notes: ReadonlyMap<string, ColumnInputNotes>, r
     const n = notes.get(c.column);
     if (n?.non_numeric) {
       const { reference, current, examples } = n.non_numeric;
-      const what =
-        c.kind === 'numerical' ? 'not numbers, read as missing' : 'not numbers, so the column is categorical';
+      // A few-values numeric column is tested as categorical, but its tokens are still missing.
+      const numeric = c.kind === 'numerical' || n.numeric_distinct_values !== undefined;
+      const what = numeric ? 'read as missing' : 'so the column is categorical';
       lines.push(
-        `${c.column}: ${reference + current} values ${what} (reference ${reference}, current ${current}; e.g. ${examples.map((e) => JSON.stringify(e)).join(', ')})`,
+        `${c.column}: ${values(reference + current, 'non-numeric value')}, ${what} (reference ${reference}, current ${current}; e.g. ${examples.map((e) => JSON.stringify(e)).join(', ')})`,
       );
     }
     if (n?.numeric_distinct_values !== undefined) {
@@ -259,7 +264,7 @@ export function formatInputNotes(notes: ReadonlyMap<string, ColumnInputNotes>, r
     if (n?.non_finite) {
       const { reference, current } = n.non_finite;
       lines.push(
-        `${c.column}: ${reference + current} infinite values left out (reference ${reference}, current ${current})`,
+        `${c.column}: ${values(reference + current, 'infinite value')} left out (reference ${reference}, current ${current})`,
       );
     }
   }
