@@ -154,3 +154,16 @@ describe('channel helpers', () => {
     );
   });
 });
+
+describe('featureLine', () => {
+  it('reads every statistical test on its p-value, and a distance on its statistic', () => {
+    for (const method of ['ks', 'chisquare', 'chisquare_contingency', 'z']) {
+      expect(featureLine({ column: 'x', method, statistic: 2.5, threshold: 0.05, pValue: 0.01 })).toBe(
+        `x: ${method} p=0.0100 < 0.0500 (statistic 2.500)`,
+      );
+    }
+    expect(featureLine({ column: 'x', method: 'wasserstein', statistic: 0.412, threshold: 0.1, pValue: null })).toBe(
+      'x: wasserstein 0.412 ≥ 0.100',
+    );
+  });
+});

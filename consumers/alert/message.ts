@@ -4,6 +4,7 @@
  * renderings for each channel — Slack Block Kit, email (HTML and plain text), the webhook's JSON,
  * one terminal line.
  */
+import { type DriftMethod, isTestMethod } from '../../core/drift/evaluate.ts';
 import type { DriftEvent, ModelDeployment } from '../../core/schemas.ts';
 import type { AlertDecision, AlertKind, AlertReason, MessageSeverity } from './lifecycle.ts';
 
@@ -211,8 +212,8 @@ export function titleOf(m: AlertMessage): string {
 
 /** One line per drifted feature: `MedInc  wasserstein 0.412 ≥ 0.100`. */
 export function featureLine(f: AlertFeature): string {
-  const test = f.method === 'ks' || f.method === 'chisquare';
-  return test
+  // A statistical test (ks, chisquare, z…) drifts on its p-value; a distance on its statistic.
+  return isTestMethod(f.method as DriftMethod)
     ? `${f.column}: ${f.method} p=${num(f.pValue, 4)} < ${num(f.threshold, 4)} (statistic ${num(f.statistic)})`
     : `${f.column}: ${f.method} ${num(f.statistic)} ≥ ${num(f.threshold)}`;
 }
