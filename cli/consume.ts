@@ -2,6 +2,7 @@ import { runAlert } from '../consumers/alert/main.ts';
 import { runDrift } from '../consumers/drift/main.ts';
 import { runRetrain } from '../consumers/retrain/main.ts';
 import { runStore } from '../consumers/store/main.ts';
+import { type MetricsServer, startMetricsServer } from '../platform/metrics-server.ts';
 import { startRuntime, untilSignal } from '../platform/runtime.ts';
 import { type Command, usageError } from './command.ts';
 
@@ -23,7 +24,8 @@ export const consumeCommand: Command = {
       throw usageError(`consume needs one or more of ${CONSUMERS.join(', ')}; got ${JSON.stringify(args.join(' '))}`);
     }
     const runtime = await startRuntime(config, logger);
-    const running: { name: ConsumerName; stop(): Promise<void>; stats(): unknown }[] = [];
+    const running: { name: ConsumerName; stop(): Promise<void>; stats(): object }[] = [];
+    let metrics: MetricsServer | undefined;
     try {
       for (const name of names as ConsumerName[]) {
         if (name === 'store') {
@@ -52,8 +54,22 @@ export const consumeCommand: Command = {
           );
         }
       }
+      if (config.metricsPort !== undefined) {
+        // Started once every consumer runs, so each one's stats are there to build its metrics from.
+        metrics = await startMetricsServer({
+          consumers: running,
+          host: config.metricsHost,
+          port: config.metricsPort,
+          logger,
+        });
+        out.write(`metrics and health on ${metrics.url}/metrics and ${metrics.url}/healthz\n`);
+      }
       await untilSignal();
     } finally {
+      // Closed first: while the consumers stop, /healthz no longer says they run.
+      await metrics
+        ?.close()
+        .catch((error: unknown) => logger.warn({ err: error }, 'closing the metrics server failed'));
       for (const consumer of running.reverse()) {
         await consumer.stop();
         const prefix = names.length > 1 ? `${consumer.name}: ` : '';

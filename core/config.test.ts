@@ -66,6 +66,16 @@ describe('parseConfig', () => {
     const [problem] = problemsOf({ STACK_REGISTRY_PORT: '9092' });
     expect(problem).toMatch(/kafka and registry are both 9092/);
   });
+
+  it('starts no metrics server unless METRICS_PORT is set; METRICS_HOST defaults to loopback', () => {
+    expect(parseConfig({}, '/work')).toMatchObject({ metricsPort: undefined, metricsHost: '127.0.0.1' });
+    expect(parseConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }, '/work')).toMatchObject({
+      metricsPort: 9464,
+      metricsHost: '0.0.0.0',
+    });
+    const [problem] = problemsOf({ METRICS_PORT: 'http' });
+    expect(problem).toMatch(/METRICS_PORT/);
+  });
 });
 
 describe('parseConfig: drift consumer settings', () => {

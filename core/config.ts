@@ -50,6 +50,13 @@ export interface Config {
   predictPort: number;
   predictBodyLimitBytes: number;
   predictUrl: string;
+  /**
+   * `driftline consume`: port of the /healthz and /metrics server (one per process, for every
+   * consumer it runs); undefined (METRICS_PORT unset): no server.
+   */
+  metricsPort: number | undefined;
+  /** Address the consumers' metrics server listens on. */
+  metricsHost: string;
   /** Store consumer: batch bounds (rows, milliseconds) and event-time panes. */
   storeBatchRows: number;
   storeBatchMs: number;
@@ -198,6 +205,8 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     predictPort: reader.port('PREDICT_PORT', 8000),
     predictBodyLimitBytes: reader.integer('PREDICT_BODY_LIMIT_BYTES', 1_048_576, 1_024, 1_073_741_824),
     predictUrl: '',
+    metricsPort: reader.string('METRICS_PORT') === undefined ? undefined : reader.port('METRICS_PORT', 0),
+    metricsHost: reader.string('METRICS_HOST') ?? '127.0.0.1',
     storeBatchRows: reader.integer('STORE_BATCH_ROWS', 5_000, 1, 1_000_000),
     storeBatchMs: reader.integer('STORE_BATCH_MS', 1_000, 10, 600_000),
     paneSeconds: reader.integer('PANE_SECONDS', 60, 1, 86_400),

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../core/logger.ts';
+import { type MetricsServer, type MonitoredConsumer, startMetricsServer } from './metrics-server.ts';
+
+const logger = createLogger('silent');
+let server: MetricsServer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** Stats as plain objects the test changes between requests. */
+function consumers() {
+  const store = {
+    bufferedRows: 12,
+    predictionsStored: 600,
+    groundTruthStored: 40,
+    deadLettered: 1,
+    lateEvents: 0,
+    snapshotsEmitted: 8,
+    commits: 5,
+    failedFlushes: 0,
+    paused: false,
+  };
+  const retrain = {
+    eventsRead: 3,
+    triggers: 1,
+    skippedOld: 0,
+    undecodable: 0,
+    cycles: { promoted: 1, rejected: 0, refused: 2, dag_triggered: 0, failed: 0 },
+    running: 1,
+    commits: 2,
+    paused: false,
+  };
+  const list: MonitoredConsumer[] = [
+    { name: 'store', stats: () => ({ ...store }) },
+    { name: 'retrain', stats: () => ({ ...retrain, cycles: { ...retrain.cycles } }) },
+  ];
+  return { store, retrain, list };
+}
+
+async function start(list: readonly MonitoredConsumer[]): Promise<string> {
+  server = await startMetricsServer({ consumers: list, host: '127.0.0.1', port: 0, logger });
+  return server.url;
+}
+
+function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('metrics server', () => {
+  it("serves every consumer's stats as counters and gauges, current at each scrape", async () => {
+    const { store, retrain, list } = consumers();
+    const url = await start(list);
+
+    const response = await fetch(`${url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toContain('# TYPE driftline_store_predictions_stored_total counter');
+    expect(text).toContain('# TYPE driftline_store_buffered_rows gauge');
+    expect(text).toContain('# TYPE driftline_store_paused gauge');
+    expect(text).toContain('# TYPE driftline_retrain_running gauge');
+    expect(text).toContain('# TYPE driftline_consumer_paused gauge');
+    expect(metricValue(text, 'driftline_store_predictions_stored_total')).toBe(600);
+    expect(metricValue(text, 'driftline_store_failed_flushes_total')).toBe(0);
+    expect(metricValue(text, 'driftline_store_buffered_rows')).toBe(12);
+    expect(metricValue(text, 'driftline_store_paused')).toBe(0);
+    expect(metricValue(text, 'driftline_retrain_commits_total')).toBe(2);
+    expect(metricValue(text, 'driftline_retrain_running')).toBe(1);
+    expect(metricValue(text, 'driftline_retrain_cycles_total{state="refused"}')).toBe(2);
+    expect(metricValue(text, 'driftline_consumer_paused{consumer="store"}')).toBe(0);
+    expect(metricValue(text, 'driftline_consumer_paused{consumer="retrain"}')).toBe(0);
+
+    store.predictionsStored = 1_200;
+    store.bufferedRows = 0;
+    store.paused = true;
+    retrain.cycles.promoted = 2;
+    const later = await (await fetch(`${url}/metrics`)).text();
+    expect(metricValue(later, 'driftline_store_predictions_stored_total')).toBe(1_200);
+    expect(metricValue(later, 'driftline_store_buffered_rows')).toBe(0);
+    expect(metricValue(later, 'driftline_store_paused')).toBe(1);
+    expect(metricValue(later, 'driftline_consumer_paused{consumer="store"}')).toBe(1);
+    expect(metricValue(later, 'driftline_retrain_cycles_total{state="promoted"}')).toBe(2);
+  });
+
+  it('answers /healthz 200 while every consumer runs, 503 naming the paused one', async () => {
+    const { store, list } = consumers();
+    const url = await start(list);
+
+    const ok = await fetch(`${url}/healthz`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 'ok' });
+
+    store.paused = true;
+    const paused = await fetch(`${url}/healthz`);
+    expect(paused.status).toBe(503);
+    expect(await paused.json()).toEqual({ status: 'paused', paused: ['store'] });
+
+    store.paused = false;
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
