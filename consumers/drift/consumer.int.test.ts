@@ -17,7 +17,7 @@ import { migrate } from '../../core/migrations.ts';
 import { mulberry32 } from '../../core/random.ts';
 import { type DriftEvent, sketchSnapshotSchema } from '../../core/schemas.ts';
 import { NumericSketch } from '../../core/sketch/index.ts';
-import { featureSketchRow, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
+import { featureSketchRow, type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
 import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
 import { readTopic } from '../../test-support/read-topic.ts';
@@ -68,29 +68,19 @@ const references = {
 /** One pane's snapshot of column x from one source partition: 200 values ~ N(0, 1). */
 function snapshot(model: string, version: number, pane: number, partition: number): SketchSnapshot {
   const random = mulberry32(version * 1_000_003 + pane * 1_009 + partition);
-  const json = NumericSketch.of(Array.from({ length: 200 }, () => normal(random))).toJSON();
-  return {
-    model_name: model,
-    model_version: version,
-    column: 'x',
-    kind: 'numeric',
-    pane_start: new Date(BASE_TIME + pane * PANE_MS),
-    pane_end: new Date(BASE_TIME + (pane + 1) * PANE_MS),
-    source_topic: predictionsTopic(model),
-    source_partition: partition,
-    count: json.count,
-    null_count: json.nullCount,
-    nonfinite_count: json.nonFiniteCount,
-    late_count: 0,
-    min: json.min,
-    max: json.max,
-    mean: json.mean,
-    m2: json.m2,
-    compression: json.compression,
-    centroid_means: json.means,
-    centroid_counts: json.counts,
-    categories: [],
-  };
+  return snapshotOf(
+    {
+      modelName: model,
+      modelVersion: version,
+      column: 'x',
+      paneStart: BASE_TIME + pane * PANE_MS,
+      paneEnd: BASE_TIME + (pane + 1) * PANE_MS,
+      sketch: NumericSketch.of(Array.from({ length: 200 }, () => normal(random))),
+      lateCount: 0,
+    },
+    predictionsTopic(model),
+    partition,
+  );
 }
 
 /** The feature_sketches row the store writes beside a snapshot. */

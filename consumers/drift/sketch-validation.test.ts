@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NumericSketch, type NumericSketchJSON } from '../../core/sketch/index.ts';
-import type { SketchSnapshot } from '../../core/sketch-snapshot.ts';
+import { NumericSketch } from '../../core/sketch/index.ts';
+import { numericSketchJsonOf, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import { checkSnapshot, MAX_SKETCH_ROWS, type SketchContext, sketchProblems } from './sketch-validation.ts';
 import { DriftWindows } from './windows.ts';
 
@@ -78,20 +78,7 @@ describe('sketch snapshots on arrival', () => {
     // m2 = 1e308 passes NumericSketch's own check; two of them merged overflow to Infinity, and
     // the window's sketch then fails to rebuild — inside every flush, forever.
     const huge: Partial<SketchSnapshot> = { m2: 1e308 };
-    const json = (s: SketchSnapshot): NumericSketchJSON => ({
-      format: 1,
-      compression: s.compression,
-      count: s.count,
-      nullCount: s.null_count,
-      nonFiniteCount: s.nonfinite_count,
-      min: s.min,
-      max: s.max,
-      mean: s.mean,
-      m2: s.m2,
-      means: s.centroid_means,
-      counts: s.centroid_counts,
-    });
-    const bad = json(snapshot(huge));
+    const bad = numericSketchJsonOf(snapshot(huge));
     expect(() => NumericSketch.fromJSON(bad)).not.toThrow();
     expect(() => NumericSketch.fromJSON(bad).merge(NumericSketch.fromJSON(bad)).clone()).toThrow(/m2/);
     expect(reason(snapshot(huge))).toMatch(/m2 1e\+308 is larger than 4 values within \[min, max\] allow/);
