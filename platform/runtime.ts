@@ -7,6 +7,8 @@ import type { Config } from '../core/config.ts';
 import { AvroCodec } from '../core/kafka/avro.ts';
 import { createKafka } from '../core/kafka/client.ts';
 import type { Logger } from '../core/logger.ts';
+import { migrate } from '../core/migrations.ts';
+import { openStorage, type Storage } from '../core/storage/index.ts';
 import { type ResolvedServices, resolveServices, type ServiceNeeds } from './services.ts';
 
 export interface Runtime {
@@ -44,6 +46,24 @@ export async function startRuntime(
       partitions: config.kafkaTopicPartitions,
     },
   };
+}
+
+/**
+ * The ClickHouse every service that writes uses: the runtime's server when it resolved one, else
+ * what the configuration says (embedded chDB), with the versioned DDL applied.
+ */
+export async function openMigratedStorage(
+  config: Readonly<Config>,
+  logger: Logger,
+  runtime: Runtime,
+): Promise<Storage> {
+  const storage = await openStorage(
+    config,
+    logger,
+    runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
+  );
+  await migrate(storage);
+  return storage;
 }
 
 /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */

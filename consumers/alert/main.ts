@@ -1,9 +1,8 @@
 /** Wires the alert consumer from configuration: storage opened and migrated, channels built, then consuming. */
 import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
-import { migrate } from '../../core/migrations.ts';
-import { openStorage, type Storage } from '../../core/storage/index.ts';
-import type { Runtime } from '../../platform/runtime.ts';
+import type { Storage } from '../../core/storage/index.ts';
+import { openMigratedStorage, type Runtime } from '../../platform/runtime.ts';
 import { alertingSecrets, channelsFromConfig } from './channels/index.ts';
 import { type AlertConsumer, type AlertSettings, type AlertStats, startAlertConsumer } from './consumer.ts';
 
@@ -30,14 +29,8 @@ export async function runAlert(
   runtime: Runtime,
   options: { out?: NodeJS.WritableStream | null; groupId?: string; topic?: string; storage?: Storage } = {},
 ): Promise<RunningAlert> {
-  const storage =
-    options.storage ??
-    (await openStorage(
-      config,
-      logger,
-      runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
-    ));
-  await migrate(storage);
+  // A storage shared with the store (embedded chDB: one engine per process) is migrated already.
+  const storage = options.storage ?? (await openMigratedStorage(config, logger, runtime));
   const channels = channelsFromConfig(config.alerting, { logger, out: options.out ?? null });
   const consumer = await startAlertConsumer({
     kafka: runtime.kafka,

@@ -2,10 +2,9 @@
 import type { Config } from '../../core/config.ts';
 import type { DatasetDriftOptions } from '../../core/drift/index.ts';
 import type { Logger } from '../../core/logger.ts';
-import { migrate } from '../../core/migrations.ts';
-import { openStorage, type Storage } from '../../core/storage/index.ts';
+import type { Storage } from '../../core/storage/index.ts';
 import { ModelRegistry } from '../../model/registry.ts';
-import type { Runtime } from '../../platform/runtime.ts';
+import { openMigratedStorage, type Runtime } from '../../platform/runtime.ts';
 import { type DriftConsumer, type DriftSettings, type DriftStats, startDriftConsumer } from './consumer.ts';
 
 export interface RunningDrift {
@@ -40,12 +39,7 @@ export async function runDrift(
   runtime: Runtime,
   options: { models?: readonly string[]; groupId?: string; startAt?: 'beginning' | 'end' } = {},
 ): Promise<RunningDrift> {
-  const storage = await openStorage(
-    config,
-    logger,
-    runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
-  );
-  await migrate(storage);
+  const storage = await openMigratedStorage(config, logger, runtime);
   const consumer = await startDriftConsumer({
     kafka: runtime.kafka,
     codec: runtime.codec,

@@ -2,9 +2,8 @@
 import type { Config } from '../../core/config.ts';
 import { publishDeployment } from '../../core/deployments.ts';
 import type { Logger } from '../../core/logger.ts';
-import { migrate } from '../../core/migrations.ts';
-import { openStorage, type Storage } from '../../core/storage/index.ts';
-import type { Runtime } from '../../platform/runtime.ts';
+import type { Storage } from '../../core/storage/index.ts';
+import { openMigratedStorage, type Runtime } from '../../platform/runtime.ts';
 import { type RetrainConsumer, type RetrainStats, startRetrainConsumer } from './consumer.ts';
 import type { Retrainer, RetrainerOptions } from './cycle.ts';
 
@@ -31,14 +30,8 @@ export async function openRetrainer(
   runtime: Runtime,
   options: RetrainRunOptions = {},
 ): Promise<{ retrainer: Retrainer; storage: Storage }> {
-  const storage =
-    options.storage ??
-    (await openStorage(
-      config,
-      logger,
-      runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
-    ));
-  if (!options.storage) await migrate(storage);
+  // A storage shared with the store (embedded chDB: one engine per process) is migrated already.
+  const storage = options.storage ?? (await openMigratedStorage(config, logger, runtime));
   // Training loads TF.js: imported when a retrainer is made, so `driftline consume` (store, drift)
   // starts without it (cli/consume.test.ts).
   const [{ createRetrainer }, { ModelLoader }] = await Promise.all([

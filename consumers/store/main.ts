@@ -2,9 +2,8 @@
 import type { Config } from '../../core/config.ts';
 import { eventTimeBoundsOf } from '../../core/event-contract.ts';
 import type { Logger } from '../../core/logger.ts';
-import { migrate } from '../../core/migrations.ts';
-import { openStorage, type Storage } from '../../core/storage/index.ts';
-import type { Runtime } from '../../platform/runtime.ts';
+import type { Storage } from '../../core/storage/index.ts';
+import { openMigratedStorage, type Runtime } from '../../platform/runtime.ts';
 import { type StoreConsumer, startStoreConsumer } from './consumer.ts';
 
 export interface RunningStore {
@@ -19,12 +18,7 @@ export async function runStore(
   runtime: Runtime,
   topics?: readonly string[],
 ): Promise<RunningStore> {
-  const storage = await openStorage(
-    config,
-    logger,
-    runtime.services.clickhouseUrl ? { clickhouseUrl: runtime.services.clickhouseUrl } : {},
-  );
-  await migrate(storage);
+  const storage = await openMigratedStorage(config, logger, runtime);
   const consumer = await startStoreConsumer({
     kafka: runtime.kafka,
     codec: runtime.codec,
