@@ -80,7 +80,7 @@ export class StorePartition {
    */
   closePanes(now: number, idleMs: number, closeAll: boolean): void {
     if (!this.panes) return;
-    const idle = this.panes.openPanes > 0 && now - this.lastMessageAt >= idleMs;
+    const idle = this.idle(now, idleMs);
     const closed = closeAll || idle ? this.panes.closeAll() : this.panes.closeReady();
     for (const pane of closed) this.snapshots.push(snapshotOf(pane, this.topic, this.partition));
   }
