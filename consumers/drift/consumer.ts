@@ -17,7 +17,7 @@ import {
   connectAdmin,
   createProducer,
   ensureTopics,
-  isRetriableKafkaError,
+  hasRetriableKafkaCause,
   sendInChunks,
   startNewGroupAtEnd,
 } from '../../core/kafka/client.ts';
@@ -188,7 +188,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
         if (kafkaErrorTypes(error).includes('UNKNOWN_TOPIC_OR_PARTITION')) return undefined;
         throw new DriftlineError(ErrorCode.KAFKA_REQUEST_FAILED, `Reading the partitions of ${topic} failed`, {
           cause: error,
-          retriable: isRetriableKafkaError(error),
+          retriable: hasRetriableKafkaCause(error),
           details: { topic },
         });
       }

@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
+import type { Admin } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { DriftlineError, ErrorCode } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { connectAdmin, createKafka, withDeadline } from './client.ts';
+import { connectAdmin, createKafka, startNewGroupAtEnd, withDeadline } from './client.ts';
 
 const logger = createLogger('silent');
 
@@ -45,5 +46,46 @@ describe('withDeadline', () => {
   it('rejects with the timeout error when work is slower', async () => {
     const slow = new Promise((resolve) => setTimeout(resolve, 500));
     await expect(withDeadline(slow, 20, () => new Error('late'))).rejects.toThrow('late');
+  });
+});
+
+describe('startNewGroupAtEnd', () => {
+  it('waits out a group coordinator that is still loading (a fresh cluster), then starts the group at the end', async () => {
+    const loading = Object.assign(new Error("The coordinator is loading and hence can't process requests"), {
+      name: 'KafkaJSProtocolError',
+      retriable: true,
+    });
+    // What kafkajs throws once its own few retries are used up: non-retriable, the cause inside.
+    const exhausted = Object.assign(new Error('retries exceeded'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      retriable: false,
+      cause: loading,
+    });
+    let calls = 0;
+    const set: unknown[] = [];
+    const admin = {
+      async fetchOffsets() {
+        if (calls++ < 2) throw exhausted;
+        return [{ topic: 't', partitions: [{ partition: 0, offset: '-1' }] }];
+      },
+      async fetchTopicOffsets() {
+        return [{ partition: 0, high: '42', low: '0', offset: '42' }];
+      },
+      async setOffsets(request: unknown) {
+        set.push(request);
+      },
+    } as unknown as Admin;
+    await expect(startNewGroupAtEnd(admin, 'g', 't')).resolves.toBe(true);
+    expect(calls).toBe(3);
+    expect(set).toEqual([{ groupId: 'g', topic: 't', partitions: [{ partition: 0, offset: '42' }] }]);
+  });
+
+  it('does not retry an error that is not retriable', async () => {
+    const admin = {
+      async fetchOffsets() {
+        throw Object.assign(new Error('not authorized'), { retriable: false });
+      },
+    } as unknown as Admin;
+    await expect(startNewGroupAtEnd(admin, 'g', 't')).rejects.toThrow('not authorized');
   });
 });

@@ -111,11 +111,40 @@ export async function sendInChunks(
  * history is not acted on again. Returns true when it did so (the group had no offsets).
  */
 export async function startNewGroupAtEnd(admin: Admin, groupId: string, topic: string): Promise<boolean> {
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const [committed] = await whileLoading(() => admin.fetchOffsets({ groupId, topics: [topic] }));
   if (committed?.partitions.some((p) => BigInt(p.offset) >= 0n)) return false;
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.setOffsets({ groupId, topic, partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })) });
   return true;
+}
+
+/**
+ * Runs `request` again while it fails with a retriable Kafka error, for up to `budgetMs`. On a
+ * fresh cluster the first request about a group meets a coordinator still loading its offsets
+ * topic for some seconds, longer than an admin client's own few retries.
+ */
+async function whileLoading<T>(request: () => Promise<T>, budgetMs = 30_000): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let waitMs = 200; ; waitMs = Math.min(2_000, waitMs * 2)) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!hasRetriableKafkaCause(error) || Date.now() + waitMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
+/**
+ * True when the error, or what it wraps, is a retriable Kafka error: kafkajs wraps the last
+ * retriable error of its own retries in a non-retriable KafkaJSNumberOfRetriesExceeded.
+ */
+export function hasRetriableKafkaCause(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if ((e as { retriable?: unknown }).retriable === true) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /**
@@ -166,7 +195,7 @@ export async function ensureTopics(
         `Creating topics ${missing.map((t) => t.topic).join(', ')} failed`,
         {
           cause: error,
-          retriable: isRetriableKafkaError(error),
+          retriable: hasRetriableKafkaCause(error),
         },
       );
     }
@@ -175,10 +204,6 @@ export async function ensureTopics(
 }
 
 /** kafkajs marks its own errors `retriable`; anything else is not. */
-export function isRetriableKafkaError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
-}
-
 function kafkaErrorType(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { type, errors } = error as { type?: unknown; errors?: unknown };

@@ -253,5 +253,17 @@ describe('isDependencyFailure', () => {
       isDependencyFailure(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError', retriable: true })),
     ).toBe(true);
     expect(isDependencyFailure(new TypeError('x'))).toBe(false);
+    // kafkajs's own retries used up on a retriable error (a coordinator still loading): still an
+    // outage, never the message's fault.
+    const loading = Object.assign(new Error('loading'), { name: 'KafkaJSProtocolError', retriable: true });
+    const exhausted = Object.assign(new Error('retries'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      retriable: false,
+      cause: loading,
+    });
+    expect(isDependencyFailure(exhausted)).toBe(true);
+    expect(
+      isDependencyFailure(Object.assign(new Error('x'), { name: 'KafkaJSNonRetriableError', retriable: false })),
+    ).toBe(false);
   });
 });

@@ -11,6 +11,7 @@
 import type { Consumer, ConsumerRunConfig, KafkaMessage } from 'kafkajs';
 import { DriftlineError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { hasRetriableKafkaCause } from './client.ts';
 import { FlushLoop } from './flush-loop.ts';
 
 export interface CommitEntry {
@@ -317,11 +318,6 @@ export class ConsumerLifecycle {
  */
 export function isDependencyFailure(error: unknown): boolean {
   if (error instanceof DriftlineError) return error.retriable;
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { name?: unknown }).name !== undefined &&
-    String((error as { name?: unknown }).name).startsWith('KafkaJS') &&
-    (error as { retriable?: unknown }).retriable === true
-  );
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && name.startsWith('KafkaJS') && hasRetriableKafkaCause(error);
 }
