@@ -203,7 +203,6 @@ export async function ensureTopics(
   return missing.map((t) => t.topic);
 }
 
-/** kafkajs marks its own errors `retriable`; anything else is not. */
 function kafkaErrorType(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { type, errors } = error as { type?: unknown; errors?: unknown };
