@@ -40,3 +40,10 @@ describe('driftline command', () => {
     expect(result.stderr).toContain('unknown service "zookeeper"');
   });
 });
+
+describe('command table', () => {
+  it('loads, for every name, the command of that name', async () => {
+    const { COMMANDS } = await import('./main.ts');
+    for (const [name, load] of Object.entries(COMMANDS)) expect((await load()).name).toBe(name);
+  });
+});

@@ -5,43 +5,33 @@
 import { parseConfig } from '../core/config.ts';
 import { DriftlineError, describeError, ErrorCode } from '../core/errors.ts';
 import { createLogger } from '../core/logger.ts';
-import { alertCommand, alertsCommand } from './alert.ts';
 import type { Command, CommandContext } from './command.ts';
-import { compareCommand } from './compare.ts';
-import { consumeCommand } from './consume.ts';
-import { demoCommand } from './demo.ts';
-import { modelsCommand } from './models.ts';
-import { replayCommand } from './replay.ts';
-import { reportCommand } from './report.ts';
-import { retrainCommand } from './retrain.ts';
-import { serveCommand } from './serve.ts';
-import { migrateCommand, sqlCommand } from './sql.ts';
-import { stackCommand } from './stack.ts';
-import { trainCommand } from './train.ts';
 
-const COMMANDS: readonly Command[] = [
-  stackCommand,
-  demoCommand,
-  trainCommand,
-  retrainCommand,
-  modelsCommand,
-  serveCommand,
-  replayCommand,
-  consumeCommand,
-  migrateCommand,
-  sqlCommand,
-  compareCommand,
-  reportCommand,
-  alertCommand,
-  alertsCommand,
-];
+// Commands load on demand: a small `compare` must not pay for TF.js, Kafka and ClickHouse clients.
+export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  stack: async () => (await import('./stack.ts')).stackCommand,
+  demo: async () => (await import('./demo.ts')).demoCommand,
+  train: async () => (await import('./train.ts')).trainCommand,
+  retrain: async () => (await import('./retrain.ts')).retrainCommand,
+  models: async () => (await import('./models.ts')).modelsCommand,
+  serve: async () => (await import('./serve.ts')).serveCommand,
+  replay: async () => (await import('./replay.ts')).replayCommand,
+  consume: async () => (await import('./consume.ts')).consumeCommand,
+  migrate: async () => (await import('./sql.ts')).migrateCommand,
+  sql: async () => (await import('./sql.ts')).sqlCommand,
+  compare: async () => (await import('./compare.ts')).compareCommand,
+  report: async () => (await import('./report.ts')).reportCommand,
+  alert: async () => (await import('./alert.ts')).alertCommand,
+  alerts: async () => (await import('./alert.ts')).alertsCommand,
+};
 
-export function usage(): string {
+export async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
   return [
     'Usage: driftline <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
+    ...commands.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
     '',
     'Configuration comes from environment variables; see README.md.',
   ].join('\n');
@@ -50,18 +40,19 @@ export function usage(): string {
 export async function main(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    out.write(`${usage()}\n`);
+    out.write(`${await usage()}\n`);
     return name === undefined ? 1 : 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    process.stderr.write(`driftline: unknown command ${JSON.stringify(name)}\n\n${usage()}\n`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    process.stderr.write(`driftline: unknown command ${JSON.stringify(name)}\n\n${await usage()}\n`);
     return 2;
   }
   try {
     const config = parseConfig();
     const logger = createLogger(config.logLevel);
     const context: CommandContext = { config, logger, out };
+    const command = await load();
     return await command.run(rest, context);
   } catch (error) {
     process.stderr.write(`driftline ${name}: ${describeError(error)}\n`);
