@@ -282,7 +282,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     if (snapshots.length > 0) {
       const messages = await Promise.all(
         snapshots.map(async (snap) => ({
-          key: `${snap.model_name}/${snap.column}`,
+          // Keyed by model: all of a model's columns in one partition, so a drift member owns whole models.
+          key: snap.model_name,
           value: await codec.encode(snapshotSchemaId, snap),
         })),
       );
