@@ -1,0 +1,214 @@
+/**
+ * Store pipeline throughput against its baselines, all in one run on one topic.
+ *
+ *   npx tsx bench/store-pipeline.ts [--events 200000] [--quick] [--json]
+ *
+ * Produces `events` California-housing-shaped prediction events (8 numeric features, Avro through
+ * the registry) to a fresh 3-partition topic, then reads the whole topic four times, each with a
+ * fresh consumer group and one after the other (they measure CPU):
+ *   - bare:         a kafkajs consumer that only counts messages (the Kafka client's ceiling);
+ *   - bare decode:  the same, Avro-decoding every message with the codec the store uses;
+ *   - store server: the store consumer (decode, event contract, panes of sketches, inserts,
+ *                   snapshots, commits) into the ClickHouse server;
+ *   - store chdb:   the same into embedded chDB.
+ * Time runs from the group's join (the topic is full by then) to the last message counted — for
+ * the store, to the flush that stored and committed the last one. Rows are then counted in
+ * ClickHouse, so a fast but lossy run cannot pass.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Consumer, Kafka } from 'kafkajs';
+import { startStoreConsumer } from '../consumers/store/consumer.ts';
+import { parseConfig } from '../core/config.ts';
+import type { ModelSpec } from '../core/feature-spec.ts';
+import { createProducer } from '../core/kafka/client.ts';
+import { createLogger } from '../core/logger.ts';
+import { migrate } from '../core/migrations.ts';
+import { predictionsTable } from '../core/prediction-table.ts';
+import { mulberry32 } from '../core/random.ts';
+import type { PredictionEvent } from '../core/schemas.ts';
+import { openStorage, type Storage } from '../core/storage/index.ts';
+import { predictionsTopic } from '../core/topics.ts';
+import { startRuntime } from '../platform/runtime.ts';
+import { ALL_SERVICES } from '../platform/services.ts';
+import { createModelTopic } from '../test-support/model-topic.ts';
+import { atLeast, type BenchResult, benchFlags, emit, numberArgument, runBench } from './protocol.ts';
+
+const FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude'];
+const PARTITIONS = 3;
+const EVENT_SPACING_MS = 10;
+const TARGET_EVENTS_PER_S = 100_000;
+const TARGET_RATIO = 0.5;
+
+function housingEvent(spec: ModelSpec, i: number, random: () => number, base: number): PredictionEvent {
+  const medInc = 0.5 + -Math.log(1 - random()) * 3;
+  const rooms = 3 + random() * 5;
+  return {
+    event_id: randomUUID(),
+    model_name: spec.model,
+    model_version: 1,
+    event_time: new Date(base + i * EVENT_SPACING_MS),
+    features: {
+      MedInc: medInc,
+      HouseAge: Math.round(1 + random() * 51),
+      AveRooms: rooms,
+      AveBedrms: rooms * (0.18 + random() * 0.06),
+      Population: Math.round(-Math.log(1 - random()) * 1400),
+      AveOccup: 2 + random() * 2,
+      Latitude: 32.5 + random() * 9.5,
+      Longitude: -124.3 + random() * 10,
+    },
+    prediction: 0.4 * medInc + 0.3,
+    latency_ms: 0.3 + random(),
+    entity_id: null,
+    segment: null,
+  };
+}
+
+/** Resolves with the time the consumer's group join completed (its first assignment). */
+function joined(consumer: Consumer): Promise<number> {
+  return new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve(performance.now())));
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+async function main() {
+  const flags = benchFlags();
+  const events = numberArgument('events', flags.quick ? 40_000 : 200_000);
+  const config = parseConfig({ ...process.env, CLICKHOUSE_DATABASE: 'driftline_bench', LOG_LEVEL: 'warn' });
+  const logger = createLogger('warn');
+  const runtime = await startRuntime(config, logger, ALL_SERVICES);
+  const { kafka, codec } = runtime;
+  const connect = { ...runtime.connect, partitions: PARTITIONS };
+  const spec: ModelSpec = {
+    model: `bench-housing-${randomBytes(3).toString('hex')}`,
+    target: 'MedHouseVal',
+    features: FEATURES.map((name) => ({ name, type: 'double' as const, optional: false })),
+  };
+  const topic = predictionsTopic(spec.model);
+  const { schemaId } = await createModelTopic(kafka, codec, spec, connect, PARTITIONS);
+
+  // Event times: a recent past hour onwards, 10 ms apart (about 33 one-minute panes at 200k).
+  const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
+  const random = mulberry32(42);
+  const producer = createProducer(kafka);
+  await producer.connect();
+  for (let start = 0; start < events; start += 5_000) {
+    const chunk = [];
+    for (let i = start; i < Math.min(events, start + 5_000); i++) {
+      chunk.push({
+        partition: i % PARTITIONS,
+        value: await codec.encode(schemaId, housingEvent(spec, i, random, base)),
+      });
+    }
+    await producer.send({ topic, acks: -1, messages: chunk });
+  }
+  await producer.disconnect();
+
+  const group = (name: string) => `bench-${name}-${randomBytes(3).toString('hex')}`;
+
+  /** A bare kafkajs consumer over the topic; `work` runs per message. Events per second. */
+  async function bare(name: string, work: (value: Buffer) => Promise<unknown> | undefined): Promise<number> {
+    const consumer = kafka.consumer({ groupId: group(name), maxWaitTimeInMs: 250 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const start = joined(consumer);
+    let seen = 0;
+    let end = 0;
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          if (message.value) await work(message.value);
+          if (++seen === events) end = performance.now();
+        }
+      },
+    });
+    await until(() => seen >= events, 300_000, `${name}: ${events} messages`);
+    const seconds = (end - (await start)) / 1000;
+    await consumer.disconnect();
+    return events / seconds;
+  }
+
+  /** The store consumer into `storage`; events per second, rows checked afterwards. */
+  async function store(name: string, storage: Storage): Promise<number> {
+    let start: Promise<number> | undefined;
+    // The store builds its consumer inside; this sees it to time from its group join.
+    const observed = Object.create(kafka) as Kafka;
+    observed.consumer = (options) => {
+      const consumer = kafka.consumer(options);
+      start = joined(consumer);
+      return consumer;
+    };
+    const consumer = await startStoreConsumer({
+      kafka: observed,
+      codec,
+      storage,
+      logger,
+      connect,
+      groupId: group(name),
+      topics: [topic],
+      batchRows: config.storeBatchRows,
+      batchMs: config.storeBatchMs,
+      panes: { paneMs: config.paneSeconds * 1000, allowedLatenessMs: config.allowedLatenessSeconds * 1000 },
+    });
+    await until(() => consumer.stats().predictionsStored + consumer.stats().bufferedRows >= events, 600_000, name);
+    await consumer.flush();
+    const end = performance.now();
+    const stats = consumer.stats();
+    await consumer.stop();
+    const [row] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${predictionsTable(spec.model)} FINAL`);
+    const stored = Number(row?.n ?? 0);
+    if (stored !== events || stats.deadLettered !== 0) {
+      throw new Error(`${name}: ${stored} rows stored, ${stats.deadLettered} dead-lettered, of ${events}`);
+    }
+    if (!start) throw new Error(`${name}: the store consumer was not observed`);
+    return events / ((end - (await start)) / 1000);
+  }
+
+  const bareRate = await bare('bare', () => undefined);
+  const decodeRate = await bare('decode', (value) => codec.decode(value));
+
+  const server = await openStorage(config, logger, { clickhouseUrl: runtime.services.clickhouseUrl as string });
+  let serverRate: number;
+  try {
+    await migrate(server);
+    await server.command(`DROP TABLE IF EXISTS ${predictionsTable(spec.model)}`);
+    serverRate = await store('store-server', server);
+    await server.command(`DROP TABLE IF EXISTS ${predictionsTable(spec.model)}`);
+  } finally {
+    await server.close();
+  }
+
+  const chdbPath = mkdtempSync(join(tmpdir(), 'driftline-bench-chdb-'));
+  const chdb = await openStorage(config, logger, { chdbPath });
+  let chdbRate: number;
+  try {
+    await migrate(chdb);
+    chdbRate = await store('store-chdb', chdb);
+  } finally {
+    await chdb.close();
+    rmSync(chdbPath, { recursive: true, force: true });
+  }
+  await runtime.services.stop();
+
+  const results: BenchResult[] = [
+    { key: 'store_bare_events_per_s', value: bareRate, unit: 'events/s' },
+    { key: 'store_bare_decode_events_per_s', value: decodeRate, unit: 'events/s' },
+    atLeast('store_events_per_s', serverRate, 'events/s', TARGET_EVENTS_PER_S),
+    atLeast('store_chdb_events_per_s', chdbRate, 'events/s', TARGET_EVENTS_PER_S),
+    atLeast('store_vs_bare_decode', serverRate / decodeRate, 'ratio', TARGET_RATIO),
+    atLeast('store_chdb_vs_bare_decode', chdbRate / decodeRate, 'ratio', TARGET_RATIO),
+    { key: 'store_bench_events', value: events, unit: 'events' },
+  ];
+  emit({ suite: 'store-pipeline', results }, flags);
+}
+
+runBench(main);
