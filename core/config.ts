@@ -57,6 +57,10 @@ export interface Config {
   metricsPort: number | undefined;
   /** Address the consumers' metrics server listens on. */
   metricsHost: string;
+  /** `driftline dashboard`: port (DASHBOARD_PORT, default 8080). */
+  dashboardPort: number;
+  /** Token the dashboard requires for the page, the API and the actions; undefined: none (loopback only). */
+  dashboardToken: string | undefined;
   /** Store consumer: batch bounds (rows, milliseconds) and event-time panes. */
   storeBatchRows: number;
   storeBatchMs: number;
@@ -207,6 +211,8 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     predictUrl: '',
     metricsPort: reader.string('METRICS_PORT') === undefined ? undefined : reader.port('METRICS_PORT', 0),
     metricsHost: reader.string('METRICS_HOST') ?? '127.0.0.1',
+    dashboardPort: reader.port('DASHBOARD_PORT', 8080),
+    dashboardToken: reader.string('DASHBOARD_TOKEN'),
     storeBatchRows: reader.integer('STORE_BATCH_ROWS', 5_000, 1, 1_000_000),
     storeBatchMs: reader.integer('STORE_BATCH_MS', 1_000, 10, 600_000),
     paneSeconds: reader.integer('PANE_SECONDS', 60, 1, 86_400),

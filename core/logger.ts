@@ -43,6 +43,10 @@ export const REDACTED_PATHS = [
   '*.*.token',
   'AIRFLOW_PASSWORD',
   'AIRFLOW_TOKEN',
+  // The dashboard's access token (core/config.ts dashboardToken).
+  'dashboardToken',
+  '*.dashboardToken',
+  'DASHBOARD_TOKEN',
 ];
 
 export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(2)): Logger {

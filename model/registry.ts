@@ -315,6 +315,12 @@ export class ModelRegistry {
     }
   }
 
+  /** The model's champion pointer: champion, former champions and every promotion and rollback with its time. */
+  async pointer(model: string): Promise<RegistryPointer> {
+    checkModelName(model);
+    return this.readPointer(model);
+  }
+
   private async readPointer(model: string): Promise<RegistryPointer> {
     const path = join(this.root, model, POINTER_FILE);
     if (!(await exists(path))) return { format: 1, model, champion: null, previous: [], history: [] };
