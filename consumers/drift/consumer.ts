@@ -25,6 +25,7 @@ import {
   ActiveClock,
   type CommitEntry,
   ConsumerLifecycle,
+  type LifecycleTelemetry,
   type Processor,
 } from '../../core/kafka/consumer-lifecycle.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
@@ -114,10 +115,16 @@ export interface DriftStats {
   commits: number;
   failedFlushes: number;
   paused: boolean;
+  /** Wall-clock time (s since the epoch) of the newest window evaluation; 0 before the first. */
+  lastEvaluationTimestampSeconds: number;
+  /** Partition assignments received (each drops the state: models are restored on their next sketch). */
+  rebalances: number;
 }
 
 export interface DriftConsumer {
   readonly groupId: string;
+  /** Lag, messages read and flush durations, for the metrics server. */
+  readonly telemetry: LifecycleTelemetry;
   stats(): DriftStats;
   /** Evaluates what is complete, produces and stores the events, commits. */
   flush(): Promise<void>;
@@ -168,11 +175,13 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   await consumer.connect();
 
   const keyOf = (model: string, version: number) => `${model}\u0000${version}`;
-  const windows = new DriftWindows({
-    windowPanes: settings.windowPanes,
-    gracePanes: settings.gracePanes,
-    graceMs: settings.graceMs,
-  });
+  const newWindows = () =>
+    new DriftWindows({
+      windowPanes: settings.windowPanes,
+      gracePanes: settings.gracePanes,
+      graceMs: settings.graceMs,
+    });
+  let windows = newWindows();
   const maxSkewMs = settings.maxClockSkewMs ?? DEFAULT_EVENT_TIME_BOUNDS.maxSkewMs;
   // The windows' time: wall-clock time that stops while consumption is paused, so an outage does
   // not count as waiting for a partition (windows.ts, rules 3 and idle versions).
@@ -212,6 +221,8 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     commits: 0,
     failedFlushes: 0,
     paused: false,
+    lastEvaluationTimestampSeconds: 0,
+    rebalances: 0,
   };
   const unmonitored = new Set<string>();
   const references = new ReferenceCache(options.references, {
@@ -282,7 +293,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   async function handle(partition: number, message: KafkaMessage): Promise<void> {
     const offset = BigInt(message.offset);
     dirty = true;
-    // The key is `<model>/<column>`: other models are skipped without decoding.
+    // The key is the model (`<model>/<column>` before issue 13): other models are skipped without decoding.
     const keyModel = message.key?.toString().split('/')[0];
     if (models && keyModel !== undefined && !models.has(keyModel)) {
       stats.snapshotsSkipped++;
@@ -434,6 +445,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       if (!window.original) monitors.set(key, reported);
       windows.markEvaluated(window, reported);
       stats.evaluations++;
+      stats.lastEvaluationTimestampSeconds = now() / 1000;
       if (window.revision > 0) stats.revisions++;
       if (next.transition) {
         stats.transitions++;
@@ -537,18 +549,20 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     // with nothing due the lifecycle's timer does nothing.
     due: () => dirty || pending.length > 0 || deadLetters.length > 0 || windows.dueAt() <= activeNow(),
     async assigned(assignment) {
-      const assigned = assignment.get(sketchesTopic) ?? [];
-      const keep = new Set(assigned);
-      // A revoked partition's position is its new owner's business.
-      for (const partition of partitions.keys()) if (!keep.has(partition)) partitions.delete(partition);
-      const metadata = await admin.fetchTopicMetadata({ topics: [sketchesTopic] }).catch(() => undefined);
-      const total = metadata?.topics[0]?.partitions.length;
-      if (total !== undefined && assigned.length < total) {
-        log.error(
-          { groupId, assigned, partitions: total },
-          'this drift consumer was assigned only some partitions of feature-sketches; windows need them all — run one drift consumer per group',
-        );
-      }
+      // feature-sketches is keyed by model, so a partition carries whole models and a member owns
+      // the models of its partitions. After a rebalance every assigned partition is read again
+      // from its committed offset, the kept ones included: the state is dropped — the models of
+      // revoked partitions with it — and each model is restored from ClickHouse on its first
+      // sketch (ensureVersion), exactly as after a restart. An event evaluated but not stored is
+      // dropped too: the partition's owner evaluates its window again (same event_id).
+      windows = newWindows();
+      monitors.clear();
+      partitions.clear();
+      pending = [];
+      deadLetters = [];
+      dirty = false;
+      stats.rebalances++;
+      log.info({ groupId, partitions: assignment.get(sketchesTopic) ?? [] }, 'feature-sketches partitions assigned');
     },
   };
 
@@ -560,6 +574,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
     clock,
     ...(options.retry ? { retry: options.retry } : {}),
     tickMs: Math.max(10, options.tickMs ?? 250),
+    offsets: { admin, groupId },
     onClose: async () => {
       await producer.disconnect();
       await admin.disconnect();
@@ -571,6 +586,7 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
 
   return {
     groupId,
+    telemetry: lifecycle,
     stats: () => {
       const life = lifecycle.stats();
       return {

@@ -8,6 +8,7 @@ import {
   ConsumerLifecycle,
   isDependencyFailure,
   type LifecycleConsumer,
+  type LifecycleOptions,
   type Processor,
 } from './consumer-lifecycle.ts';
 
@@ -36,7 +37,13 @@ class FakeConsumer {
   paused = false;
   running = false;
   private run: ConsumerRunConfig | undefined;
+  private readonly handlers = new Map<string, (event: unknown) => void>();
   events = { GROUP_JOIN: 'consumer.group_join' } as LifecycleConsumer['events'];
+
+  /** The group assigns partitions, as kafkajs's GROUP_JOIN event says. */
+  join(memberAssignment: Record<string, number[]>): void {
+    this.handlers.get(this.events.GROUP_JOIN)?.({ payload: { memberAssignment } });
+  }
 
   asConsumer(): LifecycleConsumer {
     return {
@@ -69,7 +76,10 @@ class FakeConsumer {
       disconnect: async () => {
         this.log.push('disconnect');
       },
-      on: () => () => {},
+      on: (event: string, handler: (event: unknown) => void) => {
+        this.handlers.set(event, handler);
+        return () => this.handlers.delete(event);
+      },
       events: this.events,
     } as unknown as LifecycleConsumer;
   }
@@ -131,7 +141,7 @@ class RecordingProcessor implements Processor {
   async assigned() {}
 }
 
-function setup() {
+function setup(options: Pick<LifecycleOptions, 'offsets'> = {}) {
   const fake = new FakeConsumer();
   const processor = new RecordingProcessor();
   const lifecycle = new ConsumerLifecycle({
@@ -141,8 +151,31 @@ function setup() {
     logger: createLogger('silent'),
     retry: { initialMs: 5, maxMs: 20 },
     tickMs: 1_000,
+    ...options,
   });
   return { fake, processor, lifecycle };
+}
+
+/** High and low watermarks and the group's committed offsets, as an admin client reports them. */
+function fakeOffsets(topics: Record<string, { high: number; low: number; committed?: number }[]>) {
+  return {
+    fetchTopicOffsets: async (topic: string) =>
+      (topics[topic] ?? []).map((p, partition) => ({
+        partition,
+        offset: String(p.high),
+        high: String(p.high),
+        low: String(p.low),
+      })),
+    fetchOffsets: async ({ topics: names = [] }: { groupId: string; topics?: string[] }) =>
+      names.map((topic) => ({
+        topic,
+        partitions: (topics[topic] ?? []).map((p, partition) => ({
+          partition,
+          offset: String(p.committed ?? -1),
+          metadata: null,
+        })),
+      })),
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -227,6 +260,109 @@ describe('ConsumerLifecycle', () => {
     expect(fake.paused).toBe(false);
     expect(fake.commits).toEqual([[{ topic: TOPIC, partition: 0, offset: '1' }]]);
     await lifecycle.abort();
+  });
+
+  it('abort lets a flush under way finish, then runs no queued flush and commits nothing more', async () => {
+    const { fake, processor, lifecycle } = setup();
+    await lifecycle.start();
+    fake.messages.push(message(0));
+    await fake.deliver();
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const flush = processor.flush.bind(processor);
+    let flushes = 0;
+    processor.flush = async () => {
+      flushes++;
+      await slow;
+      return flush();
+    };
+    const underWay = lifecycle.flush();
+    await sleep(1);
+    expect(flushes).toBe(1);
+    const queued = lifecycle.flush();
+    const aborting = lifecycle.abort();
+    await sleep(5);
+    expect(fake.log).not.toContain('disconnect'); // still writing: the group has not moved on
+    release();
+    await Promise.all([underWay, queued, aborting]);
+    expect(flushes).toBe(1);
+    expect(processor.stored).toEqual(['v0']);
+    expect(fake.log.slice(-3)).toEqual(['commit 1', 'stop', 'disconnect']);
+  });
+
+  it('counts the messages taken in by topic, dead-lettered ones too, not the ones to read again', async () => {
+    const { fake, processor, lifecycle } = setup();
+    await lifecycle.start();
+    fake.messages.push(message(0), message(1, 'poison'), message(2));
+    await fake.deliver();
+    expect(lifecycle.messagesByTopic()).toEqual(new Map([[TOPIC, 3]]));
+    fake.messages.push(message(3));
+    processor.dependencyDown = true;
+    await fake.deliver();
+    expect(lifecycle.messagesByTopic().get(TOPIC)).toBe(3);
+    await lifecycle.abort();
+  });
+
+  it('tells flush listeners how long each flush-and-commit took, until they unsubscribe', async () => {
+    const { fake, processor, lifecycle } = setup();
+    const seconds: number[] = [];
+    const unsubscribe = lifecycle.onFlush((s) => seconds.push(s));
+    await lifecycle.start();
+    fake.messages.push(message(0));
+    await fake.deliver();
+    const flush = processor.flush.bind(processor);
+    processor.flush = async () => {
+      await sleep(30);
+      return flush();
+    };
+    await lifecycle.flush();
+    expect(seconds).toHaveLength(1);
+    expect(seconds[0]).toBeGreaterThanOrEqual(0.025);
+    processor.flushFails = true;
+    await lifecycle.flush().catch(() => {});
+    expect(seconds).toHaveLength(1); // a failed flush is counted in failedFlushes, not timed
+    processor.flushFails = false;
+    unsubscribe();
+    await lifecycle.flush();
+    expect(seconds).toHaveLength(1);
+    await lifecycle.abort();
+  });
+
+  it('lag: high watermark − committed offset of each partition it owns, from the low watermark when none is committed', async () => {
+    const admin = fakeOffsets({
+      [TOPIC]: [
+        { high: 120, low: 0, committed: 100 },
+        { high: 50, low: 10 },
+        { high: 9, low: 0, committed: 9 },
+      ],
+      other: [{ high: 7, low: 0, committed: 2 }],
+    });
+    const { fake, lifecycle } = setup({ offsets: { admin, groupId: 'g' } });
+    await lifecycle.start();
+    expect(await lifecycle.lag()).toEqual([]); // nothing assigned yet
+    fake.join({ [TOPIC]: [0, 1, 2] });
+    await sleep(1);
+    expect(await lifecycle.lag()).toEqual([
+      { topic: TOPIC, partition: 0, lag: 20 },
+      { topic: TOPIC, partition: 1, lag: 40 },
+      { topic: TOPIC, partition: 2, lag: 0 },
+    ]);
+    // A rebalance took partitions 0 and 1 away: only what it owns now.
+    fake.join({ [TOPIC]: [2], other: [0] });
+    await sleep(1);
+    expect(await lifecycle.lag()).toEqual([
+      { topic: TOPIC, partition: 2, lag: 0 },
+      { topic: 'other', partition: 0, lag: 5 },
+    ]);
+    await lifecycle.abort();
+
+    const without = setup();
+    await without.lifecycle.start();
+    without.fake.join({ [TOPIC]: [0] });
+    expect(await without.lifecycle.lag()).toEqual([]);
+    await without.lifecycle.abort();
   });
 });
 

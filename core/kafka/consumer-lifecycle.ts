@@ -8,7 +8,8 @@
  * resumes after a backoff: nothing is skipped. Any other error is the message's own fault and the
  * message is rejected (dead-lettered by the processor) so the partition moves on.
  */
-import type { Consumer, ConsumerRunConfig, KafkaMessage } from 'kafkajs';
+import { performance } from 'node:perf_hooks';
+import type { Admin, Consumer, ConsumerRunConfig, KafkaMessage } from 'kafkajs';
 import { DriftlineError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { hasRetriableKafkaCause } from './client.ts';
@@ -94,6 +95,25 @@ export interface LifecycleOptions {
   tickMs: number;
   /** Closes the processor's own clients (producer, admin) after the consumer disconnected. */
   onClose?: () => Promise<void>;
+  /** Where `lag()` reads high watermarks and the group's committed offsets (no lag without it). */
+  offsets?: { admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>; groupId: string };
+}
+
+/** How far the group's committed offset of one partition is behind its high watermark, in messages. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
+/** What a consumer's lifecycle tells a metrics server (platform/metrics-server.ts). */
+export interface LifecycleTelemetry {
+  /** Messages taken in (handled or dead-lettered) since start, by topic. */
+  messagesByTopic(): ReadonlyMap<string, number>;
+  /** Lag of every partition this member owns now; empty without `offsets`. */
+  lag(): Promise<PartitionLag[]>;
+  /** Calls `listener` with the seconds every successful flush-and-commit took; returns the unsubscribe. */
+  onFlush(listener: (seconds: number) => void): () => void;
 }
 
 export interface LifecycleStats {
@@ -104,7 +124,7 @@ export interface LifecycleStats {
   paused: boolean;
 }
 
-export class ConsumerLifecycle {
+export class ConsumerLifecycle implements LifecycleTelemetry {
   readonly clock: ActiveClock;
   private readonly loop: FlushLoop;
   private readonly log: Logger;
@@ -115,7 +135,11 @@ export class ConsumerLifecycle {
   private resumeTimer: NodeJS.Timeout | undefined;
   private handleBackoffMs: number;
   private stopping = false;
+  /** After abort(): flushes still queued do nothing (a crashed process writes no more). */
+  private aborted = false;
   private readonly counters = { commits: 0, failedFlushes: 0, redeliveries: 0 };
+  private readonly messages = new Map<string, number>();
+  private readonly flushListeners = new Set<(seconds: number) => void>();
 
   constructor(private readonly options: LifecycleOptions) {
     this.log = options.logger;
@@ -206,12 +230,52 @@ export class ConsumerLifecycle {
     await this.close();
   }
 
-  /** Disconnects without flushing or committing: what a crash looks like to Kafka and storage. */
+  /**
+   * Disconnects without flushing or committing: what a crash looks like to Kafka and storage. A
+   * write already under way completes first and nothing queued after it runs: a crashed process
+   * writes nothing once the group has moved its partitions on, so their next owner restores a
+   * state no one is still changing.
+   */
   async abort(): Promise<void> {
     this.stopping = true;
+    this.aborted = true;
     this.clearTimers();
     this.loop.close();
+    await this.loop.serialized(async () => {});
     await this.close();
+  }
+
+  messagesByTopic(): ReadonlyMap<string, number> {
+    return this.messages;
+  }
+
+  /** High watermark − committed offset (the low watermark when nothing is committed) per owned partition. */
+  async lag(): Promise<PartitionLag[]> {
+    const source = this.options.offsets;
+    const owned = [...this.assignment].filter(([, partitions]) => partitions.length > 0);
+    if (!source || owned.length === 0) return [];
+    const committed = await source.admin.fetchOffsets({ groupId: source.groupId, topics: owned.map(([t]) => t) });
+    const lags: PartitionLag[] = [];
+    for (const [topic, partitions] of owned) {
+      const ends = new Map((await source.admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o]));
+      const offsets = new Map(
+        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, p.offset]),
+      );
+      for (const partition of partitions) {
+        const end = ends.get(partition);
+        if (!end) continue;
+        const offset = offsets.get(partition);
+        const from = offset === undefined || offset === '-1' ? end.low : offset;
+        const lag = BigInt(end.high) - BigInt(from);
+        lags.push({ topic, partition, lag: lag > 0n ? Number(lag) : 0 });
+      }
+    }
+    return lags;
+  }
+
+  onFlush(listener: (seconds: number) => void): () => void {
+    this.flushListeners.add(listener);
+    return () => this.flushListeners.delete(listener);
   }
 
   private async close(): Promise<void> {
@@ -229,11 +293,16 @@ export class ConsumerLifecycle {
   }
 
   private async flushAndCommit(final: boolean): Promise<void> {
+    if (this.aborted) return;
+    const started = performance.now();
     const entries = await this.options.processor.flush({ final });
-    if (entries.length === 0) return;
-    await this.options.consumer.commitOffsets(entries);
-    this.options.processor.committed?.(entries);
-    this.counters.commits++;
+    if (entries.length > 0) {
+      await this.options.consumer.commitOffsets(entries);
+      this.options.processor.committed?.(entries);
+      this.counters.commits++;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    for (const listener of this.flushListeners) listener(seconds);
   }
 
   private runConfig(): ConsumerRunConfig {
@@ -243,6 +312,7 @@ export class ConsumerLifecycle {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         await this.loop.serialized(async () => {
+          let taken = 0;
           for (const message of batch.messages) {
             // A batch fetched before a rebalance revoked its partition: the new owner has it.
             if (!isRunning() || isStale() || this.stopping) break;
@@ -258,6 +328,7 @@ export class ConsumerLifecycle {
               }
               processor.reject(batch.topic, batch.partition, message, error);
               resolveOffset(message.offset);
+              taken++;
               continue;
             }
             if (outcome) {
@@ -265,8 +336,10 @@ export class ConsumerLifecycle {
               break;
             }
             resolveOffset(message.offset);
+            taken++;
             this.handleBackoffMs = this.retry.initialMs;
           }
+          if (taken > 0) this.messages.set(batch.topic, (this.messages.get(batch.topic) ?? 0) + taken);
         });
         await heartbeat();
         if (!this.stopping && !this.clock.paused && processor.due()) await this.flush().catch(() => {});
