@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { fillZeros, jensenShannonDistance, populationStabilityIndex } from './divergence.ts';
-import { exactBinShares, exactKs, exactQuantileEdges, exactWasserstein, populationStd, sortedFinite } from './exact.ts';
+import {
+  exactBinShares,
+  exactKs,
+  exactNumericStats,
+  exactQuantileEdges,
+  exactWasserstein,
+  ksTwoSamplePValue,
+  populationStd,
+  sortedFinite,
+} from './exact.ts';
+import { kolmogorovSf } from './special.ts';
 
 // Reference values from scipy 1.17.1: stats.ks_2samp(a, b).statistic,
 // stats.wasserstein_distance(a, b), numpy.std(a), spatial.distance.jensenshannon(p, q) (natural log, as Evidently).
@@ -34,6 +44,42 @@ describe('exact statistics on raw values', () => {
     const tied = sortedFinite([1, 1, 1, 1, 1, 1, 2, 2, 3, 3]);
     expect(exactQuantileEdges(tied, 10)).toEqual([1, 2, 3]);
     expect(exactBinShares(tied, [1, 2, 3])).toEqual([0.6, 0.2, 0.2, 0]);
+  });
+});
+
+describe('KS p-value as scipy ks_2samp computes it by default', () => {
+  // scipy 1.17.1: stats.ks_2samp(a, b) on rounded normal samples of these sizes → (D, p-value).
+  const scipy: [n: number, m: number, d: number, p: number][] = [
+    [100, 100, 0.18, 0.07822115797841851],
+    [120, 100, 0.18666666666666668, 0.038978249541437485],
+    [100, 150, 0.22666666666666666, 0.0036671094001636192],
+    [37, 53, 0.30086690464048954, 0.029766277676415293],
+    [7, 11, 0.5454545454545454, 0.10532931121166415],
+    [1000, 300, 0.103, 0.013919481026326296],
+    [1000, 5000, 0.0302, 0.4273113021503074],
+    [1000, 10000, 0.0146, 0.9890275897282012],
+  ];
+
+  it.each(scipy)('exact distribution for n=%i, m=%i', (n, m, d, p) => {
+    expect(ksTwoSamplePValue(d, n, m)).toBeCloseTo(p, 13);
+    expect(ksTwoSamplePValue(d, m, n)).toBeCloseTo(p, 13);
+  });
+
+  it('is 1 at D = 0 and the asymptotic limit beyond 10,000 values a side', () => {
+    expect(ksTwoSamplePValue(0, 300, 200)).toBe(1);
+    const d = 0.060916666666666675;
+    expect(ksTwoSamplePValue(d, 800, 12000)).toBe(kolmogorovSf(d * Math.sqrt((800 * 12000) / 12800)));
+    // scipy's asymptotic kstwo.sf(d, 750) gives 0.007323167151996999: the limit is a little larger.
+    expect(ksTwoSamplePValue(d, 800, 12000)).toBeCloseTo(0.0073, 3);
+  });
+
+  it('exactNumericStats reports it beside D', () => {
+    const ref = sortedFinite(Array.from({ length: 120 }, (_, i) => i));
+    const cur = sortedFinite(Array.from({ length: 100 }, (_, i) => i + 30));
+    const stats = exactNumericStats(ref, cur);
+    expect(stats.ks).toBeCloseTo(0.25, 15);
+    expect(stats.ks_p_value).toBe(ksTwoSamplePValue(0.25, 120, 100));
+    expect(stats.ks_p_value).toBeLessThan(0.01);
   });
 });
 
