@@ -47,8 +47,14 @@ afterAll(async () => {
 
 describe('driftline train arguments', () => {
   it('defaults to 40 epochs, seed 42, no forced promotion', () => {
-    expect(parseTrainArgs([])).toEqual({ epochs: 40, seed: 42, promote: false });
-    expect(parseTrainArgs(['--epochs', '5', '--seed=7', '--promote'])).toEqual({ epochs: 5, seed: 7, promote: true });
+    expect(parseTrainArgs([])).toEqual({ epochs: 40, seed: 42, promote: false, ifMissing: false });
+    expect(parseTrainArgs(['--epochs', '5', '--seed=7', '--promote'])).toEqual({
+      epochs: 5,
+      seed: 7,
+      promote: true,
+      ifMissing: false,
+    });
+    expect(parseTrainArgs(['--if-missing']).ifMissing).toBe(true);
   });
 
   it('rejects unknown flags, positionals and malformed numbers as usage errors', () => {
@@ -98,6 +104,12 @@ describe('driftline models', () => {
     }
     const versions = (await registry.listVersions('california-housing')).map((v) => v.version);
     const newest = versions.at(-1) as number;
+
+    // A container stack's first start trains; every later start finds the versions and leaves them.
+    const again = context();
+    expect(await createTrainCommand(new PassThrough()).run(['--if-missing'], again)).toBe(0);
+    expect(again.output()).toContain(`california-housing has versions already (newest v${newest}): not training`);
+    expect((await registry.listVersions('california-housing')).map((v) => v.version)).toEqual(versions);
     const champion = await registry.champion('california-housing');
 
     const promote = context();

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CALIFORNIA_HOUSING_MODEL } from '../model/california-housing.ts';
 import { ModelRegistry } from '../model/registry.ts';
 import { DEFAULT_EPOCHS, DEFAULT_SEED, type EpochProgress, type TrainingMetrics, trainModel } from '../model/train.ts';
 import { type Command, usageError } from './command.ts';
@@ -8,14 +9,21 @@ export interface TrainArgs {
   epochs: number;
   seed: number;
   promote: boolean;
+  /** Train only when the model has no version yet (a container stack's first start). */
+  ifMissing: boolean;
 }
 
 export function parseTrainArgs(args: readonly string[]): TrainArgs {
-  let values: { epochs?: string; seed?: string; promote?: boolean };
+  let values: { epochs?: string; seed?: string; promote?: boolean; 'if-missing'?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { epochs: { type: 'string' }, seed: { type: 'string' }, promote: { type: 'boolean' } },
+      options: {
+        epochs: { type: 'string' },
+        seed: { type: 'string' },
+        promote: { type: 'boolean' },
+        'if-missing': { type: 'boolean' },
+      },
       allowPositionals: false,
       strict: true,
     }));
@@ -26,6 +34,7 @@ export function parseTrainArgs(args: readonly string[]): TrainArgs {
     epochs: integerFlag('--epochs', values.epochs, DEFAULT_EPOCHS, 1, 10_000),
     seed: integerFlag('--seed', values.seed, DEFAULT_SEED, 0, 2 ** 32 - 1),
     promote: values.promote ?? false,
+    ifMissing: values['if-missing'] ?? false,
   };
 }
 
@@ -73,11 +82,18 @@ export function progressWriter(stream: NodeJS.WritableStream & { isTTY?: boolean
 export function createTrainCommand(progress: NodeJS.WritableStream = process.stderr): Command {
   return {
     name: 'train',
-    usage: 'train [--epochs N] [--seed S] [--promote]',
+    usage: 'train [--epochs N] [--seed S] [--promote] [--if-missing]',
     summary: 'train the california-housing model and store it as a new registry version (first one is champion)',
     async run(args, { config, logger, out }) {
-      const { epochs, seed, promote } = parseTrainArgs(args);
+      const { epochs, seed, promote, ifMissing } = parseTrainArgs(args);
       const registry = ModelRegistry.fromConfig(config);
+      if (ifMissing) {
+        const existing = (await registry.listVersions(CALIFORNIA_HOUSING_MODEL)).at(-1);
+        if (existing) {
+          out.write(`${CALIFORNIA_HOUSING_MODEL} has versions already (newest v${existing.version}): not training\n`);
+          return 0;
+        }
+      }
       const trained = await trainModel({ epochs, seed, logger, onEpoch: progressWriter(progress) });
       try {
         const version = await registry.saveVersion(trained, { promote });
