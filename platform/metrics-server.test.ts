@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LifecycleTelemetry, PartitionLag } from '../core/kafka/consumer-lifecycle.ts';
 import { createLogger } from '../core/logger.ts';
 import { type MetricsServer, type MonitoredConsumer, startMetricsServer } from './metrics-server.ts';
 
@@ -84,6 +85,65 @@ describe('metrics server', () => {
     expect(metricValue(later, 'driftline_store_paused')).toBe(1);
     expect(metricValue(later, 'driftline_consumer_paused{consumer="store"}')).toBe(1);
     expect(metricValue(later, 'driftline_retrain_cycles_total{state="promoted"}')).toBe(2);
+  });
+
+  it("serves each lifecycle's lag per owned partition, messages per topic and flush durations", async () => {
+    const flushListeners: ((seconds: number) => void)[] = [];
+    let lags: PartitionLag[] = [
+      { topic: 'predictions.a', partition: 0, lag: 120 },
+      { topic: 'predictions.a', partition: 2, lag: 0 },
+    ];
+    const messages = new Map([
+      ['predictions.a', 900],
+      ['ground-truth', 40],
+    ]);
+    const telemetry: LifecycleTelemetry = {
+      messagesByTopic: () => messages,
+      lag: async () => lags,
+      onFlush(listener) {
+        flushListeners.push(listener);
+        return () => flushListeners.splice(flushListeners.indexOf(listener), 1);
+      },
+    };
+    const drift = { lastEvaluationTimestampSeconds: 1_764_331_200.5, evaluations: 7, openPanes: 3, paused: false };
+    const url = await start([{ name: 'drift', stats: () => ({ ...drift }), telemetry }]);
+    for (const seconds of [0.004, 0.03, 0.03, 2]) for (const listener of flushListeners) listener(seconds);
+
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toContain('# TYPE driftline_consumer_lag gauge');
+    expect(metricValue(text, 'driftline_consumer_lag{consumer="drift",topic="predictions.a",partition="0"}')).toBe(120);
+    expect(metricValue(text, 'driftline_consumer_lag{consumer="drift",topic="predictions.a",partition="2"}')).toBe(0);
+    expect(text).toContain('# TYPE driftline_consumer_messages_total counter');
+    expect(metricValue(text, 'driftline_consumer_messages_total{consumer="drift",topic="predictions.a"}')).toBe(900);
+    expect(metricValue(text, 'driftline_consumer_messages_total{consumer="drift",topic="ground-truth"}')).toBe(40);
+    expect(text).toContain('# TYPE driftline_consumer_flush_duration_seconds histogram');
+    expect(metricValue(text, 'driftline_consumer_flush_duration_seconds_count{consumer="drift"}')).toBe(4);
+    expect(metricValue(text, 'driftline_consumer_flush_duration_seconds_bucket{le="0.005",consumer="drift"}')).toBe(1);
+    expect(metricValue(text, 'driftline_consumer_flush_duration_seconds_bucket{le="0.05",consumer="drift"}')).toBe(3);
+    expect(metricValue(text, 'driftline_consumer_flush_duration_seconds_bucket{le="+Inf",consumer="drift"}')).toBe(4);
+    expect(text).toContain('# TYPE driftline_drift_last_evaluation_timestamp_seconds gauge');
+    expect(metricValue(text, 'driftline_drift_last_evaluation_timestamp_seconds')).toBe(1_764_331_200.5);
+    expect(text).toContain('# TYPE driftline_drift_open_panes gauge');
+
+    // A rebalance took partition 0 away and gave partition 1: its series goes, the new one comes.
+    lags = [{ topic: 'predictions.a', partition: 1, lag: 5 }];
+    messages.set('predictions.a', 1_000);
+    const later = await (await fetch(`${url}/metrics`)).text();
+    expect(later).not.toContain('partition="0"');
+    expect(metricValue(later, 'driftline_consumer_lag{consumer="drift",topic="predictions.a",partition="1"}')).toBe(5);
+    expect(metricValue(later, 'driftline_consumer_messages_total{consumer="drift",topic="predictions.a"}')).toBe(1_000);
+
+    // Kafka not answering: the lag is left out, the rest is served.
+    telemetry.lag = () => Promise.reject(new Error('broker down'));
+    const down = await fetch(`${url}/metrics`);
+    expect(down.status).toBe(200);
+    const downText = await down.text();
+    expect(downText).not.toContain('driftline_consumer_lag{');
+    expect(metricValue(downText, 'driftline_drift_evaluations_total')).toBe(7);
+
+    await server?.close();
+    server = undefined;
+    expect(flushListeners).toHaveLength(0); // closing the server stops listening
   });
 
   it('answers /healthz 200 while every consumer runs, 503 naming the paused one', async () => {
