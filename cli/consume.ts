@@ -6,7 +6,8 @@ import { type MetricsServer, startMetricsServer } from '../platform/metrics-serv
 import { startRuntime, untilSignal } from '../platform/runtime.ts';
 import { type Command, usageError } from './command.ts';
 
-const CONSUMERS = ['store', 'drift', 'alert', 'retrain'] as const;
+/** The consumers `driftline consume` runs (docker-compose.yml's services are checked against it). */
+export const CONSUMERS = ['store', 'drift', 'alert', 'retrain'] as const;
 type ConsumerName = (typeof CONSUMERS)[number];
 
 export const consumeCommand: Command = {
