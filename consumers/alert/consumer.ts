@@ -18,7 +18,12 @@ import {
   sendInChunks,
   startNewGroupAtEnd,
 } from '../../core/kafka/client.ts';
-import { type CommitEntry, ConsumerLifecycle, type Processor } from '../../core/kafka/consumer-lifecycle.ts';
+import {
+  type CommitEntry,
+  ConsumerLifecycle,
+  type LifecycleTelemetry,
+  type Processor,
+} from '../../core/kafka/consumer-lifecycle.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DriftEvent, ModelDeployment } from '../../core/schemas.ts';
@@ -105,6 +110,8 @@ export interface AlertStats {
 
 export interface AlertConsumer {
   readonly groupId: string;
+  /** Lag, messages read and flush durations, for the metrics server. */
+  readonly telemetry: LifecycleTelemetry;
   stats(): AlertStats;
   flush(): Promise<void>;
   stop(): Promise<void>;
@@ -634,6 +641,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     logger: log,
     ...(options.retry ? { retry: options.retry } : {}),
     tickMs: Math.max(10, options.tickMs ?? 250),
+    offsets: { admin, groupId },
     onClose: async () => {
       await producer.disconnect();
       await admin.disconnect();
@@ -645,6 +653,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
 
   return {
     groupId,
+    telemetry: lifecycle,
     stats: () => {
       const life = lifecycle.stats();
       return { ...stats, commits: life.commits, failedFlushes: life.failedFlushes, paused: life.paused };

@@ -14,7 +14,12 @@ import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { DriftlineError, describeError } from '../../core/errors.ts';
 import type { AvroCodec } from '../../core/kafka/avro.ts';
 import { connectAdmin, ensureTopics, startNewGroupAtEnd } from '../../core/kafka/client.ts';
-import { type CommitEntry, ConsumerLifecycle, type Processor } from '../../core/kafka/consumer-lifecycle.ts';
+import {
+  type CommitEntry,
+  ConsumerLifecycle,
+  type LifecycleTelemetry,
+  type Processor,
+} from '../../core/kafka/consumer-lifecycle.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DriftEvent } from '../../core/schemas.ts';
 import { TOPICS } from '../../core/topics.ts';
@@ -52,6 +57,8 @@ export interface RetrainStats {
 
 export interface RetrainConsumer {
   readonly groupId: string;
+  /** Lag, messages read and flush durations, for the metrics server. */
+  readonly telemetry: LifecycleTelemetry;
   stats(): RetrainStats;
   /** Resolves when every cycle started so far has ended (tests, shutdown). */
   idle(): Promise<void>;
@@ -76,12 +83,14 @@ export async function startRetrainConsumer(options: RetrainConsumerOptions): Pro
   const now = options.now ?? Date.now;
   const { kafka, codec, retrainer } = options;
 
+  // Kept connected for the lag of /metrics; disconnected when the lifecycle closes.
   const admin = await connectAdmin(kafka, options.connect);
   try {
     await ensureTopics(admin, [{ topic }], options.connect.partitions);
     if (options.startAt === 'end') await startNewGroupAtEnd(admin, groupId, topic);
-  } finally {
+  } catch (error) {
     await admin.disconnect();
+    throw error;
   }
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000 });
   await consumer.connect();
@@ -185,6 +194,8 @@ export async function startRetrainConsumer(options: RetrainConsumerOptions): Pro
     logger: log,
     ...(options.retry ? { retry: options.retry } : {}),
     tickMs: Math.max(10, options.tickMs ?? 250),
+    offsets: { admin, groupId },
+    onClose: () => admin.disconnect(),
   });
   await lifecycle.start();
   log.info({ groupId, topic }, 'retrain consumer started');
@@ -195,6 +206,7 @@ export async function startRetrainConsumer(options: RetrainConsumerOptions): Pro
 
   return {
     groupId,
+    telemetry: lifecycle,
     stats: () => {
       const life = lifecycle.stats();
       return {
