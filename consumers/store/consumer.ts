@@ -22,6 +22,7 @@ import {
   type CommitEntry,
   ConsumerLifecycle,
   isDependencyFailure,
+  type LifecycleTelemetry,
   type Processor,
 } from '../../core/kafka/consumer-lifecycle.ts';
 import { deadLetterMessage } from '../../core/kafka/dead-letter.ts';
@@ -69,6 +70,8 @@ export interface StoreConsumerOptions {
 export interface StoreStats {
   /** Rows taken in and waiting for the next flush. */
   bufferedRows: number;
+  /** Panes open (not yet closed by the watermark) over the partitions this member owns. */
+  openPanes: number;
   predictionsStored: number;
   groundTruthStored: number;
   deadLettered: number;
@@ -81,6 +84,8 @@ export interface StoreStats {
 
 export interface StoreConsumer {
   readonly groupId: string;
+  /** Lag, messages read and flush durations, for the metrics server. */
+  readonly telemetry: LifecycleTelemetry;
   /** The topics it reads now. */
   topics(): string[];
   stats(): StoreStats;
@@ -347,6 +352,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     clock,
     ...(options.retry ? { retry: options.retry } : {}),
     tickMs: Math.max(10, Math.floor(options.batchMs / 4)),
+    offsets: { admin, groupId },
     onClose: async () => {
       await producer.disconnect();
       await admin.disconnect();
@@ -375,11 +381,15 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
 
   return {
     groupId,
+    telemetry: lifecycle,
     stats: () => {
       const life = lifecycle.stats();
+      let openPanes = 0;
+      for (const s of states.values()) openPanes += s.panes?.openPanes ?? 0;
       return {
         ...counts,
         bufferedRows,
+        openPanes,
         commits: life.commits,
         failedFlushes: life.failedFlushes,
         paused: life.paused,
