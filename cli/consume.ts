@@ -2,6 +2,7 @@ import { runAlert } from '../consumers/alert/main.ts';
 import { runDrift } from '../consumers/drift/main.ts';
 import { runRetrain } from '../consumers/retrain/main.ts';
 import { runStore } from '../consumers/store/main.ts';
+import type { LifecycleTelemetry } from '../core/kafka/consumer-lifecycle.ts';
 import { type MetricsServer, startMetricsServer } from '../platform/metrics-server.ts';
 import { startRuntime, untilSignal } from '../platform/runtime.ts';
 import { type Command, usageError } from './command.ts';
@@ -25,31 +26,36 @@ export const consumeCommand: Command = {
       throw usageError(`consume needs one or more of ${CONSUMERS.join(', ')}; got ${JSON.stringify(args.join(' '))}`);
     }
     const runtime = await startRuntime(config, logger);
-    const running: { name: ConsumerName; stop(): Promise<void>; stats(): object }[] = [];
+    const running: { name: ConsumerName; stop(): Promise<void>; stats(): object; telemetry: LifecycleTelemetry }[] = [];
     let metrics: MetricsServer | undefined;
     try {
       for (const name of names as ConsumerName[]) {
         if (name === 'store') {
           const store = await runStore(config, logger, runtime);
-          running.push({ name, stop: store.stop, stats: () => store.consumer.stats() });
+          running.push({
+            name,
+            stop: store.stop,
+            stats: () => store.consumer.stats(),
+            telemetry: store.consumer.telemetry,
+          });
           out.write(
             `store consumer running (group ${store.consumer.groupId}, ClickHouse ${store.storage.kind}); Ctrl-C stops it\n`,
           );
         } else if (name === 'alert') {
           const alert = await runAlert(config, logger, runtime, { out });
-          running.push({ name, stop: alert.stop, stats: alert.stats });
+          running.push({ name, stop: alert.stop, stats: alert.stats, telemetry: alert.consumer.telemetry });
           out.write(
             `alert consumer running (group ${alert.consumer.groupId}, ClickHouse ${alert.storage.kind}, channels ${alert.channels.join(', ')}); Ctrl-C stops it\n`,
           );
         } else if (name === 'retrain') {
           const retrain = await runRetrain(config, logger, runtime);
-          running.push({ name, stop: retrain.stop, stats: retrain.stats });
+          running.push({ name, stop: retrain.stop, stats: retrain.stats, telemetry: retrain.consumer.telemetry });
           out.write(
             `retrain consumer running (group ${retrain.consumer.groupId}, mode ${config.retrain.mode}, ClickHouse ${retrain.storage.kind}); Ctrl-C stops it\n`,
           );
         } else {
           const drift = await runDrift(config, logger, runtime);
-          running.push({ name, stop: drift.stop, stats: drift.stats });
+          running.push({ name, stop: drift.stop, stats: drift.stats, telemetry: drift.consumer.telemetry });
           out.write(
             `drift consumer running (group ${drift.consumer.groupId}, ClickHouse ${drift.storage.kind}, reports in ${config.reportsDir}); Ctrl-C stops it\n`,
           );
