@@ -23,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   report: async () => (await import('./report.ts')).reportCommand,
   alert: async () => (await import('./alert.ts')).alertCommand,
   alerts: async () => (await import('./alert.ts')).alertsCommand,
+  dashboard: async () => (await import('./dashboard.ts')).dashboardCommand,
 };
 
 export async function usage(): Promise<string> {

@@ -45,7 +45,8 @@ const SERVICES = [...MIDDLE, 'producers', 'consumers'];
  * foundations. stack (local services) and model (data, training, registry, scoring) stand on
  * core; platform (where services come from: environment, containers, the local stack) uses
  * stack. Producers and consumers use all of those but never each other, nor one unit another;
- * cli wires everything; bin starts cli; e2e (end-to-end tests across producers and consumers)
+ * the dashboard (a web page over storage, the registry, and the retrain and alert code its
+ * buttons call) uses those but no producer; cli wires everything; bin starts cli; e2e (end-to-end tests across producers and consumers)
  * uses everything but bin. Test helpers, benchmarks and tool configuration at the root may
  * import anything.
  */
@@ -57,9 +58,10 @@ export const ARCHITECTURE: ArchitectureRules = {
     platform: ['core', 'stack'],
     producers: MIDDLE,
     consumers: MIDDLE,
-    cli: SERVICES,
-    bin: [...SERVICES, 'cli'],
-    e2e: [...SERVICES, 'cli'],
+    dashboard: [...MIDDLE, 'consumers'],
+    cli: [...SERVICES, 'dashboard'],
+    bin: [...SERVICES, 'dashboard', 'cli'],
+    e2e: [...SERVICES, 'dashboard', 'cli'],
     'test-support': 'any',
     bench: 'any',
     '.': 'any',
