@@ -310,20 +310,24 @@ export function shapePredictionSeries(
   return out;
 }
 
-export async function readPredictionSeries(
-  storage: Storage,
-  model: string,
-  since: number,
-  now: number,
-): Promise<PredictionSeries> {
-  const bucket = bucketMs(Math.max(60_000, now - since));
+/** First and last event time of the model's predictions since `since`: the buckets follow the data, not the range. */
+export function predictionSpanSql(model: string, since: number): string {
+  return sql`SELECT min(event_time_ms) AS lo, max(event_time_ms) AS hi, count() AS n
+FROM ${identifier(predictionsTable(model))}
+WHERE event_time >= ${new Date(Math.floor(since / 1000) * 1000)} AND event_time_ms >= ${since}`.text;
+}
+
+export async function readPredictionSeries(storage: Storage, model: string, since: number): Promise<PredictionSeries> {
   try {
+    const [span] = await storage.query<{ lo: number; hi: number; n: number }>(predictionSpanSql(model, since));
+    if (!span || num(span.n) === 0) return shapePredictionSeries([], 1000);
+    const bucket = bucketMs(Math.max(1000, num(span.hi) - num(span.lo)));
     const rows = await storage.query<{ t: number; n: number; mean: number; q: number[] }>(
       predictionSeriesSql(model, since, bucket),
     );
     return shapePredictionSeries(rows, bucket);
   } catch (error) {
-    if (isUnknownTable(error)) return shapePredictionSeries([], bucket);
+    if (isUnknownTable(error)) return shapePredictionSeries([], 1000);
     throw error;
   }
 }

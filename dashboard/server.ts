@@ -198,7 +198,7 @@ export async function buildDashboard(options: DashboardOptions): Promise<Fastify
     '/api/models/:model/predictions',
     async (request: FastifyRequest<{ Params: ModelParams; Querystring: Query }>) => {
       const model = await knownModel(request.params.model);
-      return readPredictionSeries(storage, model, parseSince(request.query.since, now()), now());
+      return readPredictionSeries(storage, model, parseSince(request.query.since, now()));
     },
   );
 
