@@ -1,13 +1,15 @@
 /**
  * CSV input for `driftline compare`: streaming parsing (`csv-parse`, a well-kept RFC 4180
- * parser, rather than one of our own) and a one-pass profiler that turns a file into one
- * sketch per column without holding the rows in memory.
+ * parser, rather than one of our own), the value rules (pandas' missing markers, numbers) and a
+ * one-pass profiler that turns a file into one sketch per column without holding the rows in
+ * memory (the sketch path; the exact path is `compare-values.ts`).
  */
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { pipeline, Readable } from 'node:stream';
-import { CsvError, type Options, type Parser, parse } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
+import type { Options, Parser } from 'csv-parse';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import { CategoricalSketch } from '../core/sketch/categorical-sketch.ts';
 import { NumericSketch } from '../core/sketch/numeric-sketch.ts';
@@ -26,6 +28,11 @@ const CSV_OPTIONS: Options = {
   record_delimiter: ['\r\n', '\n', '\r'],
 };
 
+// csv-parse loads on first use: a small unquoted file never needs it (≈ 50 ms of start-up).
+const require = createRequire(import.meta.url);
+const csvParse = (): typeof import('csv-parse') => require('csv-parse');
+const csvParseSync = (): typeof import('csv-parse/sync') => require('csv-parse/sync');
+
 /** Options that also report, through `onLine`, the line each record ends on. */
 function withLines(onLine: (line: number) => void): Options {
   return {
@@ -41,7 +48,9 @@ function withLines(onLine: (line: number) => void): Options {
 function csvError(error: unknown, source: string, lastLine: number): DriftlineError {
   if (error instanceof DriftlineError) return error;
   const reason =
-    error instanceof CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'unterminated quoted field' : String(error);
+    error instanceof csvParse().CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED'
+      ? 'unterminated quoted field'
+      : String(error);
   return new DriftlineError(ErrorCode.USAGE, `${source} line ${lastLine + 1}: ${reason}`, {
     cause: error,
     details: { path: source, line: lastLine + 1 },
@@ -52,7 +61,7 @@ function csvError(error: unknown, source: string, lastLine: number): DriftlineEr
 export function parseCsv(text: string, source = 'input'): string[][] {
   let line = 0;
   try {
-    return parseSync(
+    return csvParseSync().parse(
       text,
       withLines((l) => {
         line = l;
@@ -65,7 +74,7 @@ export function parseCsv(text: string, source = 'input'): string[][] {
 
 /** A streaming CSV parser (a Transform: text in, `string[]` records out) with our options. */
 export function csvParser(onLine: (line: number) => void = () => {}): Parser {
-  return parse(withLines(onLine));
+  return csvParse().parse(withLines(onLine));
 }
 
 /** Text encodings `driftline compare` reads. */
@@ -117,6 +126,15 @@ export function utf8Validator(): { push(chunk: Uint8Array): number; end(): numbe
   };
 }
 
+/** The usage error for a malformed UTF-8 sequence at byte `at` of a file. */
+export function invalidUtf8(path: string, at: number): DriftlineError {
+  return new DriftlineError(
+    ErrorCode.USAGE,
+    `${path}: not valid UTF-8 at byte ${at}; if the file is Latin-1 (ISO-8859-1), pass --encoding latin1`,
+    { details: { path, byte: at } },
+  );
+}
+
 /**
  * The text of a file. UTF-8 is checked, not repaired: decoding with replacement characters would
  * merge distinct categories (Latin-1 `Montréal` and `Montrïal` both become `Montr�al`), so the
@@ -130,12 +148,7 @@ async function* decodeFile(path: string, encoding: Encoding): AsyncGenerator<str
   }
   const validator = utf8Validator();
   const decoder = new TextDecoder('utf-8');
-  const invalid = (at: number) =>
-    new DriftlineError(
-      ErrorCode.USAGE,
-      `${path}: not valid UTF-8 at byte ${at}; if the file is Latin-1 (ISO-8859-1), pass --encoding latin1`,
-      { details: { path, byte: at } },
-    );
+  const invalid = (at: number) => invalidUtf8(path, at);
   for await (const chunk of createReadStream(path)) {
     const bad = validator.push(chunk as Buffer);
     if (bad >= 0) throw invalid(bad);
@@ -148,7 +161,7 @@ async function* decodeFile(path: string, encoding: Encoding): AsyncGenerator<str
 }
 
 /** Streams the records of a CSV file with the line each ends on. */
-async function* csvRecords(
+export async function* csvRecords(
   path: string,
   encoding: Encoding = 'utf8',
 ): AsyncGenerator<{ fields: string[]; line: number }> {
@@ -218,8 +231,8 @@ export function parseNumber(field: string): number | undefined {
 /** How many distinct non-numeric values a profile keeps as examples. */
 const EXAMPLES = 5;
 
-/** One column of one file: both sketches, built side by side; the kind is decided on both files. */
-export interface ColumnProfile {
+/** What a column of one file holds, by kind of value: the kind is decided on both files. */
+export interface ColumnCounts {
   name: string;
   /** Non-missing values. */
   present: number;
@@ -231,6 +244,10 @@ export interface ColumnProfile {
   nonNumeric: number;
   /** The first few distinct non-numeric values, in order of appearance. */
   nonNumericExamples: string[];
+}
+
+/** One column of one file: both sketches, built side by side. */
+export interface ColumnProfile extends ColumnCounts {
   /** Finite numbers only; everything else counts as null. */
   numericSketch: NumericSketch;
   categoricalSketch: CategoricalSketch;
@@ -272,8 +289,30 @@ export function normalizeHeader(fields: readonly string[], source: string): stri
   return names;
 }
 
-/** The header row of a CSV file, read without parsing the rest. */
+/** How much of a file `readCsvHeader` reads to find an unquoted header line. */
+const HEADER_PROBE_BYTES = 64 * 1024;
+
+/**
+ * The header row of a CSV file, read without parsing the rest: split on commas when the first
+ * line of the file's first 64 KiB is complete and unquoted, else through csv-parse.
+ */
 export async function readCsvHeader(path: string, encoding: Encoding = 'utf8'): Promise<string[]> {
+  const file = await open(path, 'r');
+  let probe: Buffer;
+  try {
+    const buffer = Buffer.alloc(HEADER_PROBE_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, HEADER_PROBE_BYTES, 0);
+    probe = buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+  if (encoding === 'utf8') {
+    const bad = utf8Validator().push(probe);
+    if (bad >= 0) throw invalidUtf8(path, bad);
+  }
+  const text = probe.toString(encoding).replace(/^\uFEFF/, '');
+  const line = /^[\r\n]*([^\r\n]+)[\r\n]/.exec(text)?.[1];
+  if (line !== undefined && !line.includes('"')) return normalizeHeader(line.split(','), path);
   for await (const { fields } of csvRecords(path, encoding)) return normalizeHeader(fields, path);
   throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
 }
@@ -374,7 +413,7 @@ export const MAX_NON_NUMERIC_SHARE = 0.01;
  * otherwise categorical. The kind is decided on both files, so the two sides are always compared
  * with the same method. Either way the non-numeric values are reported, never dropped silently.
  */
-export function isNumericColumn(reference: ColumnProfile, current: ColumnProfile): boolean {
+export function isNumericColumn(reference: ColumnCounts, current: ColumnCounts): boolean {
   const numbers = reference.numbers + current.numbers;
   const present = reference.present + current.present;
   return numbers > 0 && reference.nonNumeric + current.nonNumeric <= MAX_NON_NUMERIC_SHARE * present;

@@ -1,6 +1,7 @@
 /**
  * `driftline compare`: batch drift check of a current CSV file against a reference CSV file,
- * with the same sketches and statistics the stream consumer uses.
+ * with the statistics the stream consumer uses: computed exactly on the values when the files
+ * fit in memory (`EXACT_MAX_FILE_BYTES`), else from the same sketches the stream uses.
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -8,20 +9,23 @@ import { parseArgs } from 'node:util';
 import {
   type ColumnDriftOverride,
   type ColumnDriftResult,
+  type ColumnEvaluationOptions,
   type ColumnKind,
   type ColumnPair,
   columnKind,
   type DatasetDriftResult,
   DriftMethod,
   defaultMethod,
+  evaluateColumn,
   evaluateDataset,
   METHODS_BY_KIND,
   overrideProblems,
 } from '../core/drift/evaluate.ts';
-import { fmt, renderDriftReport, thresholdText } from '../core/report/html-report.ts';
 import type { ColumnSketch } from '../core/sketch/index.ts';
+import { NumericSketch } from '../core/sketch/numeric-sketch.ts';
 import { type Command, usageError } from './command.ts';
 import {
+  type ColumnCounts,
   type ColumnProfile,
   type CsvProfile,
   ENCODINGS,
@@ -31,10 +35,36 @@ import {
   profileCsvFile,
   readCsvHeader,
 } from './compare-csv.ts';
+import { datasetResult, evaluateNumericValues } from './compare-exact.ts';
+import { type CsvValues, fewValueSketches, readCsvValues, textSketch } from './compare-values.ts';
 import { formatTable } from './table.ts';
 
+/** The report module (and its SVG code) loads only for `--html` and the table output. */
+const report = () => import('../core/report/html-report.ts');
+
+/**
+ * Files up to this size (each) are read whole and every statistic is computed exactly on the
+ * values; larger ones are summarised in sketches as they stream. Read whole, a file takes about
+ * 8 bytes per number plus its own size while it is parsed (≈ 1–3× its size; up to ≈ 5× for a
+ * file of one-digit numbers), and categories are counted without a cap, so the bound keeps two
+ * files well inside a few GB and V8's heap. `--exact` and `--sketch` override it.
+ */
+export const EXACT_MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+/** How the statistics were computed: on all values, or from sketches. */
+export type StatisticsMode = 'exact' | 'sketch';
+
+/** Exact unless a file is larger than `bound` bytes, or as forced by --exact / --sketch. */
+export function statisticsMode(
+  largestFileBytes: number,
+  forced?: StatisticsMode,
+  bound = EXACT_MAX_FILE_BYTES,
+): StatisticsMode {
+  return forced ?? (largestFileBytes <= bound ? 'exact' : 'sketch');
+}
+
 const USAGE =
-  'compare --reference a.csv --current b.csv [--columns c1,c2] [--json] [--html out.html] [--drift-share 0.5] [--threshold col=value …] [--method col=name …] [--min-sample 100] [--encoding utf8|latin1]';
+  'compare --reference a.csv --current b.csv [--columns c1,c2] [--json] [--html out.html] [--drift-share 0.5] [--threshold col=value …] [--method col=name …] [--min-sample 100] [--encoding utf8|latin1] [--exact | --sketch]';
 
 interface CompareOptions {
   reference: string;
@@ -46,6 +76,8 @@ interface CompareOptions {
   minSample: number | undefined;
   overrides: Map<string, ColumnDriftOverride>;
   encoding: Encoding;
+  /** Forced by --exact / --sketch; else chosen by file size. */
+  mode: StatisticsMode | undefined;
 }
 
 function parseFlags(args: readonly string[]) {
@@ -65,6 +97,8 @@ function parseFlags(args: readonly string[]) {
         method: { type: 'string', multiple: true },
         'min-sample': { type: 'string' },
         encoding: { type: 'string', default: 'utf8' },
+        exact: { type: 'boolean', default: false },
+        sketch: { type: 'boolean', default: false },
       },
     }).values;
   } catch (error) {
@@ -130,6 +164,7 @@ function parseOptions(args: readonly string[]): CompareOptions {
   const encoding = values.encoding as string;
   if (!(ENCODINGS as readonly string[]).includes(encoding))
     problems.push(`--encoding must be one of ${ENCODINGS.join(', ')}; got ${JSON.stringify(encoding)}`);
+  if (values.exact && values.sketch) problems.push('--exact and --sketch exclude each other');
   if (problems.length > 0) throw usageError(`${problems.join('; ')}\nusage: driftline ${USAGE}`);
   return {
     reference: values.reference as string,
@@ -141,11 +176,14 @@ function parseOptions(args: readonly string[]): CompareOptions {
     minSample,
     overrides,
     encoding: encoding as Encoding,
+    mode: values.exact ? 'exact' : values.sketch ? 'sketch' : undefined,
   };
 }
 
-async function checkFiles(options: CompareOptions): Promise<void> {
+/** Checks the paths; returns the larger input file's size. */
+async function checkFiles(options: CompareOptions): Promise<number> {
   const problems: string[] = [];
+  let largest = 0;
   for (const [flag, path] of [
     ['--reference', options.reference],
     ['--current', options.current],
@@ -153,6 +191,7 @@ async function checkFiles(options: CompareOptions): Promise<void> {
     const info = await stat(path).catch(() => undefined);
     if (!info) problems.push(`${flag} file not found: ${path}`);
     else if (!info.isFile()) problems.push(`${flag} is not a file: ${path}`);
+    else largest = Math.max(largest, info.size);
   }
   if (options.html !== undefined) {
     const dir = dirname(resolve(options.html));
@@ -160,6 +199,7 @@ async function checkFiles(options: CompareOptions): Promise<void> {
     if (!info?.isDirectory()) problems.push(`--html: directory does not exist: ${dir}`);
   }
   if (problems.length > 0) throw usageError(problems.join('; '));
+  return largest;
 }
 
 /** The columns to compare, or a usage error naming every unknown column and its file. */
@@ -223,7 +263,8 @@ export interface ColumnInputNotes {
   numeric_distinct_values?: number;
 }
 
-export function inputNotes(ref: ColumnProfile, cur: ColumnProfile, tested: ColumnKind): ColumnInputNotes {
+/** The notes of a column; `numericDistinctValues` when a numerical column is tested as categorical. */
+export function inputNotes(ref: ColumnCounts, cur: ColumnCounts, numericDistinctValues?: number): ColumnInputNotes {
   const notes: ColumnInputNotes = {};
   const numeric = isNumericColumn(ref, cur);
   if (ref.nonNumeric + cur.nonNumeric > 0 && ref.numbers + cur.numbers > 0) {
@@ -233,8 +274,7 @@ export function inputNotes(ref: ColumnProfile, cur: ColumnProfile, tested: Colum
   if (numeric && ref.nonFinite + cur.nonFinite > 0) {
     notes.non_finite = { reference: ref.nonFinite, current: cur.nonFinite };
   }
-  const few = numeric && tested === 'categorical' ? fewDistinctValues(ref, cur) : undefined;
-  if (few !== undefined) notes.numeric_distinct_values = few;
+  if (numericDistinctValues !== undefined) notes.numeric_distinct_values = numericDistinctValues;
   return notes;
 }
 
@@ -271,7 +311,8 @@ export function formatInputNotes(notes: ReadonlyMap<string, ColumnInputNotes>, r
   return lines;
 }
 
-export function formatResultTable(result: DatasetDriftResult): string {
+export async function formatResultTable(result: DatasetDriftResult): Promise<string> {
+  const { fmt, thresholdText } = await report();
   const header = ['COLUMN', 'KIND', 'METHOD', 'STATISTIC', 'THRESHOLD', 'P-VALUE', 'DRIFTED'];
   const rows = result.columns.map((c) => [
     c.column,
@@ -285,7 +326,8 @@ export function formatResultTable(result: DatasetDriftResult): string {
   return formatTable(header, rows);
 }
 
-export function formatVerdict(result: DatasetDriftResult): string {
+export async function formatVerdict(result: DatasetDriftResult): Promise<string> {
+  const { fmt } = await report();
   if (result.state === 'insufficient_data') return 'dataset drift: undecided — no column has enough current values';
   const drifted = result.columns.filter((c) => c.drifted).map((c) => c.column);
   const head = `dataset drift: ${result.dataset_drift ? 'YES' : 'no'} — ${result.drifted_count} of ${result.evaluated_count} columns drifted`;
@@ -302,6 +344,7 @@ export function toJSONOutput(
   result: DatasetDriftResult,
   notCompared: { referenceOnly: string[]; currentOnly: string[] },
   notes: ReadonlyMap<string, ColumnInputNotes> = new Map(),
+  statistics: StatisticsMode = 'sketch',
 ): Record<string, unknown> {
   // Null prototype: a column named "__proto__" is then an ordinary key.
   const columns: Record<string, unknown> = Object.create(null);
@@ -315,11 +358,142 @@ export function toJSONOutput(
     share_of_drifted_columns: result.share_of_drifted_columns,
     dataset_drift: result.dataset_drift,
     state: result.state,
+    statistics,
   };
   if (notCompared.referenceOnly.length > 0 || notCompared.currentOnly.length > 0) {
     output.not_compared = { reference_only: notCompared.referenceOnly, current_only: notCompared.currentOnly };
   }
   return output;
+}
+
+/** What either path hands to the output. */
+interface Comparison {
+  result: DatasetDriftResult;
+  notes: Map<string, ColumnInputNotes>;
+  rows: { reference: number; current: number };
+  /** The sketches the HTML report draws, built on demand. */
+  sketches: () => Map<string, { reference: ColumnSketch; current: ColumnSketch }>;
+}
+
+/** Evaluation options of one column: the global ones and its overrides. */
+function columnOptions(options: CompareOptions, column: string): ColumnEvaluationOptions {
+  return {
+    column,
+    ...(options.minSample === undefined ? {} : { minSample: options.minSample }),
+    ...options.overrides.get(column),
+  };
+}
+
+/** Usage problems of a column's overrides once its tested kind is known. */
+function columnProblems(options: CompareOptions, column: string, kind: ColumnKind, referenceCount: number): string[] {
+  const override = options.overrides.get(column);
+  if (!override) return [];
+  const method = override.method ?? defaultMethod(kind, referenceCount);
+  return overrideProblems(column, { ...override, method }, kind);
+}
+
+/** `--method` asks for a test only numbers have (ks, wasserstein): no few-values rule then. */
+function numericOnly(options: CompareOptions, column: string): boolean {
+  const method = options.overrides.get(column)?.method;
+  return method !== undefined && !METHODS_BY_KIND.categorical.includes(method);
+}
+
+/** The sketch path: both files streamed into per-column sketches, as the stream consumer has them. */
+async function compareSketches(options: CompareOptions, compared: string[]): Promise<Comparison> {
+  const wanted = new Set(compared);
+  const [reference, current] = await Promise.all([
+    profileCsvFile(options.reference, wanted, options.encoding),
+    profileCsvFile(options.current, wanted, options.encoding),
+  ]);
+  const pairs: ColumnPair[] = [];
+  const sketches = new Map<string, { reference: ColumnSketch; current: ColumnSketch }>();
+  const notes = new Map<string, ColumnInputNotes>();
+  const problems: string[] = [];
+  for (const name of compared) {
+    const ref = reference.columns.get(name) as ColumnProfile;
+    const cur = current.columns.get(name) as ColumnProfile;
+    const pair = sketchesOf(ref, cur, options.overrides.get(name)?.method);
+    const kind = columnKind(pair.reference);
+    const few = isNumericColumn(ref, cur) && kind === 'categorical' ? fewDistinctValues(ref, cur) : undefined;
+    notes.set(name, inputNotes(ref, cur, few));
+    problems.push(...columnProblems(options, name, kind, pair.reference.count));
+    pairs.push({ column: name, ...pair });
+    sketches.set(name, pair);
+  }
+  if (problems.length > 0) throw usageError(problems.join('; '));
+  const result = evaluateDataset(pairs, {
+    driftShare: options.driftShare,
+    ...(options.minSample === undefined ? {} : { minSample: options.minSample }),
+    columns: Object.fromEntries(options.overrides),
+  });
+  return { result, notes, rows: { reference: reference.rows, current: current.rows }, sketches: () => sketches };
+}
+
+/**
+ * The exact path: both files read whole. A categorical column with numbers in it is read once
+ * more for the text of those numbers (the first read keeps numbers as numbers only, which is
+ * what makes it fast), so its categories are exact too.
+ */
+async function compareValues(options: CompareOptions, compared: string[]): Promise<Comparison> {
+  const read = (wanted: Set<string>, allTexts?: Set<string>): Promise<[CsvValues, CsvValues]> =>
+    Promise.all([
+      readCsvValues(options.reference, wanted, options.encoding, allTexts),
+      readCsvValues(options.current, wanted, options.encoding, allTexts),
+    ]);
+  const [reference, current] = await read(new Set(compared));
+  const column = (values: CsvValues, name: string) =>
+    values.columns.get(name) as NonNullable<ReturnType<typeof values.columns.get>>;
+  const textsNeeded = new Set(
+    compared.filter((name) => {
+      const [ref, cur] = [column(reference, name), column(current, name)];
+      return !isNumericColumn(ref, cur) && ref.numbers + cur.numbers > 0;
+    }),
+  );
+  if (textsNeeded.size > 0) {
+    const [ref, cur] = await read(textsNeeded, textsNeeded);
+    for (const name of textsNeeded) {
+      reference.columns.set(name, column(ref, name));
+      current.columns.set(name, column(cur, name));
+    }
+  }
+
+  const notes = new Map<string, ColumnInputNotes>();
+  const problems: string[] = [];
+  const evaluations: (() => ColumnDriftResult)[] = [];
+  const sketches = new Map<string, () => { reference: ColumnSketch; current: ColumnSketch }>();
+  for (const name of compared) {
+    const [ref, cur] = [column(reference, name), column(current, name)];
+    const opts = columnOptions(options, name);
+    if (isNumericColumn(ref, cur)) {
+      const few = numericOnly(options, name) ? undefined : fewValueSketches(ref, cur);
+      notes.set(name, inputNotes(ref, cur, few?.distinct));
+      if (few) {
+        problems.push(...columnProblems(options, name, 'categorical', few.reference.count));
+        evaluations.push(() => evaluateColumn(few.reference, few.current, opts));
+        sketches.set(name, () => few);
+      } else {
+        problems.push(...columnProblems(options, name, 'numerical', ref.finite.length));
+        evaluations.push(() => evaluateNumericValues(ref.finite, cur.finite, opts));
+        sketches.set(name, () => ({ reference: NumericSketch.of(ref.finite), current: NumericSketch.of(cur.finite) }));
+      }
+    } else {
+      const pair = { reference: textSketch(ref), current: textSketch(cur) };
+      notes.set(name, inputNotes(ref, cur));
+      problems.push(...columnProblems(options, name, 'categorical', pair.reference.count));
+      evaluations.push(() => evaluateColumn(pair.reference, pair.current, opts));
+      sketches.set(name, () => pair);
+    }
+  }
+  if (problems.length > 0) throw usageError(problems.join('; '));
+  return {
+    result: datasetResult(
+      evaluations.map((evaluate) => evaluate()),
+      options.driftShare,
+    ),
+    notes,
+    rows: { reference: reference.rows, current: current.rows },
+    sketches: () => new Map([...sketches].map(([name, build]) => [name, build()])),
+  };
 }
 
 export const compareCommand: Command = {
@@ -328,7 +502,7 @@ export const compareCommand: Command = {
   summary: 'drift between two CSV files, per column and for the dataset (table, --json, --html)',
   async run(args, { out }) {
     const options = parseOptions(args);
-    await checkFiles(options);
+    const largest = await checkFiles(options);
     // Headers first, so an unknown column is reported before a large file is read.
     const [referenceHeader, currentHeader] = await Promise.all([
       readCsvHeader(options.reference, options.encoding),
@@ -339,67 +513,40 @@ export const compareCommand: Command = {
       { path: options.reference, header: referenceHeader },
       { path: options.current, header: currentHeader },
     );
-    const wanted = new Set(compared);
-    const [reference, current] = await Promise.all([
-      profileCsvFile(options.reference, wanted, options.encoding),
-      profileCsvFile(options.current, wanted, options.encoding),
-    ]);
-
     const unknownOverrides = [...options.overrides.keys()].filter((c) => !compared.includes(c));
     if (unknownOverrides.length > 0) {
       throw usageError(
         `--threshold/--method name columns that are not compared: ${unknownOverrides.map((c) => JSON.stringify(c)).join(', ')}`,
       );
     }
-    const pairs: ColumnPair[] = [];
-    const sketches = new Map<string, { reference: ColumnSketch; current: ColumnSketch }>();
-    const notes = new Map<string, ColumnInputNotes>();
-    const problems: string[] = [];
-    for (const name of compared) {
-      const ref = reference.columns.get(name) as ColumnProfile;
-      const cur = current.columns.get(name) as ColumnProfile;
-      const override = options.overrides.get(name);
-      const pair = sketchesOf(ref, cur, override?.method);
-      notes.set(name, inputNotes(ref, cur, columnKind(pair.reference)));
-      if (override) {
-        const kind = columnKind(pair.reference);
-        const method = override.method ?? defaultMethod(kind, pair.reference.count);
-        problems.push(...overrideProblems(name, { ...override, method }, kind));
-      }
-      pairs.push({ column: name, ...pair });
-      sketches.set(name, pair);
-    }
-    if (problems.length > 0) throw usageError(problems.join('; '));
-
-    const result = evaluateDataset(pairs, {
-      driftShare: options.driftShare,
-      ...(options.minSample === undefined ? {} : { minSample: options.minSample }),
-      columns: Object.fromEntries(options.overrides),
-    });
+    const mode = statisticsMode(largest, options.mode);
+    const { result, notes, rows, sketches } =
+      mode === 'exact' ? await compareValues(options, compared) : await compareSketches(options, compared);
 
     if (options.html !== undefined) {
+      const { renderDriftReport } = await report();
       const html = renderDriftReport({
         result,
-        sketches,
+        sketches: sketches(),
         title: 'Data drift report',
-        referenceLabel: `${options.reference} (${reference.rows.toLocaleString('en-US')} rows)`,
-        currentLabel: `${options.current} (${current.rows.toLocaleString('en-US')} rows)`,
+        referenceLabel: `${options.reference} (${rows.reference.toLocaleString('en-US')} rows)`,
+        currentLabel: `${options.current} (${rows.current.toLocaleString('en-US')} rows)`,
         generatedAt: new Date().toISOString(),
       });
       await writeFile(options.html, html, 'utf8');
     }
 
     if (options.json) {
-      out.write(`${JSON.stringify(toJSONOutput(result, { referenceOnly, currentOnly }, notes))}\n`);
+      out.write(`${JSON.stringify(toJSONOutput(result, { referenceOnly, currentOnly }, notes, mode))}\n`);
       return 0;
     }
     const lines = [
-      `reference ${options.reference}: ${reference.rows} rows; current ${options.current}: ${current.rows} rows`,
+      `reference ${options.reference}: ${rows.reference} rows; current ${options.current}: ${rows.current} rows; statistics: ${mode === 'exact' ? 'exact (all values)' : 'from sketches'}`,
       '',
-      formatResultTable(result),
+      await formatResultTable(result),
       ...formatInputNotes(notes, result),
       '',
-      formatVerdict(result),
+      await formatVerdict(result),
     ];
     if (referenceOnly.length > 0) lines.push(`not compared (only in reference): ${referenceOnly.join(', ')}`);
     if (currentOnly.length > 0) lines.push(`not compared (only in current): ${currentOnly.join(', ')}`);

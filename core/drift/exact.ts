@@ -10,7 +10,67 @@ import { kolmogorovSf } from './special.ts';
 export function sortedFinite(values: Iterable<number | null | undefined>): Float64Array {
   const out: number[] = [];
   for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
-  return Float64Array.from(out).sort();
+  return sortNumbers(Float64Array.from(out));
+}
+
+/** Below this length the built-in sort is as fast. */
+const RADIX_SORT_MIN = 4_096;
+
+/**
+ * Sorts non-NaN doubles ascending in place (−0 before +0) and returns them: an LSD radix sort on
+ * the IEEE-754 bits made order-preserving (negative: all bits flipped; positive: sign bit set),
+ * four passes of 16 bits, a pass skipped when all keys share its digit. Several times faster
+ * than `Float64Array.prototype.sort` on a million values, which `compare` sorts per column.
+ */
+export function sortNumbers(values: Float64Array): Float64Array {
+  const n = values.length;
+  if (n < RADIX_SORT_MIN) return values.sort();
+  // Little-endian words: [2i] low, [2i + 1] high (sign, exponent, top of the mantissa).
+  let src: Uint32Array = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  const counts = new Uint32Array(4 * 65_536);
+  for (let i = 0; i < n; i++) {
+    const hi = src[2 * i + 1] as number;
+    const lo = src[2 * i] as number;
+    const negative = hi >>> 31 === 1;
+    const key_hi = negative ? ~hi >>> 0 : (hi | 0x8000_0000) >>> 0;
+    const key_lo = negative ? ~lo >>> 0 : lo;
+    src[2 * i + 1] = key_hi;
+    src[2 * i] = key_lo;
+    (counts[key_lo & 0xffff] as number)++;
+    (counts[65_536 + (key_lo >>> 16)] as number)++;
+    (counts[131_072 + (key_hi & 0xffff)] as number)++;
+    (counts[196_608 + (key_hi >>> 16)] as number)++;
+  }
+  let dst: Uint32Array = new Uint32Array(2 * n);
+  for (let pass = 0; pass < 4; pass++) {
+    const base = pass * 65_536;
+    const word = pass >> 1;
+    const shift = (pass & 1) * 16;
+    // A digit every key shares leaves the order as it is.
+    if (counts[base + ((((src[word] as number) >>> shift) & 0xffff) as number)] === n) continue;
+    let sum = 0;
+    for (let d = 0; d < 65_536; d++) {
+      const c = counts[base + d] as number;
+      counts[base + d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const digit = ((src[2 * i + word] as number) >>> shift) & 0xffff;
+      const at = 2 * (counts[base + digit] as number)++;
+      dst[at] = src[2 * i] as number;
+      dst[at + 1] = src[2 * i + 1] as number;
+    }
+    [src, dst] = [dst, src];
+  }
+  const out = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  for (let i = 0; i < n; i++) {
+    const hi = src[2 * i + 1] as number;
+    const lo = src[2 * i] as number;
+    const negative = hi >>> 31 === 0;
+    out[2 * i + 1] = negative ? ~hi >>> 0 : (hi & 0x7fff_ffff) >>> 0;
+    out[2 * i] = negative ? ~lo >>> 0 : lo;
+  }
+  return values;
 }
 
 /** Two-sample Kolmogorov–Smirnov statistic sup |F_a − F_b| (scipy `ks_2samp(...).statistic`). */
