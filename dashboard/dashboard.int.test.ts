@@ -204,7 +204,9 @@ describe('dashboard in a browser, after a drifting replay', () => {
     if (home) await rm(home, { recursive: true, force: true });
   });
 
+  /** A fresh load of the page (not a same-document hash change), and its first render done. */
   async function open(hash: string, loaded: 'overview' | 'model'): Promise<void> {
+    await page.goto('about:blank');
     await page.goto(`${dashboard.url}/${hash}`);
     await page.waitForSelector(`body[data-loaded="${loaded}"]`);
   }

@@ -378,20 +378,30 @@
       (d.windowEnd ? ` (window ${time(d.windowStart)} – ${time(d.windowEnd)})` : ' (no sketches yet)');
   }
 
-  function bindActions(model) {
+  /** The last action's outcome, kept across re-renders (a live update redraws the page meanwhile). */
+  let lastAction = null;
+  function showAction() {
     const out = document.getElementById('action-result');
+    if (!out || !lastAction || lastAction.model !== route().model) return;
+    out.textContent = lastAction.text;
+    if (lastAction.outcome) out.dataset.outcome = lastAction.outcome;
+    else delete out.dataset.outcome;
+  }
+
+  function bindActions(model) {
     const run = async (button, label, path, describe) => {
       button.disabled = true;
-      out.textContent = `${label}…`;
+      lastAction = { model, text: `${label}…`, outcome: null };
+      showAction();
       try {
         const { ok, answer } = await post(path);
-        out.textContent = ok ? describe(answer) : `${label} failed: ${answer.message ?? answer.error ?? 'error'}`;
-        out.dataset.outcome = ok ? 'ok' : 'failed';
+        const text = ok ? describe(answer) : `${label} failed: ${answer.message ?? answer.error ?? 'error'}`;
+        lastAction = { model, text, outcome: ok ? 'ok' : 'failed' };
       } catch (error) {
-        out.textContent = `${label} failed: ${error.message}`;
-        out.dataset.outcome = 'failed';
+        lastAction = { model, text: `${label} failed: ${error.message}`, outcome: 'failed' };
       } finally {
         button.disabled = false;
+        showAction();
       }
     };
     const m = encodeURIComponent(model);
@@ -415,6 +425,7 @@
       run(e.target, 'Test alert', '/api/alerts/test', (a) =>
         a.results.map((x) => `${x.channel}: ${x.ok ? 'ok' : `failed (${x.detail})`}`).join(' · '),
       );
+    showAction();
   }
 
   // ---- wiring ----------------------------------------------------------------------------------
