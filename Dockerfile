@@ -10,8 +10,10 @@ ENV NODE_ENV=production \
 # Dependencies first, so a source change does not reinstall them. Dev tools (tests, biome,
 # playwright) are left out; tsx, which runs the TypeScript sources, is a runtime dependency.
 # @tensorflow/tfjs-node is optional: where its native download fails, TF.js runs on wasm.
+# chDB lists optional engine packages for other platforms that a registry mirror may not serve;
+# `npm ci` then reports a lock-file mismatch, and `npm install` (what the README uses) resolves it.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN (npm ci --omit=dev || npm install --omit=dev) && npm cache clean --force
 
 COPY . .
 RUN mkdir -p /data && chown node:node /data
