@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mulberry32 } from '../core/random.ts';
 import { normalSampler } from '../test-support/distributions.ts';
+import { EXACT_MAX_FILE_BYTES, statisticsMode } from './compare.ts';
 import { main } from './main.ts';
 
 const CITIES = ['"Paris, FR"', '"Berlin, DE"', 'Rome', '"Lisbon, ""PT"""'];
@@ -252,5 +253,57 @@ describe('driftline compare', () => {
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toContain('DL_USAGE');
     }
+  });
+
+  describe('exact statistics and the memory bound', () => {
+    // scipy 1.17.1 on these values: ks_2samp(ref, cur) = (0.09333333333333334, 0.341957679475744);
+    // wasserstein_distance(ref2, cur2) / np.std(ref2) = 0.20648879780639254.
+    const series = (n: number, step: number, offset: number) =>
+      Array.from({ length: n }, (_, i) => Number((((i * step) % 17) + offset).toFixed(2)));
+    let small: [string, string];
+    let large: [string, string];
+    beforeAll(async () => {
+      const write = async (name: string, values: number[]) => {
+        const path = join(dir, name);
+        await writeFile(path, `v\n${values.join('\n')}\n`);
+        return path;
+      };
+      small = [await write('exact-ref.csv', series(300, 0.37, 0)), await write('exact-cur.csv', series(150, 0.53, 1))];
+      large = [
+        await write('exact-ref2.csv', series(3000, 0.37, 0)),
+        await write('exact-cur2.csv', series(2000, 0.53, 1)),
+      ];
+    });
+
+    it('computes on all values by default: KS p-value and normalised Wasserstein as scipy gives them', async () => {
+      const ks = JSON.parse((await run(['--reference', small[0], '--current', small[1], '--json'])).stdout);
+      expect(ks.statistics).toBe('exact');
+      expect(ks.columns.v).toMatchObject({ method: 'ks', reference_count: 300, current_count: 150, drifted: false });
+      expect(ks.columns.v.statistic).toBeCloseTo(0.09333333333333334, 14);
+      expect(ks.columns.v.p_value).toBeCloseTo(0.341957679475744, 12);
+      expect(ks.columns.v.stats.wasserstein).toBeCloseTo(1.15, 12);
+      const w = JSON.parse((await run(['--reference', large[0], '--current', large[1], '--json'])).stdout);
+      expect(w.columns.v.method).toBe('wasserstein');
+      expect(w.columns.v.statistic).toBeCloseTo(0.20648879780639254, 12);
+      expect(w.columns.v.drifted).toBe(true);
+    });
+
+    it('uses sketches with --sketch (asymptotic KS p-value) and says so', async () => {
+      const { stdout } = await run(['--reference', small[0], '--current', small[1], '--json', '--sketch']);
+      const out = JSON.parse(stdout);
+      expect(out.statistics).toBe('sketch');
+      expect(out.columns.v.p_value).not.toBeCloseTo(0.341957679475744, 3);
+      const table = await run(['--reference', small[0], '--current', small[1]]);
+      expect(table.stdout).toMatch(/statistics: exact \(all values\)/);
+      expect((await run(['--reference', small[0], '--current', small[1], '--exact', '--sketch'])).code).toBe(2);
+    });
+
+    it('falls back to sketches only for a file over the bound, unless forced', () => {
+      expect(statisticsMode(EXACT_MAX_FILE_BYTES)).toBe('exact');
+      expect(statisticsMode(EXACT_MAX_FILE_BYTES + 1)).toBe('sketch');
+      expect(statisticsMode(EXACT_MAX_FILE_BYTES + 1, 'exact')).toBe('exact');
+      expect(statisticsMode(10, 'sketch')).toBe('sketch');
+      expect(statisticsMode(2_000, undefined, 1_000)).toBe('sketch');
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../random.ts';
 import { fillZeros, jensenShannonDistance, populationStabilityIndex } from './divergence.ts';
 import {
   exactBinShares,
@@ -9,6 +10,7 @@ import {
   ksTwoSamplePValue,
   populationStd,
   sortedFinite,
+  sortNumbers,
 } from './exact.ts';
 import { kolmogorovSf } from './special.ts';
 
@@ -44,6 +46,28 @@ describe('exact statistics on raw values', () => {
     const tied = sortedFinite([1, 1, 1, 1, 1, 1, 2, 2, 3, 3]);
     expect(exactQuantileEdges(tied, 10)).toEqual([1, 2, 3]);
     expect(exactBinShares(tied, [1, 2, 3])).toEqual([0.6, 0.2, 0.2, 0]);
+  });
+});
+
+describe('sortNumbers', () => {
+  it('sorts as the built-in sort does: signs, ±0, ties, subnormals, huge and tiny magnitudes', () => {
+    const random = mulberry32(11);
+    for (const n of [10, 5_000, 70_000]) {
+      const values = Float64Array.from({ length: n }, (_, i) => {
+        const u = random();
+        if (i % 9 === 0) return Math.round(u * 20) - 10;
+        if (i % 13 === 0) return (u - 0.5) * 1e-310;
+        return (u - 0.5) * 10 ** (Math.floor(random() * 80) - 40);
+      });
+      values[1] = -0;
+      values[2] = 0;
+      values[3] = Number.MAX_VALUE;
+      values[4] = -Number.MAX_VALUE;
+      const expected = values.slice().sort();
+      const sorted = sortNumbers(values);
+      expect(sorted).toBe(values);
+      for (let i = 0; i < n; i++) expect(Object.is(sorted[i], expected[i])).toBe(true);
+    }
   });
 });
 
