@@ -115,6 +115,8 @@ export async function runReplay(
   config: Readonly<Config>,
   logger: Logger,
   onProgress: (p: ReplayProgress) => void,
+  /** Ends the replay early (Ctrl-C); the answer counts what was sent. */
+  signal?: AbortSignal,
 ): Promise<ReplayProgress> {
   const data = await loadCaliforniaHousing();
   const rows = data.x.map((features, i) => ({ features: [...features], target: data.y[i] ?? Number.NaN }));
@@ -159,6 +161,7 @@ export async function runReplay(
       ...(settings.eventTimeStepMs === undefined ? {} : { eventTimeStepMs: settings.eventTimeStepMs }),
       ...(settings.eventTimeStart === undefined ? {} : { eventTimeStart: settings.eventTimeStart }),
       onProgress,
+      ...(signal ? { signal } : {}),
     });
   } finally {
     await close();
