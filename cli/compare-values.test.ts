@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../core/random.ts';
 import { type ColumnCounts, profileCsvFile } from './compare-csv.ts';
-import { fewValueSketches, readCsvValues, textSketch } from './compare-values.ts';
+import { fewValueSketches, readCsvValues, readCsvValuesInWorker, textSketch } from './compare-values.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -117,6 +117,21 @@ describe('readCsvValues', () => {
     expect([...(read.columns.get('city')?.texts.keys() ?? [])]).toEqual(['Montréal', 'Montrïal']);
     const empty = await file('empty.csv', '\n\r\n');
     await expect(readCsvValues(empty)).rejects.toThrow(/empty file/);
+  });
+});
+
+describe('readCsvValuesInWorker (large files are read on two threads)', () => {
+  it('gives what the main thread reads, and its usage errors with their code', async () => {
+    const path = await file('worker.csv', 'x,label\n1.5,a\n-2,b\nNA,a\n3,?\n');
+    const [inWorker, here] = await Promise.all([readCsvValuesInWorker(path), readCsvValues(path)]);
+    expect(inWorker.rows).toBe(here.rows);
+    expect(inWorker.columns).toEqual(here.columns);
+    expect(inWorker.columns.get('x')?.finite).toBeInstanceOf(Float64Array);
+    const wide = await file('worker-wide.csv', 'a\n1\n1,2\n');
+    await expect(readCsvValuesInWorker(wide)).rejects.toMatchObject({
+      code: 'DL_USAGE',
+      message: expect.stringMatching(/line 3: 2 fields, but the header has 1/),
+    });
   });
 });
 

@@ -36,7 +36,7 @@ import {
   readCsvHeader,
 } from './compare-csv.ts';
 import { datasetResult, evaluateNumericValues } from './compare-exact.ts';
-import { type CsvValues, fewValueSketches, readCsvValues, textSketch } from './compare-values.ts';
+import { type CsvValues, fewValueSketches, readCsvValuesPair, textSketch } from './compare-values.ts';
 import { formatTable } from './table.ts';
 
 /** The report module (and its SVG code) loads only for `--html` and the table output. */
@@ -436,10 +436,7 @@ async function compareSketches(options: CompareOptions, compared: string[]): Pro
  */
 async function compareValues(options: CompareOptions, compared: string[]): Promise<Comparison> {
   const read = (wanted: Set<string>, allTexts?: Set<string>): Promise<[CsvValues, CsvValues]> =>
-    Promise.all([
-      readCsvValues(options.reference, wanted, options.encoding, allTexts),
-      readCsvValues(options.current, wanted, options.encoding, allTexts),
-    ]);
+    readCsvValuesPair(options.reference, options.current, wanted, options.encoding, allTexts);
   const [reference, current] = await read(new Set(compared));
   const column = (values: CsvValues, name: string) =>
     values.columns.get(name) as NonNullable<ReturnType<typeof values.columns.get>>;
