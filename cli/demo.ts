@@ -655,6 +655,8 @@ export const demoCommand: Command = {
         if (stopReason !== 'duration') throw error;
         say(`--duration of ${Math.round(options.durationMs / 1000)} s reached: stopping where the demo is`);
         timeline = await evaluations();
+        stored = await countSince(startMs, table);
+        truths = await countSince(startMs, 'ground_truth', truthFilter);
       }
       clearTimeout(budget);
       clearInterval(ticker);

@@ -37,6 +37,12 @@ describe('liveTerminal', () => {
     expect(text()).toBe(`${'x'.repeat(20)}\n`);
   });
 
+  it('assumes 100 columns when a pseudo-terminal reports none', () => {
+    const { out, text } = stream(true, 0);
+    liveTerminal(out).draw(['y'.repeat(150)]);
+    expect(text()).toBe(`${'y'.repeat(99)}\n`);
+  });
+
   it('elsewhere writes logged lines only, never the block nor escape codes', () => {
     const { out, text } = stream(false);
     const terminal = liveTerminal(out);

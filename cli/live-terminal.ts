@@ -41,7 +41,8 @@ export function liveTerminal(out: TerminalStream): LiveTerminal {
     },
     draw(lines) {
       if (!live) return;
-      const width = Math.max(20, (out.columns ?? 100) - 1);
+      // A pseudo-terminal may report 0 columns: then assume a common width.
+      const width = Math.max(20, (out.columns || 100) - 1);
       const before = erase();
       drawn = lines.map((line) => (line.length > width ? line.slice(0, width) : line));
       out.write(`${before}${block()}`);
