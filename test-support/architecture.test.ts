@@ -78,7 +78,7 @@ describe('architecture', () => {
       "consumers/store/main.ts:1 imports '../../producers/predict-service/kafka-sink.ts' (producers/predict-service/kafka-sink.ts): consumers/ may import only consumers/, core/, stack/, platform/, model/, not producers/",
       "consumers/drift/main.ts:1 imports '../store/consumer.ts' (consumers/store/consumer.ts): consumers/drift/ may not import consumers/store/ (each folder of consumers/ stands alone)",
       "consumers/drift/main.ts:1 imports '../../cli/main.ts' (cli/main.ts): consumers/ may import only consumers/, core/, stack/, platform/, model/, not cli/",
-      "cli/main.ts:1 imports '../bin/driftline.js' (bin/driftline.js): cli/ may import only cli/, core/, stack/, platform/, model/, producers/, consumers/, not bin/",
+      "cli/main.ts:1 imports '../bin/driftline.js' (bin/driftline.js): cli/ may import only cli/, core/, stack/, platform/, model/, producers/, consumers/, dashboard/, not bin/",
     ]);
   });
 

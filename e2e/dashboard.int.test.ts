@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { channelsFromConfig } from '../consumers/alert/channels/index.ts';
+import { startAlertConsumer } from '../consumers/alert/consumer.ts';
 import { type DriftConsumer, startDriftConsumer } from '../consumers/drift/consumer.ts';
 import { type StoreConsumer, startStoreConsumer } from '../consumers/store/consumer.ts';
 import { type Config, parseConfig } from '../core/config.ts';
@@ -21,6 +23,7 @@ import { predictionsTable } from '../core/prediction-table.ts';
 import type { ModelDeployment } from '../core/schemas.ts';
 import { openStorage, type Storage, sql } from '../core/storage/index.ts';
 import { predictionsTopic, TOPICS } from '../core/topics.ts';
+import { type RunningDashboard, startDashboard } from '../dashboard/main.ts';
 import { loadCaliforniaHousing } from '../model/dataset.ts';
 import { ModelLoader } from '../model/model-loader.ts';
 import { trainModel } from '../model/train.ts';
@@ -33,7 +36,6 @@ import { FakeSlackApi } from '../test-support/alert-servers.ts';
 import { launchChromium } from '../test-support/browser.ts';
 import { readTopic } from '../test-support/read-topic.ts';
 import { until } from '../test-support/until.ts';
-import { type RunningDashboard, startDashboard } from './main.ts';
 
 const services = inject('services');
 const logger = createLogger('silent');
@@ -58,6 +60,7 @@ describe('dashboard in a browser, after a drifting replay', () => {
   let dashboard: RunningDashboard;
   let slack: FakeSlackApi;
   const model = `dash-${randomBytes(4).toString('hex')}`;
+  const eventsTopic = `dashboard-test-drift-events-${randomBytes(4).toString('hex')}`;
   const cleanup: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
@@ -143,7 +146,7 @@ describe('dashboard in a browser, after a drifting replay', () => {
       groupId: driftGroup,
       models: [model],
       references: registry,
-      eventsTopic: `dashboard-test-drift-events-${randomBytes(4).toString('hex')}`,
+      eventsTopic,
       settings: {
         windowPanes: 5,
         gracePanes: 0,
@@ -219,6 +222,34 @@ describe('dashboard in a browser, after a drifting replay', () => {
     await page.screenshot({ path: join(REPORTS, 'dashboard-overview.png'), fullPage: true });
   });
 
+  it('an alert the alert consumer opens appears on the open page without a reload', async () => {
+    await open('#/?range=1h', 'overview');
+    await expect(page.locator('#alerts').textContent()).resolves.toContain('No alerts');
+    const deploymentsTopic = `dashboard-test-deployments-${randomBytes(4).toString('hex')}`;
+    const admin = await connectAdmin(runtime.kafka, runtime.connect);
+    await ensureTopics(admin, [{ topic: deploymentsTopic, partitions: 1 }], 1);
+    await admin.disconnect();
+    const alert = await startAlertConsumer({
+      kafka: runtime.kafka,
+      codec: runtime.codec,
+      storage,
+      logger,
+      connect: runtime.connect,
+      // The log channel only: Slack is for the test-alert button below.
+      channels: channelsFromConfig(parseConfig({}).alerting, { logger, out: null }),
+      settings: { updateIntervalMs: 900_000, retryBudgetMs: 60_000 },
+      groupId: `dashboard-test-alert-${randomUUID()}`,
+      topic: eventsTopic,
+      deploymentsTopic,
+      startAt: 'beginning',
+      tickMs: 50,
+    });
+    cleanup.push(() => alert.stop());
+    await page.waitForSelector(`tr[data-model="${model}"] .badge.open`, { timeout: 60_000 });
+    await expect(page.locator('#alerts').textContent()).resolves.toContain(`${model} v1`);
+    await alert.stop();
+  });
+
   it('the model page names the drifted features and draws every chart with data', async () => {
     await open(`#/model/${model}?range=1h`, 'model');
     const features = (await page.locator('#drifted-features').textContent()) ?? '';
@@ -259,7 +290,7 @@ describe('dashboard in a browser, after a drifting replay', () => {
     const deployment = await runtime.codec.decode<ModelDeployment>(message?.value as Buffer);
     expect(deployment).toMatchObject({ model_name: model, model_version: 1, action: 'rollback' });
     // No reload: the live stream saw the deployment and the page re-read the model.
-    await page.waitForFunction(() => document.querySelector('h1')?.textContent?.includes('champion v1'));
+    await page.locator('h1', { hasText: 'champion v1' }).waitFor();
   });
 
   it('retrain: a manual cycle runs and its outcome appears on the page without a reload', async () => {
