@@ -466,26 +466,59 @@ async function verdicts(python: string, log: (text: string) => void): Promise<Ag
 
 interface Timing {
   rows: number;
+  /** Wall seconds. */
   driftline: number;
   evidently: number;
+  /** CPU seconds (user + system, all threads): less moved by other jobs on a shared machine. */
+  driftlineCpu: number;
+  evidentlyCpu: number;
   evidentlyNew?: number;
+}
+
+interface Seconds {
+  seconds: number;
+  cpu_seconds: number;
 }
 
 async function speed(python: string, rows: number, flags: { newPreset: boolean }): Promise<Timing> {
   const reference = await speedFile(rows, 'reference');
   const current = await speedFile(rows, 'current');
-  const evidentlySeconds = (extra: string[]) =>
-    (JSON.parse(run(python, [HELPER, 'time', reference, current, ...extra]).stdout) as { seconds: number }).seconds;
+  const evidently = (extra: string[]) =>
+    JSON.parse(run(python, [HELPER, 'time', reference, current, ...extra]).stdout) as Seconds;
+  // The whole driftline process, timed by the same helper (which also reads its CPU time).
+  const ours = () =>
+    JSON.parse(
+      run(python, [
+        HELPER,
+        'child',
+        process.execPath,
+        join(ROOT, 'bin', 'driftline.js'),
+        'compare',
+        '--reference',
+        reference,
+        '--current',
+        current,
+        '--json',
+      ]).stdout,
+    ) as Seconds;
   // Best of two for the small size, one run at a million rows (a run takes tens of seconds).
   const repeats = rows <= 100_000 ? 2 : 1;
-  let ours = Number.POSITIVE_INFINITY;
-  let theirs = Number.POSITIVE_INFINITY;
+  const timing: Timing = {
+    rows,
+    driftline: Number.POSITIVE_INFINITY,
+    evidently: Number.POSITIVE_INFINITY,
+    driftlineCpu: Number.POSITIVE_INFINITY,
+    evidentlyCpu: Number.POSITIVE_INFINITY,
+  };
   for (let i = 0; i < repeats; i++) {
-    ours = Math.min(ours, driftline(reference, current).seconds);
-    theirs = Math.min(theirs, evidentlySeconds([]));
+    const d = ours();
+    const e = evidently([]);
+    timing.driftline = Math.min(timing.driftline, d.seconds);
+    timing.driftlineCpu = Math.min(timing.driftlineCpu, d.cpu_seconds);
+    timing.evidently = Math.min(timing.evidently, e.seconds);
+    timing.evidentlyCpu = Math.min(timing.evidentlyCpu, e.cpu_seconds);
   }
-  const timing: Timing = { rows, driftline: ours, evidently: theirs };
-  if (flags.newPreset) timing.evidentlyNew = evidentlySeconds(['--new-preset']);
+  if (flags.newPreset) timing.evidentlyNew = evidently(['--new-preset']).seconds;
   return timing;
 }
 
@@ -520,7 +553,7 @@ async function main(): Promise<void> {
     log(
       `${rows.toLocaleString('en-US')} rows × 8 columns per side: Evidently ${t.evidently.toFixed(2)} s (legacy preset${
         t.evidentlyNew === undefined ? '' : `; new preset ${t.evidentlyNew.toFixed(2)} s`
-      }), driftline ${t.driftline.toFixed(2)} s → ${(t.evidently / t.driftline).toFixed(1)}× faster`,
+      }), driftline ${t.driftline.toFixed(2)} s → ${(t.evidently / t.driftline).toFixed(1)}× faster; CPU ${t.evidentlyCpu.toFixed(2)} s vs ${t.driftlineCpu.toFixed(2)} s → ${(t.evidentlyCpu / t.driftlineCpu).toFixed(1)}×`,
     );
   }
   const small = await smallFile();
@@ -544,6 +577,11 @@ async function main(): Promise<void> {
         : { key: `compare_${label}_speedup_vs_evidently`, value: ratio, unit: 'x' },
       { key: `compare_${label}_s`, value: Number(t.driftline.toFixed(3)), unit: 's' },
       { key: `evidently_${label}_s`, value: Number(t.evidently.toFixed(3)), unit: 's' },
+      {
+        key: `compare_${label}_cpu_ratio_vs_evidently`,
+        value: Number((t.evidentlyCpu / t.driftlineCpu).toFixed(2)),
+        unit: 'x',
+      },
     );
   }
   results.push(below('compare_small_file_s', Number(small.toFixed(3)), 's', 0.3));

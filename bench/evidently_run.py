@@ -2,11 +2,14 @@
 
   python evidently_run.py verdicts MANIFEST.json   -> one JSON object on stdout: per pair, per column
   python evidently_run.py time REFERENCE.csv CURRENT.csv [--new-preset]  -> seconds, read_csv included
+  python evidently_run.py child COMMAND...   -> wall and CPU seconds of a command (for driftline's side)
 
 Runs Evidently's legacy DataDriftPreset (default stattest selection) on CSVs read by pandas'
 read_csv with its defaults, as a user of Evidently would.
 """
 import json
+import resource
+import subprocess
 import sys
 import time
 import warnings
@@ -67,9 +70,18 @@ def timing(reference_path: str, current_path: str, new_preset: bool) -> None:
     run = new_report if new_preset else legacy_report
     # Import outside the timed part: only reading and the report count.
     run(pd.DataFrame({"x": [1.0, 2.0, 3.0]}), pd.DataFrame({"x": [1.0, 2.0, 4.0]}))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run(pd.read_csv(reference_path), pd.read_csv(current_path))
-    print(json.dumps({"seconds": time.perf_counter() - start}))
+    print(json.dumps({"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}))
+
+
+def child(command: list) -> None:
+    """Wall and CPU time (user + system, all threads) of a command; its stdout is discarded."""
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime}))
 
 
 if __name__ == "__main__":
@@ -77,5 +89,7 @@ if __name__ == "__main__":
         verdicts(sys.argv[2])
     elif sys.argv[1] == "time":
         timing(sys.argv[2], sys.argv[3], "--new-preset" in sys.argv[4:])
+    elif sys.argv[1] == "child":
+        child(sys.argv[2:])
     else:
-        sys.exit(f"unknown mode {sys.argv[1]!r}; expected verdicts or time")
+        sys.exit(f"unknown mode {sys.argv[1]!r}; expected verdicts, time or child")
