@@ -589,9 +589,10 @@ export class DriftWindows {
    *   1. all_sources — every partition of the model's source topic (its count from the cluster,
    *      `setSourcePartitions`; while unknown, every partition that sent a sketch) has sent, for
    *      every column of the model, a sketch of a pane after P (of any version). Progress is kept
-   *      per (partition, column): different columns travel in different partitions of the
-   *      sketches topic, but one column from one source arrives in pane order. A partition with
-   *      no traffic in P that moved on has passed P.
+   *      per (partition, column): sketches are keyed by model now, but those keyed `model/column`
+   *      before travelled in different partitions of the sketches topic; one column from one
+   *      source arrives in pane order either way. A partition with no traffic in P that moved
+   *      on has passed P.
    *   2. grace_panes — some partition is `gracePanes` panes past P (event time only: deterministic).
    *   3. grace_time — no sketch of the model for `graceMs` of active time: a stream that stopped.
    *   4. buffer_full — more than `maxPendingPanes` panes of the version wait.
