@@ -116,7 +116,8 @@ class ColumnCollector {
   }
 }
 
-const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const EXACT_INTEGERS = 2 ** 53;
 
 /**
  * The tokenizer's state: `scanField` returns where a field ends and leaves here the field's
@@ -126,9 +127,11 @@ const scanned = { value: Number.NaN, terminator: 0 };
 
 /**
  * Scans the field starting at `start` up to the next comma, line break or the end, parsing it as
- * a plain decimal on the way. Up to 15 digits, digits < 2^53 and 10^k are exact, so one division
- * gives the correctly rounded value, the same double as `Number(text)`; longer numbers
- * (full-precision floats) go to `Number`. Anything else is left to the text path (NaN).
+ * a plain decimal on the way. While its digits as an integer are below 2^53 (every shorter prefix
+ * is then too, so the accumulation is exact) and 10^k is exact (k ≤ 22), one division gives the
+ * correctly rounded value, the same double as `Number(text)` (Clinger's fast path): all numbers
+ * of up to 15 digits, most of 16. Longer ones go to `Number`; anything else is left to the text
+ * path (NaN).
  */
 function scanField(bytes: Buffer, start: number, n: number): number {
   let i = start;
@@ -153,7 +156,7 @@ function scanField(bytes: Buffer, start: number, n: number): number {
   }
   scanned.terminator = i < n ? b : 0;
   if (!plain || digits === 0) scanned.value = Number.NaN;
-  else if (digits > 15) scanned.value = Number(bytes.toString('latin1', start, i));
+  else if (mantissa >= EXACT_INTEGERS || fraction > 22) scanned.value = Number(bytes.toString('latin1', start, i));
   else {
     const value = fraction > 0 ? mantissa / (POWERS_OF_TEN[fraction] as number) : mantissa;
     scanned.value = negative ? -value : value;
