@@ -30,6 +30,11 @@ export interface SketchSnapshot {
   centroid_means: number[];
   centroid_counts: number[];
   categories: { value: string; count: number }[];
+  /**
+   * Whether each centroid is a point mass (sketch format 2); empty, or absent, in snapshots of
+   * format-1 sketches, written before the field existed (their point masses are inferred).
+   */
+  centroid_point_masses?: boolean[];
 }
 
 /** The column the model output is sketched under, beside the features. */
@@ -72,6 +77,7 @@ export function snapshotOf(pane: SnapshotPane, topic: string, partition: number)
     centroid_means: json.means,
     centroid_counts: json.counts,
     categories: [],
+    centroid_point_masses: json.pointMass ?? [],
   };
 }
 
@@ -108,6 +114,7 @@ function categoricalSnapshotOf(
     centroid_means: [],
     centroid_counts: [],
     categories,
+    centroid_point_masses: [],
   };
 }
 
@@ -125,10 +132,14 @@ export function numericSketchJsonOf(
     | 'm2'
     | 'centroid_means'
     | 'centroid_counts'
+    | 'centroid_point_masses'
   >,
 ): NumericSketchJSON {
+  const pointMass = s.centroid_point_masses ?? [];
+  // Point masses for every centroid: format 2. None (a snapshot from before them): format 1.
+  const format2 = pointMass.length === s.centroid_means.length;
   return {
-    format: 1,
+    format: format2 ? 2 : 1,
     compression: s.compression,
     count: s.count,
     nullCount: s.null_count,
@@ -139,6 +150,7 @@ export function numericSketchJsonOf(
     m2: s.m2,
     means: s.centroid_means,
     counts: s.centroid_counts,
+    ...(format2 ? { pointMass } : {}),
   };
 }
 
@@ -165,6 +177,8 @@ export type FeatureSketchRow = {
   centroid_counts: number[];
   category_values: string[];
   category_counts: number[];
+  /** 1 where the centroid is a point mass; empty for a format-1 sketch (migration 0007). */
+  centroid_point_masses: number[];
   /** The row's version: a snapshot emitted again (after a restart) replaces the older row. */
   emitted_at: Date;
 };
@@ -192,6 +206,7 @@ export function featureSketchRow(snapshot: SketchSnapshot, emittedAt: Date): Fea
     centroid_counts: snapshot.centroid_counts,
     category_values: snapshot.categories.map((c) => c.value),
     category_counts: snapshot.categories.map((c) => c.count),
+    centroid_point_masses: (snapshot.centroid_point_masses ?? []).map((p) => (p ? 1 : 0)),
     emitted_at: emittedAt,
   };
 }
@@ -204,7 +219,7 @@ export const STORED_SKETCH_COLUMNS = sql`model_name, model_version, column_name,
   toUnixTimestamp(pane_start) AS pane_start_s, toUnixTimestamp(pane_end) AS pane_end_s,
   source_topic, source_partition, count, null_count, nonfinite_count, late_count,
   min, max, mean, m2, compression, centroid_means, centroid_counts, category_values, category_counts,
-  toUnixTimestamp(emitted_at) AS emitted_at_s`;
+  centroid_point_masses, toUnixTimestamp(emitted_at) AS emitted_at_s`;
 
 /** A `feature_sketches` row read with `STORED_SKETCH_COLUMNS`; 64-bit integers arrive as strings. */
 export type StoredSketchRow = {
@@ -229,6 +244,7 @@ export type StoredSketchRow = {
   centroid_counts: number[];
   category_values: string[];
   category_counts: (number | string)[];
+  centroid_point_masses: (number | string)[];
   emitted_at_s: number | string;
 };
 
@@ -255,5 +271,6 @@ export function snapshotOfRow(row: StoredSketchRow): SketchSnapshot {
     centroid_means: row.centroid_means,
     centroid_counts: row.centroid_counts,
     categories: row.category_values.map((value, i) => ({ value, count: Number(row.category_counts[i] ?? 0) })),
+    centroid_point_masses: row.centroid_point_masses.map((p) => Number(p) === 1),
   };
 }

@@ -88,6 +88,99 @@ export const TEST_DISTRIBUTIONS: readonly TestDistribution[] = [
   },
 ];
 
+/** Pareto(α) draws with minimum `scale`: a tail index α ≤ 2 has infinite variance. */
+export function paretoSampler(random: Random, alpha: number, scale = 1): () => number {
+  return () => scale * (1 - random()) ** (-1 / alpha);
+}
+
+/** A draw from `values` with the given weights (summing to 1). */
+function pick(random: Random, values: readonly number[], weights: readonly number[]): number {
+  let u = random();
+  for (let i = 0; i < values.length - 1; i++) {
+    u -= weights[i] as number;
+    if (u < 0) return values[i] as number;
+  }
+  return values[values.length - 1] as number;
+}
+
+/** 30 fixed full-precision floats (no decimal lattice), the same for every seed. */
+const TIED_FLOATS = Array.from({ length: 30 }, (_, i) => Math.exp(1 + i / 7) / 3).sort((a, b) => a - b);
+
+/**
+ * Where sketches are hardest: heavy ties off any decimal lattice, heavy tails (Pareto, tail
+ * index ≤ 2), point masses mixed with a continuous part.
+ */
+export const HARD_DISTRIBUTIONS: readonly TestDistribution[] = [
+  {
+    // 30 distinct full-precision floats, weights tilted when shifted.
+    name: 'ties (30 floats)',
+    sampler: (random, shifted) => {
+      const raw = TIED_FLOATS.map((_, i) => (shifted ? 1 + i / 15 : 1 + (30 - i) / 15));
+      const total = raw.reduce((a, b) => a + b, 0);
+      const weights = raw.map((w) => w / total);
+      return () => pick(random, TIED_FLOATS, weights);
+    },
+  },
+  {
+    // Quarter steps: the extremes are often whole numbers, so their decimals do not show the grid.
+    name: 'ties (0.25 grid)',
+    sampler: (random, shifted) => {
+      const z = normalSampler(random);
+      return () => Math.round(4 * (10 + 1.5 * z() + (shifted ? 0.4 : 0))) / 4;
+    },
+  },
+  {
+    name: 'Pareto α=1.5',
+    sampler: (random, shifted) => paretoSampler(random, 1.5, shifted ? 1.3 : 1),
+  },
+  {
+    name: 'Pareto α=2',
+    sampler: (random, shifted) => paretoSampler(random, 2, shifted ? 1.3 : 1),
+  },
+  {
+    // 30 % exact zeros, 5 % at π (inside the continuous part), the rest log-normal.
+    name: 'point masses + continuous',
+    sampler: (random, shifted) => {
+      const z = normalSampler(random);
+      const zeros = shifted ? 0.4 : 0.3;
+      return () => {
+        const u = random();
+        if (u < zeros) return 0;
+        if (u < zeros + 0.05) return Math.PI;
+        return Math.exp(1 + 0.7 * z());
+      };
+    },
+  },
+];
+
+/**
+ * A categorical column of `categories` values with Zipf-like shares (∝ 1/(rank + 10)); the
+ * shifted law reverses the ranks of the first half.
+ */
+export function categoricalSampler(random: Random, categories: number, shifted: boolean): () => string {
+  const weights = Array.from({ length: categories }, (_, i) => {
+    const rank = shifted && i < categories / 2 ? Math.floor(categories / 2) - 1 - i : i;
+    return 1 / (rank + 10);
+  });
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const w of weights) {
+    total += w;
+    cumulative.push(total);
+  }
+  return () => {
+    const u = random() * total;
+    let lo = 0;
+    let hi = categories - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cumulative[mid] as number) > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return `c${lo}`;
+  };
+}
+
 /** `n` draws from a distribution with a given seed. */
 export function draw(distribution: TestDistribution, n: number, seed: number, shifted = false): number[] {
   const next = distribution.sampler(mulberry32(seed), shifted);

@@ -167,8 +167,8 @@ describe('sketch snapshots on arrival', () => {
   });
 
   it('lists every problem of a sketch at once', () => {
-    expect(sketchProblems({ ...NumericSketch.of([1, 2]).toJSON(), nullCount: -1, format: 2 as 1 })).toEqual([
-      'format must be 1; got 2',
+    expect(sketchProblems({ ...NumericSketch.of([1, 2]).toJSON(), nullCount: -1, format: 3 as 2 })).toEqual([
+      'format must be 1 or 2; got 3',
       'nullCount must be a non-negative integer',
     ]);
   });

@@ -1,17 +1,19 @@
 /**
  * The distribution a NumericSketch stands for, as a piecewise-linear CDF with jumps, which the
  * drift statistics integrate and compare exactly. Unlike `NumericSketch.cdf`, which ramps through
- * every centroid's mid-rank, a centroid whose mass sits at one value becomes a **point mass** (a
- * jump): otherwise a value repeated thousands of times (integer data, a zero-inflated feature, a
- * constant column) is off by half its mass — up to 10–20 % on Poisson-like data, which breaks KS
- * and PSI on ties. Which centroids are point masses: `distributionFromJSON`.
+ * every centroid's mid-rank, a centroid that is a **point mass** (copies of one value: the sketch
+ * keeps which ones are) becomes a jump: otherwise a value repeated thousands of times (integer
+ * data, a zero-inflated feature, a constant column) would be off by half its mass. A sketch that
+ * holds its values exactly (every centroid a point mass) gives the exact empirical CDF.
  */
-import type { NumericSketch, NumericSketchJSON } from '../sketch/numeric-sketch.ts';
+import {
+  type Centroids,
+  inferPointMasses,
+  type NumericSketch,
+  type NumericSketchJSON,
+} from '../sketch/numeric-sketch.ts';
 
-/** A centroid is a point mass when its count is more than this many times its capacity + 1. */
-const POINT_MASS_FACTOR = 4;
-/** Data whose min and max have more decimals than this is treated as continuous. */
-const MAX_LATTICE_DECIMALS = 10;
+export { decimals } from '../sketch/numeric-sketch.ts';
 
 /**
  * Piecewise-linear CDF with jumps, in counts (not fractions). At anchor `xs[i]` the CDF jumps
@@ -30,105 +32,95 @@ export interface NumericDistribution {
   readonly atOrBelow: Float64Array;
 }
 
+/** Distributions already built, per sketch and sketch version (a reference is evaluated many times). */
+const built = new WeakMap<NumericSketch, { version: number; distribution: NumericDistribution | undefined }>();
+
 /** The distribution of a sketch; `undefined` when the sketch holds no finite value. */
 export function numericDistribution(sketch: NumericSketch): NumericDistribution | undefined {
-  return distributionFromJSON(sketch.toJSON());
+  const centroids = sketch.centroids(); // flushes, so the version below is final
+  const cached = built.get(sketch);
+  if (cached && cached.version === sketch.version) return cached.distribution;
+  const distribution =
+    sketch.count === 0
+      ? undefined
+      : buildDistribution(sketch.count, sketch.min, sketch.max, sketch.mean, sketch.sumOfSquares, centroids);
+  built.set(sketch, { version: sketch.version, distribution });
+  return distribution;
 }
 
-/**
- * A centroid is a point mass when its mass provably or almost surely sits at one value:
- *   - it holds one value (count 1), or its mean equals the exact min or max (all its values
- *     are then that extreme);
- *   - its count exceeds 4·(c + 1), c = 4·n·δ·p·(1−p) being the t-digest capacity at its
- *     quantile p. tdigest lets a centroid grow past that capacity only by absorbing exact
- *     repeats of its mean, so heavy ties are the only way to get there in a single pass.
- *     Merged sketches bend the capacity rule in the upper tail (re-pushing in shuffled order),
- *     but measured over normal/log-normal data, single-pass and merged from 5–100 parts, no
- *     spread centroid this rule catches holds more than 0.25 % of the mass, so a wrong call
- *     moves the CDF by at most ~0.13 %;
- *   - or the data sit on a decimal lattice and the mean is on it. The exact min and max show
- *     the data's precision (integers → 0 decimals, prices → 2); when they have at most 10
- *     decimals, a centroid whose mean has no more decimals than they do is taken to hold one
- *     repeated value. This catches what the capacity rule cannot: integer columns with tens of
- *     distinct values (an age), each 1–4 % of the data, below 4× capacity. Exact repeats keep
- *     a centroid's mean exactly on the lattice, while a centroid that merged different values
- *     has a mean like 40.0833…, off the lattice (rarely on it by chance, and then it holds few
- *     values, since merges stop at the capacity). Full-precision floats have ~16 decimals and
- *     switch this rule off.
- * Every other centroid is spread: the CDF passes through its mid-rank at its mean and is
- * linear in between, as in `NumericSketch.cdf`. Anchors at the exact min (rank 0) and max
- * (rank n) close the curve, so the support is exact.
- */
+/** The distribution of a sketch's JSON (format 1: point masses inferred, `inferPointMasses`). */
 export function distributionFromJSON(json: NumericSketchJSON): NumericDistribution | undefined {
   const n = json.count;
   if (n === 0 || json.min === null || json.max === null || json.mean === null) return undefined;
-  const min = json.min;
-  const max = json.max;
-  const k = json.means.length;
-  const xs: number[] = [];
-  const below: number[] = [];
-  const atOrBelow: number[] = [];
-  const add = (x: number, lo: number, hi: number): void => {
-    const last = xs.length - 1;
-    // Clamping can make two anchors coincide (a centroid mean rounded just below min); one
-    // anchor then carries both: the left limit of the first, the value of the last.
-    if (last >= 0 && xs[last] === x) {
-      atOrBelow[last] = hi;
-      return;
-    }
-    xs.push(x);
-    below.push(lo);
-    atOrBelow.push(hi);
-  };
-  const lattice = latticeDecimals(min, max);
-  add(min, 0, 0);
+  const pointMass = json.pointMass ?? inferPointMasses(json);
+  return buildDistribution(n, json.min, json.max, json.mean, json.m2, {
+    size: json.means.length,
+    means: Float64Array.from(json.means),
+    counts: Float64Array.from(json.counts),
+    pointMass: Uint8Array.from(pointMass, (p) => (p ? 1 : 0)),
+  });
+}
+
+/**
+ * Anchors: (min, 0, 0); per centroid, a jump (cumulative, cumulative + count) at a point mass
+ * (also at one whose mean is the exact min or max: all its values are then that extreme), or
+ * the mid-rank at the mean of a spread one; (max, n, n). The support is exact.
+ */
+function buildDistribution(
+  n: number,
+  min: number,
+  max: number,
+  mean: number,
+  m2: number,
+  c: Centroids,
+): NumericDistribution {
+  const k = c.size;
+  const xs = new Float64Array(k + 2);
+  const below = new Float64Array(k + 2);
+  const atOrBelow = new Float64Array(k + 2);
+  let last = 0;
+  xs[0] = min;
   let cumulative = 0;
-  for (let i = 0; i < k; i++) {
-    const c = json.counts[i] as number;
-    const x = Math.min(max, Math.max(min, json.means[i] as number));
-    const p = (cumulative + c / 2) / n;
-    const capacity = 4 * n * json.compression * p * (1 - p);
-    const pointMass =
-      c === 1 ||
-      x === min ||
-      x === max ||
-      c > POINT_MASS_FACTOR * (capacity + 1) ||
-      (lattice !== undefined && decimals(x) <= lattice);
-    if (pointMass) add(x, cumulative, cumulative + c);
-    else add(x, cumulative + c / 2, cumulative + c / 2);
-    cumulative += c;
+  for (let i = 0; i <= k; i++) {
+    let x: number;
+    let lo: number;
+    let hi: number;
+    if (i < k) {
+      const count = c.counts[i] as number;
+      x = Math.min(max, Math.max(min, c.means[i] as number));
+      if (c.pointMass[i] === 1 || x === min || x === max) {
+        lo = cumulative;
+        hi = cumulative + count;
+      } else {
+        lo = cumulative + count / 2;
+        hi = lo;
+      }
+      cumulative += count;
+    } else {
+      x = max;
+      lo = n;
+      hi = n;
+    }
+    // Clamping can make two anchors coincide (a centroid mean rounded just below min, a point
+    // mass at max and the closing anchor); one anchor then carries both.
+    if (xs[last] === x) atOrBelow[last] = hi;
+    else {
+      last++;
+      xs[last] = x;
+      below[last] = lo;
+      atOrBelow[last] = hi;
+    }
   }
-  // A point mass at max was added as (max, n − c, n); this closing anchor merges into it.
-  add(max, n, n);
   return {
     count: n,
     min,
     max,
-    mean: json.mean,
-    std: n < 2 ? 0 : Math.sqrt(json.m2 / n),
-    xs: Float64Array.from(xs),
-    below: Float64Array.from(below),
-    atOrBelow: Float64Array.from(atOrBelow),
+    mean,
+    std: n < 2 ? 0 : Math.sqrt(m2 / n),
+    xs: xs.subarray(0, last + 1),
+    below: below.subarray(0, last + 1),
+    atOrBelow: atOrBelow.subarray(0, last + 1),
   };
-}
-
-/** Digits after the decimal point in the shortest representation of x (3.25 → 2, 1e-7 → 7). */
-export function decimals(x: number): number {
-  const text = Math.abs(x).toString();
-  const e = text.indexOf('e');
-  const mantissa = e < 0 ? text : text.slice(0, e);
-  const exponent = e < 0 ? 0 : Number(text.slice(e + 1));
-  const dot = mantissa.indexOf('.');
-  return Math.max(0, (dot < 0 ? 0 : mantissa.length - dot - 1) - exponent);
-}
-
-/**
- * The decimal precision of the data as the exact min and max show it (integers → 0, prices →
- * 2), or undefined when they look like full-precision floats (more than 10 decimals).
- */
-function latticeDecimals(min: number, max: number): number | undefined {
-  const lattice = Math.max(decimals(min), decimals(max));
-  return lattice <= MAX_LATTICE_DECIMALS ? lattice : undefined;
 }
 
 /** Index of the last anchor ≤ x, or −1. */

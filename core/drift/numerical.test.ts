@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { draw, normalSampler, TEST_DISTRIBUTIONS } from '../../test-support/distributions.ts';
+import { draw, HARD_DISTRIBUTIONS, normalSampler, TEST_DISTRIBUTIONS } from '../../test-support/distributions.ts';
 import { mulberry32 } from '../random.ts';
-import { NumericSketch } from '../sketch/numeric-sketch.ts';
+import { EXACT_VALUES, NumericSketch } from '../sketch/numeric-sketch.ts';
 import { exactKs, exactNumericStats, sortedFinite } from './exact.ts';
 import { countAtOrBelow, countBelow, decimals, inverseCount, numericDistribution } from './numeric-distribution.ts';
 import { ksPValue, numericalStats } from './numerical.ts';
@@ -71,6 +71,47 @@ describe('numerical statistics from sketches agree with the exact statistics', (
     const refValues = draw(normal, 50_000, 7);
     const curValues = draw(normal, 2_000, 8, true);
     expectWithinBounds(NumericSketch.of(refValues), NumericSketch.of(curValues), refValues, curValues);
+  });
+});
+
+describe('hard cases: ties off any lattice, Pareto tails (α ≤ 2), point masses in a continuous part', () => {
+  let seed = 5_000;
+  for (const distribution of HARD_DISTRIBUTIONS) {
+    for (const n of [100, 300]) {
+      it(`${distribution.name}: ${n} current values (10 merged panes) against a 20,000-value reference`, () => {
+        for (const shifted of [false, true]) {
+          const refValues = draw(distribution, 20_000, seed++);
+          const curValues = draw(distribution, n, seed++, shifted);
+          expectWithinBounds(NumericSketch.of(refValues), mergedSketch(curValues, 10), refValues, curValues);
+        }
+      });
+    }
+    for (const n of [10_000, 200_000]) {
+      it(`${distribution.name}, n = ${n}, one pass and 20 merged parts`, () => {
+        for (const shifted of [false, true]) {
+          const refValues = draw(distribution, n, seed++);
+          const curValues = draw(distribution, n, seed++, shifted);
+          expectWithinBounds(NumericSketch.of(refValues), mergedSketch(curValues, 20), refValues, curValues);
+        }
+      });
+    }
+  }
+
+  it(`is exact (to rounding) while both windows hold at most ${EXACT_VALUES} distinct values`, () => {
+    for (const distribution of [...TEST_DISTRIBUTIONS, ...HARD_DISTRIBUTIONS]) {
+      for (const n of [100, 300, EXACT_VALUES]) {
+        const refValues = draw(distribution, n, seed++);
+        const curValues = draw(distribution, n, seed++, true);
+        const ref = numericDistribution(mergedSketch(refValues, 7));
+        const cur = numericDistribution(mergedSketch(curValues, 7));
+        if (!ref || !cur) throw new Error('empty sketch');
+        const sketched = numericalStats(ref, cur);
+        const exact = exactNumericStats(sortedFinite(refValues), sortedFinite(curValues));
+        for (const key of Object.keys(BOUNDS) as (keyof typeof BOUNDS)[]) {
+          expect(Math.abs(sketched[key] - exact[key]), `${distribution.name} n=${n} ${key}`).toBeLessThan(1e-9);
+        }
+      }
+    }
   });
 });
 

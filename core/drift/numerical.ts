@@ -7,7 +7,7 @@
 
 import { jensenShannonDistance, populationStabilityIndex } from './divergence.ts';
 import { WASSERSTEIN_STD_FLOOR } from './exact.ts';
-import { countAtOrBelow, countBelow, inverseCount, type NumericDistribution } from './numeric-distribution.ts';
+import { countAtOrBelow, inverseCount, type NumericDistribution } from './numeric-distribution.ts';
 import { kolmogorovSf } from './special.ts';
 
 export interface NumericalStats {
@@ -25,34 +25,79 @@ export interface NumericalStats {
   js: number;
 }
 
-/** Sorted union of both distributions' breakpoints. */
-function breakpoints(a: NumericDistribution, b: NumericDistribution): Float64Array {
-  const xs = new Float64Array(a.xs.length + b.xs.length);
-  let i = 0;
+/**
+ * KS statistic and Wasserstein-1 in one sweep over the sorted union of both distributions'
+ * anchors, O(k) (each CDF is read where the sweep is, no search).
+ *
+ * KS: at every breakpoint both the left limits and the values are compared: on tied data the
+ * largest gap is usually just after a jump (F(x)) and on continuous data it can be just before
+ * one (F(x−)), exactly as in the exact ECDF computation.
+ *
+ * Wasserstein-1 as ∫|F_ref − F_cur| dx, summed exactly over the merged breakpoints. Chosen over
+ * ∫|Q_ref − Q_cur| dq on a quantile grid because it is exact for the sketched CDFs (no grid to
+ * pick, no error from the steep quantile function near jumps and in the tails, where a grid
+ * misses most of the mass-weighted distance).
+ */
+export function ksAndWasserstein(
+  ref: NumericDistribution,
+  cur: NumericDistribution,
+): { ks: number; wasserstein: number } {
+  const a = new Float64Array(2);
+  const b = new Float64Array(2);
+  let i = 0; // first anchor of ref not passed yet
   let j = 0;
-  let k = 0;
-  while (i < a.xs.length || j < b.xs.length) {
-    const x = Math.min(a.xs[i] ?? Number.POSITIVE_INFINITY, b.xs[j] ?? Number.POSITIVE_INFINITY);
-    if (a.xs[i] === x) i++;
-    if (b.xs[j] === x) j++;
-    xs[k++] = x;
+  let d = 0;
+  let total = 0;
+  let previousX = 0;
+  let previousDiff = 0; // F_ref − F_cur at the previous breakpoint (right value)
+  while (i < ref.xs.length || j < cur.xs.length) {
+    const x = Math.min(ref.xs[i] ?? Number.POSITIVE_INFINITY, cur.xs[j] ?? Number.POSITIVE_INFINITY);
+    const first = i === 0 && j === 0;
+    i = cdfAt(ref, i, x, a);
+    j = cdfAt(cur, j, x, b);
+    const left = (a[0] as number) - (b[0] as number);
+    const right = (a[1] as number) - (b[1] as number);
+    d = Math.max(d, Math.abs(left), Math.abs(right));
+    if (!first) {
+      // ∫|linear| from the previous breakpoint: a trapezoid, or two triangles when the sign changes.
+      const width = x - previousX;
+      const d0 = previousDiff;
+      if (d0 * left >= 0) total += (width * (Math.abs(d0) + Math.abs(left))) / 2;
+      else total += (width * (d0 * d0 + left * left)) / (2 * (Math.abs(d0) + Math.abs(left)));
+    }
+    previousX = x;
+    previousDiff = right;
   }
-  return xs.subarray(0, k);
+  return { ks: Math.min(1, d), wasserstein: total };
 }
 
 /**
- * KS statistic. At every breakpoint both the left limits and the values are compared: on
- * tied data the largest gap is usually just after a jump (F(x)) and on continuous data it can
- * be just before one (F(x−)), exactly as in the exact ECDF computation.
+ * Writes the left limit and the value of `dist`'s CDF at x (fractions) into `out`, given `next`,
+ * the first anchor not below any earlier point of the sweep; returns the new `next`.
  */
-export function ksStatistic(ref: NumericDistribution, cur: NumericDistribution): number {
-  let d = 0;
-  for (const x of breakpoints(ref, cur)) {
-    const left = Math.abs(countBelow(ref, x) / ref.count - countBelow(cur, x) / cur.count);
-    const right = Math.abs(countAtOrBelow(ref, x) / ref.count - countAtOrBelow(cur, x) / cur.count);
-    d = Math.max(d, left, right);
+function cdfAt(dist: NumericDistribution, next: number, x: number, out: Float64Array): number {
+  const { xs, count } = dist;
+  if (next < xs.length && xs[next] === x) {
+    out[0] = (dist.below[next] as number) / count;
+    out[1] = (dist.atOrBelow[next] as number) / count;
+    return next + 1;
   }
-  return Math.min(1, d);
+  if (next === 0 || next === xs.length) {
+    out[0] = next === 0 ? 0 : 1;
+    out[1] = out[0];
+    return next;
+  }
+  // Strictly between anchors next − 1 and next, where the CDF is linear.
+  const x0 = xs[next - 1] as number;
+  const f0 = dist.atOrBelow[next - 1] as number;
+  out[0] = (f0 + ((x - x0) * ((dist.below[next] as number) - f0)) / ((xs[next] as number) - x0)) / count;
+  out[1] = out[0];
+  return next;
+}
+
+/** Two-sample KS statistic D = sup |F_ref − F_cur| (`ksAndWasserstein`). */
+export function ksStatistic(ref: NumericDistribution, cur: NumericDistribution): number {
+  return ksAndWasserstein(ref, cur).ks;
 }
 
 /**
@@ -66,26 +111,9 @@ export function ksPValue(d: number, n: number, m: number): number {
   return kolmogorovSf(d * Math.sqrt((n * m) / (n + m)));
 }
 
-/**
- * Wasserstein-1 as ∫|F_ref − F_cur| dx, summed exactly over the merged breakpoints. Chosen over
- * ∫|Q_ref − Q_cur| dq on a quantile grid because it is exact for the sketched CDFs (no grid to
- * pick, no error from the steep quantile function near jumps and in the tails, where a grid
- * misses most of the mass-weighted distance), and O(k) in the number of centroids.
- */
+/** Wasserstein-1 distance ∫|F_ref − F_cur| dx (`ksAndWasserstein`). */
 export function wassersteinDistance(ref: NumericDistribution, cur: NumericDistribution): number {
-  const xs = breakpoints(ref, cur);
-  let total = 0;
-  for (let i = 0; i + 1 < xs.length; i++) {
-    const x0 = xs[i] as number;
-    const x1 = xs[i + 1] as number;
-    const d0 = countAtOrBelow(ref, x0) / ref.count - countAtOrBelow(cur, x0) / cur.count;
-    const d1 = countBelow(ref, x1) / ref.count - countBelow(cur, x1) / cur.count;
-    const width = x1 - x0;
-    // ∫|linear| over the segment: a trapezoid, or two triangles when the sign changes.
-    if (d0 * d1 >= 0) total += (width * (Math.abs(d0) + Math.abs(d1))) / 2;
-    else total += (width * (d0 * d0 + d1 * d1)) / (2 * (Math.abs(d0) + Math.abs(d1)));
-  }
-  return total;
+  return ksAndWasserstein(ref, cur).wasserstein;
 }
 
 /**
@@ -116,8 +144,7 @@ export function binShares(d: NumericDistribution, edges: readonly number[]): num
 
 /** Every numerical statistic; both distributions must be non-empty. */
 export function numericalStats(ref: NumericDistribution, cur: NumericDistribution, bins = 10): NumericalStats {
-  const ks = ksStatistic(ref, cur);
-  const wasserstein = wassersteinDistance(ref, cur);
+  const { ks, wasserstein } = ksAndWasserstein(ref, cur);
   const edges = quantileEdges(ref, bins);
   const r = binShares(ref, edges);
   const c = binShares(cur, edges);

@@ -1,14 +1,15 @@
 /**
  * A mergeable, serializable summary of one categorical column: per-category counts, bounded
- * by `maxCategories` (default 1,000), plus the null count. Exact while at most `maxCategories`
- * distinct values have been seen (and merging then gives exactly one sketch's counts); beyond
+ * by `maxCategories` (default 10,000, so that a column of a few thousand categories stays exact:
+ * with 1,000, Jensen–Shannon on a 3,000-category column was off by 0.1), plus the null count.
+ * Exact while at most `maxCategories` distinct values have been seen (and merging then gives exactly one sketch's counts); beyond
  * that a Misra–Gries summary whose error is bounded and kept (`reduce`, `maxError`).
  */
 import { DriftlineError, ErrorCode } from '../errors.ts';
 
 /** Name under which the lumped mass is reported by consumers of the sketch. */
 export const OTHER_CATEGORY = '__other__';
-export const DEFAULT_MAX_CATEGORIES = 1_000;
+export const DEFAULT_MAX_CATEGORIES = 10_000;
 
 /** The plain-object form of a sketch: what `toJSON` returns and `fromJSON` accepts. */
 export interface CategoricalSketchJSON {
@@ -27,11 +28,12 @@ export interface CategoricalSketchJSON {
 }
 
 export interface CategoricalSketchOptions {
-  /** Categories tracked exactly before lumping starts (≥ 1). Default 1,000. */
+  /** Categories tracked exactly before lumping starts (≥ 1). Default 10,000. */
   maxCategories?: number;
 }
 
 export class CategoricalSketch {
+  readonly kind = 'categorical' as const;
   readonly maxCategories: number;
   private readonly counters = new Map<string, number>();
   private n = 0;
@@ -167,7 +169,7 @@ export class CategoricalSketch {
    * is therefore never above its true count and at most `maxError` ≤ n/(maxCategories + 1)
    * below it; a category that is not tracked occurred at most `maxError` times. `maxError` is
    * kept exactly (0 means every count is exact). E.g. with the default bound and 10⁶ values,
-   * any category with a share above 0.1 % is tracked and each share is off by ≤ 0.1 %.
+   * any category with a share above 0.01 % is tracked and each share is off by ≤ 0.01 %.
    */
   private reduce(): void {
     const counts = [...this.counters.values()].sort((a, b) => b - a);

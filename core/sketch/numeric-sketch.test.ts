@@ -2,7 +2,7 @@ import { TDigest } from 'tdigest';
 import { describe, expect, it } from 'vitest';
 import { DriftlineError, ErrorCode } from '../errors.ts';
 import { mulberry32, type Random } from '../random.ts';
-import { DEFAULT_COMPRESSION, NumericSketch } from './numeric-sketch.ts';
+import { DEFAULT_COMPRESSION, EXACT_VALUES, NumericSketch, type NumericSketchJSON } from './numeric-sketch.ts';
 
 const QS = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 const N = 50_000;
@@ -91,9 +91,8 @@ describe('NumericSketch quantiles against exact sample quantiles', () => {
       // neighbour: floor or ceil of the estimate is the true quantile.
       expect(Math.abs(sketch.quantile(q) - exact), `q=${q}`).toBeLessThan(1);
     }
-    // Exact repeats pile into one centroid (tdigest merges equal values without limit), so each
-    // common value has its own centroid and the CDF there is its exact mid-rank. (A rare tail
-    // value may arrive late and be merged into a neighbour: not every distinct value is kept.)
+    // Few distinct values: each has its own centroid (the sketch is exact), so the CDF there is
+    // its exact mid-rank.
     expect(sketch.toJSON().means).toEqual(expect.arrayContaining([3, 4, 5, 8]));
     for (const x of [3, 4, 5, 8]) {
       const below = rankOf(sorted, x - 0.5);
@@ -102,19 +101,18 @@ describe('NumericSketch quantiles against exact sample quantiles', () => {
     }
   });
 
-  it('matches tdigest percentile and p_rank between the first and last centroid', () => {
-    // Below 2,500 centroids neither side recompresses, so both digests are identical.
-    const values = sample(2_000, normal(mulberry32(4)));
+  it('holds a small sample exactly: quantile and cdf are those of its mid-rank ECDF', () => {
+    const values = sample(EXACT_VALUES, normal(mulberry32(4)));
     const sketch = NumericSketch.of(values);
-    const reference = new TDigest(DEFAULT_COMPRESSION);
-    reference.push(values);
-    const centroids = reference.toArray();
-    const first = (centroids[0]?.n ?? 0) / 2 / values.length;
-    const last = 1 - (centroids.at(-1)?.n ?? 0) / 2 / values.length;
-    for (const q of [first, 0.1, 0.3, 0.5, 0.7, 0.9, last]) {
-      expect(sketch.quantile(q)).toBeCloseTo(reference.percentile(q), 10);
+    const sorted = sortedCopy(values);
+    expect(sketch.exact).toBe(true);
+    expect(sketch.toJSON().means).toEqual(sorted);
+    for (const x of [-1.5, -0.2, 0, 0.4, 2]) {
+      // Strictly between two sample values the ramp through mid-ranks is linear.
+      const i = rankOf(sorted, x) * values.length;
+      const [v0, v1] = [sorted[i - 1] as number, sorted[i] as number];
+      expect(sketch.cdf(x)).toBeCloseTo((i - 0.5 + (x - v0) / (v1 - v0)) / values.length, 12);
     }
-    for (const x of [-1.5, -0.2, 0, 0.4, 2]) expect(sketch.cdf(x)).toBeCloseTo(reference.p_rank(x), 12);
   });
 
   it('uses the true min and max at the ends, where tdigest percentile would not', () => {
@@ -255,7 +253,9 @@ describe('NumericSketch JSON', () => {
     const good = NumericSketch.of([1, 2, 3]).toJSON();
     const bad: unknown[] = [
       null,
-      { ...good, format: 2 },
+      { ...good, format: 3 },
+      { ...good, pointMass: [true, true] },
+      { ...good, format: 1 },
       { ...good, means: [1, 3, 2] },
       { ...good, counts: [1, 1] },
       { ...good, count: 4 },
@@ -274,5 +274,84 @@ describe('NumericSketch JSON', () => {
       expect(error).toBeInstanceOf(DriftlineError);
       expect((error as DriftlineError).code).toBe(ErrorCode.DECODE_FAILED);
     }
+  });
+});
+
+describe('NumericSketch point masses and exactness', () => {
+  it(`stays exact up to ${EXACT_VALUES} distinct values, whatever the count, and merges exactly`, () => {
+    const values = sample(
+      200_000,
+      (() => {
+        const random = mulberry32(20);
+        // 700 distinct full-precision floats, repeated unevenly.
+        return () => Math.sqrt(2 + Math.floor(700 * random() ** 2));
+      })(),
+    );
+    const parts = [0, 1, 2, 3].map((i) => NumericSketch.of(values.slice(i * 50_000, (i + 1) * 50_000)));
+    const merged = parts.reduce((a, b) => a.merge(b));
+    const single = NumericSketch.of(values);
+    expect(single.exact).toBe(true);
+    expect(merged.toJSON().means).toEqual(single.toJSON().means);
+    expect(merged.toJSON().counts).toEqual(single.toJSON().counts);
+    const counts = new Map<number, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const json = single.toJSON();
+    expect(json.means).toEqual([...counts.keys()].sort((a, b) => a - b));
+    expect(json.counts).toEqual(json.means.map((m) => counts.get(m)));
+    expect(json.pointMass?.every(Boolean)).toBe(true);
+  });
+
+  it('compresses beyond that, keeping a repeated value inside a continuous part as an exact point mass', () => {
+    const random = mulberry32(21);
+    const z = normal(random);
+    // 4 % of the values are exactly π, the rest continuous around it.
+    const values = sample(100_000, () => (random() < 0.04 ? Math.PI : 3 + z()));
+    const exactCount = values.filter((v) => v === Math.PI).length;
+    for (const sketch of [
+      NumericSketch.of(values),
+      [0, 1, 2, 3, 4]
+        .map((i) => NumericSketch.of(values.slice(i * 20_000, (i + 1) * 20_000)))
+        .reduce((a, b) => a.merge(b)),
+    ]) {
+      const json = sketch.toJSON();
+      expect(sketch.exact).toBe(false);
+      expect(json.means.length).toBeLessThan(1_500);
+      const i = json.means.indexOf(Math.PI);
+      expect(json.pointMass?.[i]).toBe(true);
+      // Every copy of π sits in its point mass: nothing else equals π, so its count is exact.
+      expect(json.counts[i]).toBe(exactCount);
+    }
+  });
+
+  it('reads format 1 (the tdigest-based sketch), inferring point masses, and writes format 2', () => {
+    const values = [...Array(3_000).fill(7), ...sample(5_000, normal(mulberry32(22)))];
+    const digest = new TDigest(DEFAULT_COMPRESSION);
+    digest.push(values);
+    const centroids = digest.toArray();
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const legacy: NumericSketchJSON = {
+      format: 1,
+      compression: DEFAULT_COMPRESSION,
+      count: values.length,
+      nullCount: 0,
+      nonFiniteCount: 0,
+      min: Math.min(...values),
+      max: Math.max(...values),
+      mean,
+      m2: values.reduce((a, b) => a + (b - mean) ** 2, 0),
+      means: centroids.map((c) => c.mean),
+      counts: centroids.map((c) => c.n),
+    };
+    const sketch = NumericSketch.fromJSON(legacy);
+    const json = sketch.toJSON();
+    expect(json.format).toBe(2);
+    expect(json.count).toBe(values.length);
+    // The 3,000 sevens are far beyond a centroid's capacity: inferred as a point mass.
+    expect(json.pointMass?.[json.means.indexOf(7)]).toBe(true);
+    expect(json.counts[json.means.indexOf(7)]).toBe(3_000);
+    // And it merges with a format-2 sketch.
+    sketch.merge(NumericSketch.of([7, 7, 1]));
+    expect(sketch.count).toBe(values.length + 3);
+    expect(sketch.toJSON().counts[sketch.toJSON().means.indexOf(7)]).toBe(3_002);
   });
 });

@@ -1,36 +1,40 @@
 /**
- * A mergeable, serializable summary of one numeric column: a t-digest for quantiles and the
- * CDF, plus exact count, missing counts, min, max, mean and variance. The reference profile of
- * a model is built from these, and stream consumers build one per pane and merge them: merged
- * moments equal one sketch's over all the values (`merge`), quantiles agree within the t-digest's
- * error (`DEFAULT_COMPRESSION`).
- */
-import { TDigest } from 'tdigest';
-import { DriftlineError, ErrorCode } from '../errors.ts';
-import { mulberry32, type Random, shuffleInPlace } from '../random.ts';
-
-/**
- * Default t-digest compression δ (the `tdigest` package's own default).
+ * A mergeable, serializable summary of one numeric column: exact count, missing counts, min,
+ * max, mean and variance, plus sorted centroids (a merging t-digest) for the CDF and quantiles.
+ * The reference profile of a model is built from these, and stream consumers build one per pane
+ * and merge them: merged moments equal one sketch's over all the values (`merge`).
  *
- * Error bounds. The t-digest (package `tdigest` 0.1.3) lets a centroid sitting at quantile p hold
- * at most ⌊4·n·δ·p·(1−p)⌋ values: at most 1 % of the data at the median, 0.04 % at the 1st/99th
- * percentile, and single values in the extreme tails. Interpolating inside a centroid is off by
- * at most half its weight, so the rank error of a quantile is about 2·δ·q·(1−q) (≤ 0.5 % at the
- * median, ~0.02 % at q = 0.01), never worse than half of one centroid. The digest is
- * recompressed when it exceeds K/δ = 2,500 centroids; in practice it holds a few hundred
- * (≈ 700–800 for 10⁶ values).
+ * Centroids are of two kinds, and each carries which it is (`pointMass`):
+ *   - a **point mass** holds copies of one value only: exact, whatever its count;
+ *   - a **spread** centroid merged different values: its mass is spread around its mean.
+ * While a sketch has seen at most `EXACT_VALUES` distinct values it keeps them all as point
+ * masses, so the distribution is exact — a small pane, a window of a few hundred values, or a
+ * column with few distinct values (integers, ties) at any size. Beyond that it compresses: in
+ * sorted order, neighbouring centroids merge while a centroid at quantile q holds at most
+ * 4·n·δ·q·(1−q) values (the `tdigest` package's size rule: ≤ 1 % of the data at the median,
+ * single values in the extreme tails), except that a point mass holding at least half of that
+ * never absorbs other values (a repeated value stays an exact jump in the CDF, mixed with
+ * continuous data or not).
  */
+import { DriftlineError, ErrorCode } from '../errors.ts';
+
+/** Default compression δ: a centroid at quantile q holds at most 4·n·δ·q·(1−q) values. */
 export const DEFAULT_COMPRESSION = 0.01;
-/** tdigest recompresses once it holds more than K/δ centroids; K = 25 is the package default. */
-const RECOMPRESS_K = 25;
-/** Seed of each sketch's recompression shuffle, so that equal inputs give equal sketches. */
-const COMPRESS_SEED = 0x5eed;
+/** Distinct values a sketch keeps exactly (every centroid a point mass) before compressing. */
+export const EXACT_VALUES = 1_000;
+/** Values buffered unsorted before they are sorted and merged into the centroids. */
+const MAX_BUFFER = 1_024;
+/** Most centroids a valid sketch holds: K/δ (K = 25, as in `tdigest`), and at least EXACT_VALUES. */
+const MAX_CENTROIDS_K = 25;
 
 /** The plain-object form of a sketch: what `toJSON` returns and `fromJSON` accepts. */
 export interface NumericSketchJSON {
-  /** Format version of this object. */
-  format: 1;
-  /** t-digest compression δ (max. fraction of the mass one centroid may hold, scaled by 4·p·(1−p)). */
+  /**
+   * Format version. 2: `pointMass` says which centroids are point masses. 1 (written by the
+   * `tdigest`-based sketch before): no `pointMass`; read by inferring it (`inferPointMasses`).
+   */
+  format: 1 | 2;
+  /** Compression δ (a centroid at quantile q holds at most 4·n·δ·q·(1−q) values). */
   compression: number;
   /** Finite values pushed. */
   count: number;
@@ -48,27 +52,33 @@ export interface NumericSketchJSON {
   /** Centroid means, strictly increasing; `counts[i]` values sit at `means[i]`. */
   means: number[];
   counts: number[];
+  /** Format 2: whether centroid i holds copies of one value only (an exact point mass). */
+  pointMass?: boolean[];
 }
 
 export interface NumericSketchOptions {
-  /** t-digest compression δ in (0, 1); smaller keeps more centroids. Default 0.01. */
+  /** Compression δ in (0, 1); smaller keeps more centroids. Default 0.01. */
   compression?: number;
 }
 
-/**
- * The internals of `tdigest`'s TDigest that are not in its type declarations; used only to
- * replace its `compress`, which shuffles with `Math.random` (so two runs over the same data
- * would give different centroids and different profile files).
- */
-interface TDigestInternals extends TDigest {
-  compressing?: boolean;
-  _cumulate(exact: boolean): void;
+/** Sorted centroids: `means[i]` (strictly increasing), `counts[i]`, `pointMass[i]` (1 or 0). */
+export interface Centroids {
+  readonly size: number;
+  readonly means: Float64Array;
+  readonly counts: Float64Array;
+  readonly pointMass: Uint8Array;
 }
 
+const EMPTY: Centroids = {
+  size: 0,
+  means: new Float64Array(0),
+  counts: new Float64Array(0),
+  pointMass: new Uint8Array(0),
+};
+
 export class NumericSketch {
+  readonly kind = 'numeric' as const;
   readonly compression: number;
-  private digest: TDigestInternals;
-  private readonly random: Random;
   private n = 0;
   private nulls = 0;
   private nonFinite = 0;
@@ -76,16 +86,19 @@ export class NumericSketch {
   private hi = Number.NEGATIVE_INFINITY;
   private mu = 0;
   private m2 = 0;
-  /** Sorted centroid means and mid-ranks, rebuilt lazily after any change. */
+  private centroidList: Centroids = EMPTY;
+  /** Values pushed since the last flush, unsorted. */
+  private buffer = new Float64Array(0);
+  private buffered = 0;
+  private changes = 0;
+  /** Sorted centroid means and mid-ranks for `quantile`/`cdf`, rebuilt lazily after any change. */
   private cache: { means: Float64Array; ranks: Float64Array } | undefined;
 
   private constructor(compression: number) {
     if (!(compression > 0 && compression < 1)) {
-      throw new RangeError(`t-digest compression must be in (0, 1); got ${compression}`);
+      throw new RangeError(`compression must be in (0, 1); got ${compression}`);
     }
     this.compression = compression;
-    this.random = mulberry32(COMPRESS_SEED);
-    this.digest = this.newDigest();
   }
 
   /** An empty sketch. */
@@ -100,7 +113,10 @@ export class NumericSketch {
     return sketch;
   }
 
-  /** Rebuilds a sketch from `toJSON` output; throws DECODE_FAILED on a malformed object. */
+  /**
+   * Rebuilds a sketch from `toJSON` output (format 1 or 2); throws DECODE_FAILED on a malformed
+   * object. A format-1 object's point masses are inferred (`inferPointMasses`).
+   */
   static fromJSON(value: unknown): NumericSketch {
     const json = validateJSON(value);
     const sketch = new NumericSketch(json.compression);
@@ -113,10 +129,14 @@ export class NumericSketch {
       sketch.mu = json.mean as number;
       sketch.m2 = json.m2;
     }
-    // Pushed in increasing order, each centroid lands beyond the current maximum and becomes
-    // a centroid of its own (tdigest never merges at the boundary), so the digest is rebuilt
-    // exactly; a valid object holds ≤ K/δ centroids, so no recompression is triggered.
-    sketch.digest.push_centroid(json.means.map((mean, i) => ({ mean, n: json.counts[i] as number })));
+    const size = json.means.length;
+    const pointMass = json.pointMass ?? inferPointMasses(json);
+    sketch.centroidList = {
+      size,
+      means: Float64Array.from(json.means),
+      counts: Float64Array.from(json.counts),
+      pointMass: Uint8Array.from(pointMass, (p) => (p ? 1 : 0)),
+    };
     return sketch;
   }
 
@@ -136,8 +156,17 @@ export class NumericSketch {
     this.m2 += delta * (value - this.mu);
     if (value < this.lo) this.lo = value;
     if (value > this.hi) this.hi = value;
-    this.digest.push(value);
-    this.cache = undefined;
+    if (this.buffered === this.buffer.length) {
+      if (this.buffered >= MAX_BUFFER) this.flush();
+      else {
+        // Grown on demand, so a pane of a few values stays small.
+        const larger = new Float64Array(Math.min(MAX_BUFFER, Math.max(16, 2 * this.buffer.length)));
+        larger.set(this.buffer);
+        this.buffer = larger;
+      }
+    }
+    this.buffer[this.buffered++] = value;
+    this.changed();
   }
 
   pushAll(values: Iterable<number | null | undefined>): void {
@@ -147,8 +176,8 @@ export class NumericSketch {
   /**
    * Folds `other` into this sketch (`other` is unchanged) and returns this sketch. Moments are
    * exact up to floating-point rounding (Welford's update per value in `push`, Chan et al.'s
-   * pairwise formula here): the same count, min, max, mean and variance as one sketch over all
-   * the values (mean/variance equal to ~1e-12 relative); quantiles agree within the t-digest error.
+   * pairwise formula here). Centroids merge in sorted order: two exact sketches whose distinct
+   * values together are at most EXACT_VALUES give an exact sketch, equal to one over all values.
    */
   merge(other: NumericSketch): this {
     this.nulls += other.nulls;
@@ -162,12 +191,9 @@ export class NumericSketch {
     this.n = n;
     if (other.lo < this.lo) this.lo = other.lo;
     if (other.hi > this.hi) this.hi = other.hi;
-    // Pushing the other's centroids in sorted order is tdigest's worst case (each lands at the
-    // boundary and stays separate); recompressing re-pushes all centroids in shuffled order,
-    // which is how tdigest itself merges.
-    this.digest.push_centroid(other.digest.toArray());
-    this.digest.compress();
-    this.cache = undefined;
+    this.flush();
+    this.absorb(other.centroids());
+    this.changed();
     return this;
   }
 
@@ -195,6 +221,10 @@ export class NumericSketch {
   get mean(): number {
     return this.n === 0 ? Number.NaN : this.mu;
   }
+  /** Sum of squared deviations from the mean. */
+  get sumOfSquares(): number {
+    return this.m2;
+  }
   /** Sample variance (divisor n − 1); NaN below two values. */
   get variance(): number {
     return this.n < 2 ? Number.NaN : this.m2 / (this.n - 1);
@@ -204,18 +234,32 @@ export class NumericSketch {
     return Math.sqrt(this.variance);
   }
   get centroidCount(): number {
-    return this.digest.size();
+    return this.centroids().size;
+  }
+  /** Whether every centroid is a point mass: the sketch then holds the values exactly. */
+  get exact(): boolean {
+    const c = this.centroids();
+    for (let i = 0; i < c.size; i++) if (c.pointMass[i] === 0) return false;
+    return true;
+  }
+  /** Increases with every change (for caches of values derived from the sketch). */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** The sorted centroids (read-only view; valid until the sketch changes). */
+  centroids(): Centroids {
+    this.flush();
+    return this.centroidList;
   }
 
   /**
    * The value below which a fraction `q` (0…1) of the values lie; NaN when empty.
    *
    * Piecewise-linear through (rank 0, min), each centroid at (its mid-rank, its mean) and
-   * (rank n, max). Inside the first and last centroid this is what tdigest's `percentile`
-   * computes; we do it ourselves because `percentile` ignores the true min/max (q = 0 gives
-   * the first centroid's mean, and every q below the first mid-rank gives that same value).
-   * On discrete data with ties the answer is interpolated between neighbouring values (the
-   * median of {1,1,2,2,2} may come out as 1.8); the true quantile is then the floor or the ceil.
+   * (rank n, max). On discrete data with ties the answer is interpolated between neighbouring
+   * values (the median of {1,1,2,2,2} may come out as 1.8); the true quantile is then the floor
+   * or the ceil. (The drift statistics use the point masses: core/drift/numeric-distribution.ts.)
    */
   quantile(q: number): number {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile needs q in [0, 1]; got ${q}`);
@@ -246,7 +290,7 @@ export class NumericSketch {
   /**
    * Estimated fraction of values ≤ x (0 below min, 1 from max on); NaN when empty. Same
    * interpolation as `quantile`. A value that carries a tie (a centroid whose mean is exactly
-   * x) gets its mid-rank, (P(X<x) + P(X≤x))/2, as tdigest's `p_rank` does — except at max.
+   * x) gets its mid-rank, (P(X<x) + P(X≤x))/2 — except at max.
    */
   cdf(x: number): number {
     if (this.n === 0 || Number.isNaN(x)) return Number.NaN;
@@ -269,10 +313,10 @@ export class NumericSketch {
   }
 
   toJSON(): NumericSketchJSON {
-    const centroids = this.digest.toArray();
+    const c = this.centroids();
     const empty = this.n === 0;
     return {
-      format: 1,
+      format: 2,
       compression: this.compression,
       count: this.n,
       nullCount: this.nulls,
@@ -281,51 +325,199 @@ export class NumericSketch {
       max: empty ? null : this.hi,
       mean: empty ? null : this.mu,
       m2: this.m2,
-      means: centroids.map((c) => c.mean),
-      counts: centroids.map((c) => c.n),
+      means: Array.from(c.means.subarray(0, c.size)),
+      counts: Array.from(c.counts.subarray(0, c.size)),
+      pointMass: Array.from(c.pointMass.subarray(0, c.size), (p) => p === 1),
     };
   }
 
-  private newDigest(): TDigestInternals {
-    // CX = 1.1 (the default): while ingesting, cumulative counts (used to size centroids) are
-    // refreshed only after 10 % growth; quantile/cdf here never read them (see `points`).
-    const digest = new TDigest(this.compression, RECOMPRESS_K, 1.1) as TDigestInternals;
-    const random = this.random;
-    // Same algorithm as tdigest's compress (reset, re-push every centroid in random order),
-    // with a seeded shuffle instead of Math.random.
-    digest.compress = function compress(this: TDigestInternals) {
-      if (this.compressing) return;
-      const points = shuffleInPlace(this.toArray(), random);
-      this.reset();
-      this.compressing = true;
-      this.push_centroid(points);
-      this._cumulate(true);
-      this.compressing = false;
-    };
-    return digest;
+  private changed(): void {
+    this.changes++;
+    this.cache = undefined;
+  }
+
+  /** Sorts the buffered values into runs of equal values (point masses) and merges them in. */
+  private flush(): void {
+    const b = this.buffered;
+    if (b === 0) return;
+    this.buffered = 0;
+    const sorted = this.buffer.subarray(0, b).sort();
+    const means = new Float64Array(b);
+    const counts = new Float64Array(b);
+    let k = 0;
+    for (let i = 0; i < b; i++) {
+      const x = sorted[i] as number;
+      if (k > 0 && means[k - 1] === x) counts[k - 1] = (counts[k - 1] as number) + 1;
+      else {
+        means[k] = x;
+        counts[k++] = 1;
+      }
+    }
+    this.absorb({ size: k, means, counts, pointMass: new Uint8Array(k).fill(1) });
+  }
+
+  /**
+   * Merges sorted centroids into this sketch's (whose count `n` already includes them):
+   * equal point masses add up; then, unless every centroid is a point mass and there are at
+   * most EXACT_VALUES of them, compresses.
+   */
+  private absorb(other: Centroids): void {
+    const a = this.centroidList;
+    const size = a.size + other.size;
+    const means = new Float64Array(size);
+    const counts = new Float64Array(size);
+    const pointMass = new Uint8Array(size);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    let exact = true;
+    while (i < a.size || j < other.size) {
+      const fromA = j >= other.size || (i < a.size && (a.means[i] as number) <= (other.means[j] as number));
+      const source = fromA ? a : other;
+      const index = fromA ? i++ : j++;
+      const x = source.means[index] as number;
+      const c = source.counts[index] as number;
+      const p = source.pointMass[index] as number;
+      if (k > 0 && means[k - 1] === x) {
+        // Equal means: one centroid (a point mass only when both are).
+        counts[k - 1] = (counts[k - 1] as number) + c;
+        pointMass[k - 1] = (pointMass[k - 1] as number) & p;
+      } else {
+        means[k] = x;
+        counts[k] = c;
+        pointMass[k++] = p;
+      }
+      if (p === 0) exact = false;
+    }
+    const merged = { size: k, means, counts, pointMass };
+    this.centroidList = exact && k <= EXACT_VALUES ? merged : compress(merged, this.n, this.compression);
   }
 
   /** (value, rank) points: (min, 0), each centroid at its mid-rank, (max, n). */
   private points(): { means: Float64Array; ranks: Float64Array } {
     if (this.cache) return this.cache;
-    const centroids = this.digest.toArray();
-    const k = centroids.length;
+    const c = this.centroids();
+    const k = c.size;
     const means = new Float64Array(k + 2);
     const ranks = new Float64Array(k + 2);
     means[0] = this.lo;
     let cumulative = 0;
     for (let i = 0; i < k; i++) {
-      const c = centroids[i] as { mean: number; n: number };
+      const count = c.counts[i] as number;
       // A centroid's mean is a weighted mean of values in [min, max]; clamp rounding drift.
-      means[i + 1] = Math.min(this.hi, Math.max(this.lo, c.mean));
-      ranks[i + 1] = cumulative + c.n / 2;
-      cumulative += c.n;
+      means[i + 1] = Math.min(this.hi, Math.max(this.lo, c.means[i] as number));
+      ranks[i + 1] = cumulative + count / 2;
+      cumulative += count;
     }
     means[k + 1] = this.hi;
     ranks[k + 1] = this.n;
     this.cache = { means, ranks };
     return this.cache;
   }
+}
+
+/**
+ * One pass over sorted centroids (total count n): a centroid absorbs its right neighbour while
+ * together they hold at most max(1, 4·n·δ·q·(1−q)) values, q the quantile of their middle —
+ * unless either is a point mass (of more than one value) holding at least half of that bound.
+ * The result is a spread centroid at the weighted mean. Runs in place.
+ */
+function compress(c: Centroids, n: number, delta: number): Centroids {
+  const { means, counts, pointMass } = c;
+  const scale = 4 * n * delta;
+  let k = 0; // index of the centroid being built
+  let before = 0; // values left of it
+  for (let i = 1; i < c.size; i++) {
+    const x = means[i] as number;
+    const w = counts[i] as number;
+    const p = pointMass[i] as number;
+    const w0 = counts[k] as number;
+    const total = w0 + w;
+    const q = (before + total / 2) / n;
+    const bound = scale * q * (1 - q);
+    const heavy = (p === 1 && w > 1 && 2 * w >= bound) || (pointMass[k] === 1 && w0 > 1 && 2 * w0 >= bound);
+    if (!heavy && total <= Math.max(1, bound)) {
+      const mean = means[k] as number;
+      means[k] = mean + ((x - mean) * w) / total;
+      counts[k] = total;
+      pointMass[k] = 0;
+    } else {
+      before += w0;
+      k++;
+      means[k] = x;
+      counts[k] = w;
+      pointMass[k] = p;
+    }
+  }
+  // Rounding can move a merged mean onto (or past) its neighbour's: fold such neighbours.
+  let out = 0;
+  for (let i = 0; i <= k && c.size > 0; i++) {
+    if (out > 0 && (means[i] as number) <= (means[out - 1] as number)) {
+      const total = (counts[out - 1] as number) + (counts[i] as number);
+      means[out - 1] =
+        (means[out - 1] as number) +
+        (((means[i] as number) - (means[out - 1] as number)) * (counts[i] as number)) / total;
+      counts[out - 1] = total;
+      pointMass[out - 1] = 0;
+    } else {
+      means[out] = means[i] as number;
+      counts[out] = counts[i] as number;
+      pointMass[out++] = pointMass[i] as number;
+    }
+  }
+  return { size: out, means, counts, pointMass };
+}
+
+/** A format-1 centroid is taken as a point mass when its count exceeds this many times its capacity + 1. */
+const POINT_MASS_FACTOR = 4;
+/** Format-1 data whose min and max have more decimals than this is treated as continuous. */
+const MAX_LATTICE_DECIMALS = 10;
+
+/**
+ * Which centroids of a format-1 sketch (`tdigest`, which kept no such flag) hold one repeated
+ * value, inferred as the drift statistics did before format 2:
+ *   - it holds one value (count 1), or its mean equals the exact min or max;
+ *   - its count exceeds 4·(c + 1), c = 4·n·δ·p·(1−p) being the capacity at its quantile p:
+ *     tdigest let a centroid grow past that only by absorbing exact repeats of its mean;
+ *   - or the data sit on a decimal lattice (the exact min and max have at most 10 decimals)
+ *     and the mean has no more decimals than they do: exact repeats keep a centroid's mean on
+ *     the lattice, a centroid that merged different values has a mean like 40.0833….
+ */
+export function inferPointMasses(json: NumericSketchJSON): boolean[] {
+  const n = json.count;
+  if (n === 0 || json.min === null || json.max === null) return json.means.map(() => false);
+  const { min, max } = json;
+  const lattice = Math.max(decimals(min), decimals(max));
+  let cumulative = 0;
+  return json.means.map((mean, i) => {
+    const c = json.counts[i] as number;
+    const x = Math.min(max, Math.max(min, mean));
+    const p = (cumulative + c / 2) / n;
+    cumulative += c;
+    const capacity = 4 * n * json.compression * p * (1 - p);
+    return (
+      c === 1 ||
+      x === min ||
+      x === max ||
+      c > POINT_MASS_FACTOR * (capacity + 1) ||
+      (lattice <= MAX_LATTICE_DECIMALS && decimals(x) <= lattice)
+    );
+  });
+}
+
+/** Digits after the decimal point in the shortest representation of x (3.25 → 2, 1e-7 → 7). */
+export function decimals(x: number): number {
+  const text = Math.abs(x).toString();
+  const e = text.indexOf('e');
+  const mantissa = e < 0 ? text : text.slice(0, e);
+  const exponent = e < 0 ? 0 : Number(text.slice(e + 1));
+  const dot = mantissa.indexOf('.');
+  return Math.max(0, (dot < 0 ? 0 : mantissa.length - dot - 1) - exponent);
+}
+
+/** Most centroids a valid sketch of compression δ may hold. */
+export function maxCentroids(compression: number): number {
+  return Math.max(EXACT_VALUES, Math.ceil(MAX_CENTROIDS_K / compression));
 }
 
 function validateJSON(value: unknown): NumericSketchJSON {
@@ -342,7 +534,7 @@ function validateJSON(value: unknown): NumericSketchJSON {
   const o = value as Record<string, unknown>;
   const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-  if (o.format !== 1) problems.push(`format must be 1; got ${JSON.stringify(o.format)}`);
+  if (o.format !== 1 && o.format !== 2) problems.push(`format must be 1 or 2; got ${JSON.stringify(o.format)}`);
   if (!(isFiniteNumber(o.compression) && o.compression > 0 && o.compression < 1)) {
     problems.push('compression must be a number in (0, 1)');
   }
@@ -355,6 +547,18 @@ function validateJSON(value: unknown): NumericSketchJSON {
   if (!Array.isArray(means) || !Array.isArray(counts) || means.length !== counts.length) {
     problems.push('means and counts must be arrays of the same length');
     return fail();
+  }
+  if (o.format === 2) {
+    const pointMass = o.pointMass;
+    if (
+      !Array.isArray(pointMass) ||
+      pointMass.length !== means.length ||
+      !pointMass.every((p) => typeof p === 'boolean')
+    ) {
+      problems.push('pointMass must be an array of booleans, one per centroid (format 2)');
+    }
+  } else if (o.format === 1 && o.pointMass !== undefined) {
+    problems.push('pointMass belongs to format 2');
   }
   if (problems.length > 0) return fail();
   const count = o.count as number;
@@ -381,7 +585,7 @@ function validateJSON(value: unknown): NumericSketchJSON {
       total += n;
     }
     if (problems.length === 0 && total !== count) problems.push(`counts sum to ${total}, not count ${count}`);
-    if (means.length > RECOMPRESS_K / (o.compression as number)) problems.push('too many centroids');
+    if (means.length > maxCentroids(o.compression as number)) problems.push('too many centroids');
   }
   if (problems.length > 0) return fail();
   return value as NumericSketchJSON;
