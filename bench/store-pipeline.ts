@@ -14,9 +14,13 @@
  * Time runs from the group's join (the topic is full by then) to the last message counted — for
  * the store, to the flush that stored and committed the last one. Rows are then counted in
  * ClickHouse, so a fast but lossy run cannot pass.
+ *
+ * `--profile` writes a CPU profile of each store run to reports/store-<name>.cpuprofile (open it
+ * in Chrome DevTools or summarize it with bench/profile-summary.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
@@ -139,6 +143,12 @@ async function main() {
 
   /** The store consumer into `storage`; events per second, rows checked afterwards. */
   async function store(name: string, storage: Storage): Promise<number> {
+    const profiler = process.argv.includes('--profile') ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     let start: Promise<number> | undefined;
     // The store builds its consumer inside; this sees it to time from its group join.
     const observed = Object.create(kafka) as Kafka;
@@ -162,6 +172,12 @@ async function main() {
     await until(() => consumer.stats().predictionsStored + consumer.stats().bufferedRows >= events, 600_000, name);
     await consumer.flush();
     const end = performance.now();
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      mkdirSync('reports', { recursive: true });
+      writeFileSync(`reports/${name}.cpuprofile`, JSON.stringify(profile));
+      profiler.disconnect();
+    }
     const stats = consumer.stats();
     await consumer.stop();
     const [row] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${predictionsTable(spec.model)} FINAL`);

@@ -9,7 +9,7 @@
  */
 
 import { CategoricalSketch, type ColumnSketch, NumericSketch } from '../../core/sketch/index.ts';
-import type { SnapshotPane } from '../../core/sketch-snapshot.ts';
+import { PREDICTION_COLUMN, type SnapshotPane } from '../../core/sketch-snapshot.ts';
 
 export interface PaneOptions {
   /** Pane length in milliseconds (default 60 s). */
@@ -25,6 +25,8 @@ export interface SketchInput {
   eventTime: number;
   /** Column name → value. */
   columns: Record<string, number | string | null>;
+  /** The model's output, sketched as column `prediction` after `columns` (saves merging the two). */
+  prediction?: number | null;
   /** Columns summarized as category counts (string features); the rest are numeric. */
   categorical?: ReadonlySet<string>;
 }
@@ -39,7 +41,51 @@ interface OpenPane {
   /** The partition's state just before that message: what a restart from there restores. */
   before: PaneState;
   /** `${model}\u0000${version}` → column → sketch */
-  groups: Map<string, { modelName: string; modelVersion: number; columns: Map<string, ColumnSketch> }>;
+  groups: Map<string, PaneGroup>;
+}
+
+interface PaneGroup {
+  modelName: string;
+  modelVersion: number;
+  columns: Map<string, ColumnSlot>;
+}
+
+/** Numeric values are pushed into the t-digest in batches, in arrival order (the same digest). */
+const NUMERIC_BATCH = 256;
+
+/** One column's sketch of a pane, with the numeric values not yet pushed into it. */
+class ColumnSlot {
+  private readonly pending: Float64Array | undefined;
+  private length = 0;
+
+  constructor(readonly sketch: ColumnSketch) {
+    this.pending = sketch instanceof NumericSketch ? new Float64Array(NUMERIC_BATCH) : undefined;
+  }
+
+  push(value: number | string | null): void {
+    const { pending, sketch } = this;
+    if (pending === undefined) {
+      (sketch as CategoricalSketch).push(value === null ? null : String(value));
+    } else if (typeof value !== 'number') {
+      // Nulls (and strings in a numeric column) are only counted: their order does not matter.
+      (sketch as NumericSketch).push(null);
+    } else {
+      pending[this.length++] = value;
+      if (this.length === NUMERIC_BATCH) this.drain();
+    }
+  }
+
+  /** The sketch with every value pushed. */
+  complete(): ColumnSketch {
+    this.drain();
+    return this.sketch;
+  }
+
+  private drain(): void {
+    if (this.length === 0 || this.pending === undefined) return;
+    (this.sketch as NumericSketch).pushAll(this.pending.subarray(0, this.length));
+    this.length = 0;
+  }
 }
 
 /** Where `PartitionPanes.add` put an event: into its open pane, or counted as late. */
@@ -131,6 +177,9 @@ export class PartitionPanes {
   /** Panes ending at or before this were emitted before a restart: closed again, not re-emitted. */
   private readonly alreadyEmitted: number;
   private handedOutThrough = Number.NEGATIVE_INFINITY;
+  /** The pane and group the previous event went to: the next one nearly always goes there too. */
+  private lastPane: OpenPane | undefined;
+  private lastGroup: PaneGroup | undefined;
 
   /** `restored` comes from the committed offset's metadata after a restart. */
   constructor(
@@ -168,32 +217,47 @@ export class PartitionPanes {
 
   private place(input: SketchInput, offset: bigint): EventPlacement {
     const paneStart = this.paneStartOf(input.eventTime);
-    const key = groupKey(input.modelName, input.modelVersion);
     if (paneStart + this.options.paneMs <= this.closedThrough) {
+      const key = groupKey(input.modelName, input.modelVersion);
       this.late.set(key, (this.late.get(key) ?? 0) + 1);
       this.lateTotal++;
       return 'late';
     }
-    let pane = this.open.get(paneStart);
-    if (!pane) {
-      pane = { paneStart, firstOffset: offset, before: this.state(), groups: new Map() };
-      this.open.set(paneStart, pane);
-    }
-    let group = pane.groups.get(key);
-    if (!group) {
-      group = { modelName: input.modelName, modelVersion: input.modelVersion, columns: new Map() };
-      pane.groups.set(key, group);
-    }
-    for (const [column, value] of Object.entries(input.columns)) {
-      let sketch = group.columns.get(column);
-      if (!sketch) {
-        sketch = input.categorical?.has(column) ? CategoricalSketch.create() : NumericSketch.create();
-        group.columns.set(column, sketch);
+    let pane = this.lastPane;
+    if (pane?.paneStart !== paneStart) {
+      pane = this.open.get(paneStart);
+      if (!pane) {
+        pane = { paneStart, firstOffset: offset, before: this.state(), groups: new Map() };
+        this.open.set(paneStart, pane);
       }
-      if (sketch instanceof CategoricalSketch) sketch.push(value === null ? null : String(value));
-      else sketch.push(typeof value === 'number' ? value : null);
+      this.lastPane = pane;
+      this.lastGroup = undefined;
     }
+    let group = this.lastGroup;
+    if (group?.modelName !== input.modelName || group.modelVersion !== input.modelVersion) {
+      const key = groupKey(input.modelName, input.modelVersion);
+      group = pane.groups.get(key);
+      if (!group) {
+        group = { modelName: input.modelName, modelVersion: input.modelVersion, columns: new Map() };
+        pane.groups.set(key, group);
+      }
+      this.lastGroup = group;
+    }
+    // Own keys only: a decoded Avro record inherits enumerable methods (clone, toBuffer, …).
+    for (const column of Object.keys(input.columns)) {
+      this.slotOf(group, column, input.categorical).push(input.columns[column] as number | string | null);
+    }
+    if (input.prediction !== undefined) this.slotOf(group, PREDICTION_COLUMN, input.categorical).push(input.prediction);
     return 'sketched';
+  }
+
+  private slotOf(group: PaneGroup, column: string, categorical: ReadonlySet<string> | undefined): ColumnSlot {
+    let slot = group.columns.get(column);
+    if (!slot) {
+      slot = new ColumnSlot(categorical?.has(column) ? CategoricalSketch.create() : NumericSketch.create());
+      group.columns.set(column, slot);
+    }
+    return slot;
   }
 
   /** The watermark: panes ending at or before it are complete. */
@@ -224,20 +288,24 @@ export class PartitionPanes {
     for (const pane of panes) {
       const paneEnd = pane.paneStart + this.options.paneMs;
       this.open.delete(pane.paneStart);
+      if (this.lastPane === pane) {
+        this.lastPane = undefined;
+        this.lastGroup = undefined;
+      }
       this.closedThrough = Math.max(this.closedThrough, paneEnd);
       for (const [key, group] of pane.groups) {
         // A late event misses every column of its pane, so each column reports it.
         const lateCount = this.late.get(key) ?? 0;
         this.late.delete(key);
         if (paneEnd <= this.alreadyEmitted) continue;
-        for (const [column, sketch] of group.columns) {
+        for (const [column, slot] of group.columns) {
           closed.push({
             modelName: group.modelName,
             modelVersion: group.modelVersion,
             column,
             paneStart: pane.paneStart,
             paneEnd,
-            sketch,
+            sketch: slot.complete(),
             lateCount,
           });
         }

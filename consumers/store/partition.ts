@@ -9,11 +9,13 @@ import type { CommitEntry } from '../../core/kafka/consumer-lifecycle.ts';
 import type { DeadLetter } from '../../core/kafka/dead-letter.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
 import { type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
+import { encodeAhead } from '../../core/storage/json-each-row.ts';
 import { encodeCheckpoint, type PartitionPanes } from './panes.ts';
 import { groundTruthRow, predictionRow, sketchInput } from './rows.ts';
 
 /** A row waiting for its insert, with the message it came from (dead-lettered if ClickHouse refuses it). */
 export interface PendingRow {
+  /** Encoded when taken (see encodeAhead). */
   row: Record<string, unknown>;
   message: KafkaMessage;
 }
@@ -59,14 +61,14 @@ export class StorePartition {
     const offset = this.advance(message, now);
     const late = this.panes?.add(sketchInput(event, categorical), offset) === 'late';
     const origin = { topic: this.topic, partition: this.partition, offset: message.offset };
-    this.rows.push({ row: predictionRow(event, origin, late, new Date()), message });
+    this.rows.push({ row: encodeAhead(predictionRow(event, origin, late, new Date())), message });
     return late;
   }
 
   takeGroundTruth(message: KafkaMessage, truth: GroundTruth, now: number): void {
     this.advance(message, now);
     const origin = { topic: this.topic, partition: this.partition, offset: message.offset };
-    this.rows.push({ row: groundTruthRow(truth, origin, new Date()), message });
+    this.rows.push({ row: encodeAhead(groundTruthRow(truth, origin, new Date())), message });
   }
 
   deadLetter(message: KafkaMessage, reason: string, code: ErrorCode, now: number): void {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { NumericSketch } from '../../core/sketch/index.ts';
+import { PartitionPanes } from './panes.ts';
 import { sketchInput } from './rows.ts';
 
 describe('sketch inputs', () => {
@@ -17,7 +19,18 @@ describe('sketch inputs', () => {
       },
       new Set(['region']),
     );
-    expect(input.columns).toEqual({ x: 1.5, region: 'north', y: null, prediction: 0.7 });
+    const panes = new PartitionPanes({ paneMs: 1_000, allowedLatenessMs: 0 });
+    panes.add(input, 0n);
+    expect(
+      panes
+        .closeAll()
+        .map((p) => [p.column, p.sketch instanceof NumericSketch ? 'numeric' : 'categorical', p.sketch.count]),
+    ).toEqual([
+      ['x', 'numeric', 1],
+      ['region', 'categorical', 1],
+      ['y', 'numeric', 0],
+      ['prediction', 'numeric', 1],
+    ]);
     expect(input.categorical?.has('region')).toBe(true);
     expect(input.eventTime).toBe(5_000);
   });

@@ -4,7 +4,6 @@
  */
 import type { MessageOrigin } from '../../core/kafka/avro.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
-import { PREDICTION_COLUMN } from '../../core/sketch-snapshot.ts';
 import type { SketchInput } from './panes.ts';
 
 /**
@@ -14,7 +13,8 @@ import type { SketchInput } from './panes.ts';
  */
 export function storedFeatures(features: PredictionEvent['features']): Record<string, number | string | null> {
   let copy: Record<string, number | string | null> | undefined;
-  for (const [name, value] of Object.entries(features)) {
+  for (const name of Object.keys(features)) {
+    const value = features[name];
     if (typeof value !== 'number' || Number.isFinite(value)) continue;
     copy ??= { ...features };
     copy[name] = Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
@@ -65,7 +65,8 @@ export function sketchInput(event: PredictionEvent, categorical: ReadonlySet<str
     modelName: event.model_name,
     modelVersion: event.model_version,
     eventTime: event.event_time.getTime(),
-    columns: { ...event.features, [PREDICTION_COLUMN]: event.prediction },
+    columns: event.features,
+    prediction: event.prediction,
     categorical,
   };
 }

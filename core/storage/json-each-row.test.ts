@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DriftlineError, ErrorCode, isDriftlineError } from '../errors.ts';
-import { encodeJsonEachRow } from './json-each-row.ts';
+import { encodeAhead, encodeJsonEachRow } from './json-each-row.ts';
 
 function invalidError(fn: () => unknown): DriftlineError {
   try {
@@ -49,6 +49,26 @@ describe('encodeJsonEachRow', () => {
     expect(encodeJsonEachRow([{ a: 1, b: undefined }])).toBe('{"a":1}\n');
   });
 
+  it('writes what JSON.stringify writes for the same values, nested ones included', () => {
+    const row = {
+      'a:b': 'x"y\\z\u2028',
+      n: -0,
+      big: 1.5e300,
+      nested: { 'k:': [1, 'two', null, { deep: 5e-324 }] },
+      list: [new Date(2000), 3n],
+      tail: 'ünï 🎉',
+    };
+    const expected = {
+      'a:b': 'x"y\\z\u2028',
+      n: 0,
+      big: 1.5e300,
+      nested: { 'k:': [1, 'two', null, { deep: 0 }] },
+      list: [2, '3'],
+      tail: 'ünï 🎉',
+    };
+    expect(encodeJsonEachRow([row, row])).toBe(`${JSON.stringify(expected)}\n`.repeat(2));
+  });
+
   it('refuses non-finite numbers, naming the row and column', () => {
     const error = invalidError(() => encodeJsonEachRow([{ x: 1 }, { x: 2, score: Number.NaN }]));
     expect(error.details).toMatchObject({ row: 1, column: 'score' });
@@ -68,5 +88,21 @@ describe('encodeJsonEachRow', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     invalidError(() => encodeJsonEachRow([cyclic]));
+  });
+});
+
+describe('encodeAhead', () => {
+  it('gives a row that inserts as the same line as the row object', () => {
+    const row = { id: 'a"b', ts: new Date(5_000), n: 7n, x: 1.5, none: null };
+    expect(encodeJsonEachRow([encodeAhead(row), row])).toBe(encodeJsonEachRow([row, row]));
+  });
+
+  it('leaves a row it cannot encode as it is, so the insert names it in its batch', () => {
+    const bad = { x: Number.NaN };
+    expect(encodeAhead(bad)).toBe(bad);
+    expect(invalidError(() => encodeJsonEachRow([encodeAhead({ x: 1 }), encodeAhead(bad)])).details).toMatchObject({
+      row: 1,
+      column: 'x',
+    });
   });
 });

@@ -13,14 +13,21 @@ import { dateToUnixSeconds, finiteNumber } from './sql.ts';
  * (what 18.16 stores for them anyway). NaN and ±Infinity are refused rather than sent as JSON `null`.
  */
 export function encodeJsonEachRow(rows: readonly Record<string, unknown>[]): string {
-  const lines = new Array<string>(rows.length);
+  let text = '';
+  // Quoted keys per call: the same few column names repeat on every row.
+  const quotedKeys = new Map<string, string>();
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
       throw new DriftlineError(ErrorCode.SQL_VALUE_INVALID, `Row ${i} is not an object`, { details: { row: i } });
     }
+    const ahead = (row as EncodedRow)[ENCODED_LINE];
+    if (ahead !== undefined) {
+      text += ahead;
+      continue;
+    }
     try {
-      lines[i] = JSON.stringify(row, replacer);
+      text += encodeRow(row, quotedKeys);
     } catch (error) {
       const message = isDriftlineError(error) ? error.message : `cannot be encoded as JSON`;
       throw new DriftlineError(ErrorCode.SQL_VALUE_INVALID, `Row ${i}: ${message}`, {
@@ -29,7 +36,72 @@ export function encodeJsonEachRow(rows: readonly Record<string, unknown>[]): str
       });
     }
   }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  return text;
+}
+
+const ENCODED_LINE = Symbol('JSONEachRow line');
+
+/** A row already encoded: what `encodeAhead` returns, inserted as it is. */
+export type EncodedRow = { readonly [ENCODED_LINE]: string };
+
+/**
+ * Encodes a row now rather than at its insert, for a buffer that holds many rows until a flush:
+ * one string per row instead of an object graph (less to keep, far less for the GC to trace).
+ * A row that cannot be encoded is returned as it is, so its insert refuses it exactly as it
+ * would have (naming the row in its batch).
+ */
+const aheadKeys = new Map<string, string>();
+
+export function encodeAhead(row: Record<string, unknown>): EncodedRow | Record<string, unknown> {
+  try {
+    if (aheadKeys.size > 10_000) aheadKeys.clear();
+    return { [ENCODED_LINE]: encodeRow(row, aheadKeys) };
+  } catch {
+    return row;
+  }
+}
+
+/**
+ * One row as JSON.stringify with `replacer` would write it, newline-terminated, without calling a
+ * replacer per key: scalars (nearly every value) are written here, anything else (arrays, nested
+ * objects) goes through JSON.stringify and the replacer.
+ */
+function encodeRow(row: Record<string, unknown>, quotedKeys: Map<string, string>): string {
+  let line = '{';
+  for (const key of Object.keys(row)) {
+    const value = row[key];
+    let quoted = quotedKeys.get(key);
+    if (quoted === undefined) {
+      quoted = JSON.stringify(key);
+      quotedKeys.set(key, quoted);
+    }
+    let encoded: string;
+    switch (typeof value) {
+      case 'undefined':
+        continue;
+      case 'string':
+        encoded = JSON.stringify(value);
+        break;
+      case 'number':
+        encoded = String(replacer.call(row, key, value));
+        break;
+      case 'bigint':
+        encoded = `"${value}"`;
+        break;
+      case 'boolean':
+        encoded = value ? '1' : '0';
+        break;
+      default:
+        if (value === null) encoded = 'null';
+        else if (value instanceof Date) encoded = String(dateToUnixSeconds(value));
+        else {
+          // Through a one-key object, so the replacer sees the value's key as it would in the row.
+          encoded = JSON.stringify({ [key]: value }, replacer).slice(quoted.length + 2, -1);
+        }
+    }
+    line += line.length === 1 ? `${quoted}:${encoded}` : `,${quoted}:${encoded}`;
+  }
+  return `${line}}\n`;
 }
 
 /** JSON.stringify replacer; `this` is the object holding `key`, so a Date is seen before its toJSON. */
