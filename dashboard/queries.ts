@@ -4,10 +4,11 @@
  * page. Times are milliseconds since the epoch; DateTime columns are read as `toUnixTimestamp`.
  */
 import { queryNewestPane, queryPaneSketches } from '../consumers/drift/queries.ts';
-import { countAtOrBelow, countBelow, inverseCount, numericDistribution } from '../core/drift/numeric-distribution.ts';
+import { numericDistribution } from '../core/drift/numeric-distribution.ts';
 import { DriftlineError } from '../core/errors.ts';
 import { DEFAULT_EVENT_TIME_BOUNDS } from '../core/event-contract.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
+import { binDensities, centralRange } from '../core/report/histogram.ts';
 import { NumericSketch, type NumericSketchJSON } from '../core/sketch/index.ts';
 import { PREDICTION_COLUMN } from '../core/sketch-snapshot.ts';
 import { identifier, type Storage, sql } from '../core/storage/index.ts';
@@ -443,24 +444,10 @@ export function distributionBins(
     currentMean: dc?.mean ?? null,
   };
   if (ds.length === 0) return view;
-  let lo = Math.min(...ds.map((d) => inverseCount(d, d.count * 0.005)));
-  let hi = Math.max(...ds.map((d) => inverseCount(d, d.count * 0.995)));
-  if (!(hi > lo)) {
-    const pad = Math.max(0.5, Math.abs(lo) * 0.05);
-    lo -= pad;
-    hi += pad;
-  }
+  const [lo, hi] = centralRange(ds);
   const step = (hi - lo) / bins;
   view.edges = Array.from({ length: bins + 1 }, (_, i) => lo + i * step);
-  const densities = (d: typeof dr) =>
-    d === undefined
-      ? []
-      : Array.from({ length: bins }, (_, i) => {
-          const a = lo + i * step;
-          const b = i === bins - 1 ? hi : a + step;
-          const below = i === 0 ? countBelow(d, a) : countAtOrBelow(d, a);
-          return (countAtOrBelow(d, b) - below) / d.count / step;
-        });
+  const densities = (d: typeof dr) => (d === undefined ? [] : binDensities(d, lo, hi, bins));
   view.reference = densities(dr);
   view.current = densities(dc);
   return view;

@@ -8,13 +8,13 @@ import { type ColumnDriftResult, type DatasetDriftResult, isTestMethod } from '.
 import {
   countAtOrBelow,
   countBelow,
-  inverseCount,
   type NumericDistribution,
   numericDistribution,
 } from '../drift/numeric-distribution.ts';
 import { CategoricalSketch, OTHER_CATEGORY } from '../sketch/categorical-sketch.ts';
 import type { ColumnSketch } from '../sketch/index.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
+import { binDensities, centralRange } from './histogram.ts';
 
 export interface DriftReportInput {
   result: DatasetDriftResult;
@@ -154,14 +154,7 @@ function numericChart(reference: NumericSketch, current: NumericSketch): string 
   const cur = numericDistribution(current);
   const ds = [ref, cur].filter((d): d is NumericDistribution => d !== undefined);
   if (ds.length === 0) return '';
-  // The central 99 % of both samples, so one far outlier does not flatten the picture.
-  let lo = Math.min(...ds.map((d) => inverseCount(d, d.count * 0.005)));
-  let hi = Math.max(...ds.map((d) => inverseCount(d, d.count * 0.995)));
-  if (!(hi > lo)) {
-    const pad = Math.max(0.5, Math.abs(lo) * 0.05);
-    lo -= pad;
-    hi += pad;
-  }
+  const [lo, hi] = centralRange(ds);
   const panelWidth = (W - PANEL_GAP) / 2;
   const support = discreteSupport(ds);
   const density = support
@@ -210,18 +203,8 @@ function histogramPanel(
   width: number,
 ): string {
   const step = (hi - lo) / HISTOGRAM_BINS;
-  const densities = (d: NumericDistribution | undefined): number[] | undefined => {
-    if (!d) return undefined;
-    const out: number[] = [];
-    for (let i = 0; i < HISTOGRAM_BINS; i++) {
-      const a = lo + i * step;
-      const b = i === HISTOGRAM_BINS - 1 ? hi : a + step;
-      // First bin closed on the left so a point mass at lo is drawn.
-      const below = i === 0 ? countBelow(d, a) : countAtOrBelow(d, a);
-      out.push((countAtOrBelow(d, b) - below) / d.count / step);
-    }
-    return out;
-  };
+  const densities = (d: NumericDistribution | undefined): number[] | undefined =>
+    d ? binDensities(d, lo, hi, HISTOGRAM_BINS) : undefined;
   const r = densities(ref);
   const c = densities(cur);
   const yMax = Math.max(1e-12, ...(r ?? []), ...(c ?? [])) * 1.05;
