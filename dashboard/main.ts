@@ -10,7 +10,7 @@ import type { Storage } from '../core/storage/index.ts';
 import { ModelRegistry } from '../model/registry.ts';
 import { type Runtime, startRuntime } from '../platform/runtime.ts';
 import { createActions, type DashboardActions } from './actions.ts';
-import { checkListenHost } from './auth.ts';
+import { checkListenHost, isLoopback } from './auth.ts';
 import { buildDashboard } from './server.ts';
 
 export interface StartDashboardOptions {
@@ -68,6 +68,12 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Ru
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
   await app.listen({ host, port: options.port ?? config.dashboardPort });
+  if (!isLoopback(host) && config.dashboardToken === undefined) {
+    logger.warn(
+      { host },
+      'the dashboard listens beyond loopback without DASHBOARD_TOKEN: anyone who reaches it can act',
+    );
+  }
   const address = app.server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
