@@ -103,8 +103,9 @@ export function benchJson(outcomes: readonly SuiteOutcome[], quick: boolean): Re
       details[r.key] = { ...r, suite: o.suite };
       const family = KEYED_FAMILIES.find((f) => r.key.startsWith(`${f}_`));
       if (family) {
-        const byKey = (values[family] ??= {}) as Record<string, number>;
+        const byKey = (values[family] ?? {}) as Record<string, number>;
         byKey[r.key.slice(family.length + 1)] = r.value;
+        values[family] = byKey;
       }
     }
   }
