@@ -337,16 +337,13 @@ function run(command: string, args: string[]): { stdout: string; seconds: number
   return { stdout: result.stdout, seconds };
 }
 
+/** The `driftline compare --json` command line for a pair. */
+function compareCommand(reference: string, current: string): string[] {
+  return [join(ROOT, 'bin', 'driftline.js'), 'compare', '--reference', reference, '--current', current, '--json'];
+}
+
 function driftline(reference: string, current: string): { output: DriftlineOutput; seconds: number } {
-  const { stdout, seconds } = run(process.execPath, [
-    join(ROOT, 'bin', 'driftline.js'),
-    'compare',
-    '--reference',
-    reference,
-    '--current',
-    current,
-    '--json',
-  ]);
+  const { stdout, seconds } = run(process.execPath, compareCommand(reference, current));
   return { output: JSON.parse(stdout) as DriftlineOutput, seconds };
 }
 
@@ -488,18 +485,7 @@ async function speed(python: string, rows: number, flags: { newPreset: boolean }
   // The whole driftline process, timed by the same helper (which also reads its CPU time).
   const ours = () =>
     JSON.parse(
-      run(python, [
-        HELPER,
-        'child',
-        process.execPath,
-        join(ROOT, 'bin', 'driftline.js'),
-        'compare',
-        '--reference',
-        reference,
-        '--current',
-        current,
-        '--json',
-      ]).stdout,
+      run(python, [HELPER, 'child', process.execPath, ...compareCommand(reference, current)]).stdout,
     ) as Seconds;
   // Best of two for the small size, one run at a million rows (a run takes tens of seconds).
   const repeats = rows <= 100_000 ? 2 : 1;

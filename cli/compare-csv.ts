@@ -289,6 +289,18 @@ export function normalizeHeader(fields: readonly string[], source: string): stri
   return names;
 }
 
+/** The usage error for a row longer than the header. */
+export function tooManyFields(path: string, line: number, fields: number, header: number): DriftlineError {
+  return new DriftlineError(ErrorCode.USAGE, `${path} line ${line}: ${fields} fields, but the header has ${header}`, {
+    details: { path, line },
+  });
+}
+
+/** The usage error for a file without a header row. */
+export function emptyFile(path: string): DriftlineError {
+  return new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
+}
+
 /** How much of a file `readCsvHeader` reads to find an unquoted header line. */
 const HEADER_PROBE_BYTES = 64 * 1024;
 
@@ -314,7 +326,7 @@ export async function readCsvHeader(path: string, encoding: Encoding = 'utf8'): 
   const line = /^[\r\n]*([^\r\n]+)[\r\n]/.exec(text)?.[1];
   if (line !== undefined && !line.includes('"')) return normalizeHeader(line.split(','), path);
   for await (const { fields } of csvRecords(path, encoding)) return normalizeHeader(fields, path);
-  throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
+  throw emptyFile(path);
 }
 
 /**
@@ -353,15 +365,7 @@ export async function profileCsvFile(
       });
       continue;
     }
-    if (fields.length > header.length) {
-      throw new DriftlineError(
-        ErrorCode.USAGE,
-        `${path} line ${line}: ${fields.length} fields, but the header has ${header.length}`,
-        {
-          details: { path, line },
-        },
-      );
-    }
+    if (fields.length > header.length) throw tooManyFields(path, line, fields.length, header.length);
     rows++;
     for (const [i, profile] of indexes) {
       const field = fields[i];
@@ -396,7 +400,7 @@ export async function profileCsvFile(
       }
     }
   }
-  if (!header) throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
+  if (!header) throw emptyFile(path);
   return { path, header, rows, columns };
 }
 

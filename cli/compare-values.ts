@@ -9,17 +9,19 @@ import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { sortNumbers } from '../core/drift/exact.ts';
-import { DriftlineError, ErrorCode } from '../core/errors.ts';
+import { DriftlineError, type ErrorCode } from '../core/errors.ts';
 import { CategoricalSketch } from '../core/sketch/categorical-sketch.ts';
 import {
   type ColumnCounts,
   csvRecords,
   type Encoding,
+  emptyFile,
   FEW_VALUES,
   invalidUtf8,
   isMissing,
   normalizeHeader,
   parseNumber,
+  tooManyFields,
   utf8Validator,
 } from './compare-csv.ts';
 
@@ -190,7 +192,7 @@ function readRecords(
     for (let field = 0; ; field++) {
       const end = scanField(bytes, i, n);
       const terminator = scanned.terminator;
-      if (field >= slots.length) throw tooManyFields(path, line, bytes, i, n, field, slots.length);
+      if (field >= slots.length) throw tooManyFields(path, line, fieldsInRow(bytes, i, n, field), slots.length);
       const collector = slots[field];
       if (collector !== undefined && end > i) {
         const value = scanned.value;
@@ -207,26 +209,11 @@ function readRecords(
   return rows;
 }
 
-function tooManyFields(
-  path: string,
-  line: number,
-  bytes: Buffer,
-  i: number,
-  n: number,
-  field: number,
-  expected: number,
-) {
-  let fields = field;
-  for (let k = i; k <= n; k++) {
-    if (k === n || bytes[k] === LF || bytes[k] === CR) {
-      fields++;
-      break;
-    }
-    if (bytes[k] === COMMA) fields++;
-  }
-  return new DriftlineError(ErrorCode.USAGE, `${path} line ${line}: ${fields} fields, but the header has ${expected}`, {
-    details: { path, line },
-  });
+/** The number of fields of the row whose field number `field` (from 0) starts at `i`. */
+function fieldsInRow(bytes: Buffer, i: number, n: number, field: number): number {
+  let fields = field + 1;
+  for (let k = i; k < n && bytes[k] !== LF && bytes[k] !== CR; k++) if (bytes[k] === COMMA) fields++;
+  return fields;
 }
 
 /**
@@ -253,7 +240,7 @@ export async function readCsvValues(
   let line = 1;
   for (; i < bytes.length && (bytes[i] === LF || bytes[i] === CR); i++)
     if (bytes[i] === LF || bytes[i + 1] !== LF) line++;
-  if (i >= bytes.length) throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
+  if (i >= bytes.length) throw emptyFile(path);
   let end = i;
   while (end < bytes.length && bytes[end] !== LF && bytes[end] !== CR) end++;
   const header = normalizeHeader(bytes.toString(encoding, i, end).split(','), path);
@@ -360,22 +347,14 @@ async function readQuoted(
       );
       continue;
     }
-    if (fields.length > header.length) {
-      throw new DriftlineError(
-        ErrorCode.USAGE,
-        `${path} line ${line}: ${fields.length} fields, but the header has ${header.length}`,
-        {
-          details: { path, line },
-        },
-      );
-    }
+    if (fields.length > header.length) throw tooManyFields(path, line, fields.length, header.length);
     rows++;
     for (const [i, collector] of slots) {
       const field = fields[i];
       if (field !== undefined && field !== '') collector.field(field);
     }
   }
-  if (!header) throw new DriftlineError(ErrorCode.USAGE, `${path}: empty file, expected a header row`);
+  if (!header) throw emptyFile(path);
   return { path, header, rows, columns: new Map(slots.map(([, c]) => [c.name, c.finish(rows)])) };
 }
 
