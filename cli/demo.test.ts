@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.ts';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
-import { type DemoEvaluation, exitCodeOf, parseDemoArgs, versionsOf } from './demo.ts';
+import { type DemoEvaluation, versionsOf } from './demo.ts';
+import { exitCodeOf, parseDemoArgs } from './demo-options.ts';
 
 const config = parseConfig({});
 
