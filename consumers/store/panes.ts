@@ -50,41 +50,18 @@ interface PaneGroup {
   columns: Map<string, ColumnSlot>;
 }
 
-/** Numeric values are pushed into the t-digest in batches, in arrival order (the same digest). */
-const NUMERIC_BATCH = 256;
-
-/** One column's sketch of a pane, with the numeric values not yet pushed into it. */
+/** One column's sketch of a pane, its kind decided once. */
 class ColumnSlot {
-  private readonly pending: Float64Array | undefined;
-  private length = 0;
+  private readonly numeric: boolean;
 
   constructor(readonly sketch: ColumnSketch) {
-    this.pending = sketch instanceof NumericSketch ? new Float64Array(NUMERIC_BATCH) : undefined;
+    this.numeric = sketch instanceof NumericSketch;
   }
 
   push(value: number | string | null): void {
-    const { pending, sketch } = this;
-    if (pending === undefined) {
-      (sketch as CategoricalSketch).push(value === null ? null : String(value));
-    } else if (typeof value !== 'number') {
-      // Nulls (and strings in a numeric column) are only counted: their order does not matter.
-      (sketch as NumericSketch).push(null);
-    } else {
-      pending[this.length++] = value;
-      if (this.length === NUMERIC_BATCH) this.drain();
-    }
-  }
-
-  /** The sketch with every value pushed. */
-  complete(): ColumnSketch {
-    this.drain();
-    return this.sketch;
-  }
-
-  private drain(): void {
-    if (this.length === 0 || this.pending === undefined) return;
-    (this.sketch as NumericSketch).pushAll(this.pending.subarray(0, this.length));
-    this.length = 0;
+    // The numeric sketch buffers and merges values in sorted batches itself (core/sketch).
+    if (this.numeric) (this.sketch as NumericSketch).push(typeof value === 'number' ? value : null);
+    else (this.sketch as CategoricalSketch).push(value === null ? null : String(value));
   }
 }
 
@@ -305,7 +282,7 @@ export class PartitionPanes {
             column,
             paneStart: pane.paneStart,
             paneEnd,
-            sketch: slot.complete(),
+            sketch: slot.sketch,
             lateCount,
           });
         }
