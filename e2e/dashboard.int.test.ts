@@ -19,7 +19,6 @@ import { type Config, parseConfig } from '../core/config.ts';
 import { connectAdmin, ensureTopics } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
 import { migrate } from '../core/migrations.ts';
-import { predictionsTable } from '../core/prediction-table.ts';
 import type { ModelDeployment } from '../core/schemas.ts';
 import { openStorage, type Storage, sql } from '../core/storage/index.ts';
 import { predictionsTopic, TOPICS } from '../core/topics.ts';
@@ -40,7 +39,8 @@ import { until } from '../test-support/until.ts';
 const services = inject('services');
 const logger = createLogger('silent');
 const PARTITIONS = 3;
-const DATABASE = 'driftline_dashboard_test';
+/** A database of its own, dropped afterwards: the overview lists every model it holds. */
+const DATABASE = `driftline_dashboard_test_${randomBytes(3).toString('hex')}`;
 const PANE_MS = 1_000;
 const STEP_MS = 5;
 const ROWS = 3_000; // 15 panes of 200 rows; the shift starts at pane 7
@@ -84,8 +84,9 @@ describe('dashboard in a browser, after a drifting replay', () => {
     });
     runtime = await startRuntime(config, logger);
     storage = await openStorage(config, logger, { clickhouseUrl: services.clickhouseUrl });
+    cleanup.push(() => storage.close()); // cleanups run last first: this one after every other
     await migrate(storage);
-    cleanup.push(() => storage.command(`DROP TABLE IF EXISTS ${predictionsTable(model)}`));
+    cleanup.push(() => storage.command(`DROP DATABASE IF EXISTS ${DATABASE}`));
 
     // Version 1: a short training; its reference profile is what the windows are compared with.
     const registry = ModelLoader.fromConfig(config);
@@ -224,7 +225,9 @@ describe('dashboard in a browser, after a drifting replay', () => {
 
   it('an alert the alert consumer opens appears on the open page without a reload', async () => {
     await open('#/?range=1h', 'overview');
-    await expect(page.locator('#alerts').textContent()).resolves.toContain('No alerts');
+    // Earlier runs' models share the database: only this model's row and alerts count.
+    await expect(page.locator(`tr[data-model="${model}"] .badge.open`).count()).resolves.toBe(0);
+    await expect(page.locator('#alerts').textContent()).resolves.not.toContain(`${model} v1`);
     const deploymentsTopic = `dashboard-test-deployments-${randomBytes(4).toString('hex')}`;
     const admin = await connectAdmin(runtime.kafka, runtime.connect);
     await ensureTopics(admin, [{ topic: deploymentsTopic, partitions: 1 }], 1);
@@ -270,6 +273,15 @@ describe('dashboard in a browser, after a drifting replay', () => {
     expect(response.status()).toBe(200);
     expect(await response.text()).toContain(`Drift report: ${model} v1`);
     await page.screenshot({ path: join(REPORTS, 'dashboard-model.png'), fullPage: true });
+
+    // The time range: every panel reads again with it.
+    const reads = ['windows', 'predictions', 'alerts', 'retrain-runs'].map((what) =>
+      page.waitForRequest((request) => request.url().includes(what) && request.url().includes('since=24h')),
+    );
+    await page.click('button[data-range="24h"]');
+    await Promise.all(reads);
+    expect(page.url()).toContain('range=24h');
+    await expect(page.locator('button[data-range="24h"]').getAttribute('class')).resolves.toBe('active');
   });
 
   it('roll back: the previous champion serves again, announced on model-deployments, and the page follows live', async () => {
