@@ -298,6 +298,36 @@ describe('driftline compare', () => {
       expect((await run(['--reference', small[0], '--current', small[1], '--exact', '--sketch'])).code).toBe(2);
     });
 
+    it("gives the sketch path's categorical results on exact counts, numbers in a categorical column read as text", async () => {
+      const write = async (name: string, rows: string[]) => {
+        const path = join(dir, name);
+        await writeFile(path, `code,label\n${rows.join('\n')}\n`);
+        return path;
+      };
+      const random = mulberry32(5);
+      const codes = ['10', '10.0', 'A7', 'B', '11', 'C'];
+      const rows = (n: number, tilt: number) =>
+        Array.from({ length: n }, () => {
+          const code = codes[Math.min(codes.length - 1, Math.floor(random() ** tilt * codes.length))];
+          return `${code},${random() < 0.5 ? 'x' : 'y'}`;
+        });
+      const ref = await write('cat-ref.csv', rows(600, 1));
+      const cur = await write('cat-cur.csv', rows(400, 1.3));
+      const exact = JSON.parse((await run(['--reference', ref, '--current', cur, '--json'])).stdout);
+      const sketch = JSON.parse((await run(['--reference', ref, '--current', cur, '--json', '--sketch'])).stdout);
+      expect(exact.statistics).toBe('exact');
+      expect(exact.columns.code.kind).toBe('categorical');
+      expect(exact.columns.code.method).toBe('chisquare');
+      expect(exact.columns.code.drifted).toBe(true);
+      expect(exact.columns.label.method).toBe('z');
+      for (const column of ['code', 'label']) {
+        const { stats, ...rest } = exact.columns[column];
+        const { stats: sketchStats, ...sketchRest } = sketch.columns[column];
+        expect(rest).toEqual(sketchRest);
+        for (const [key, value] of Object.entries(stats)) expect(value).toBeCloseTo(sketchStats[key], 12);
+      }
+    });
+
     it('falls back to sketches only for a file over the bound, unless forced', () => {
       expect(statisticsMode(EXACT_MAX_FILE_BYTES)).toBe('exact');
       expect(statisticsMode(EXACT_MAX_FILE_BYTES + 1)).toBe('sketch');
