@@ -82,7 +82,7 @@ export async function registerAccess(app: FastifyInstance, options: { token: str
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     cookieKey: 'driftline_csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict' },
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto' },
     getToken: (request) => request.headers[CSRF_HEADER] as string | undefined,
   });
   app.decorateRequest('access', null);
@@ -117,7 +117,13 @@ export async function registerAccess(app: FastifyInstance, options: { token: str
     if (!sameSecret(given, token)) {
       return reply.code(401).type('text/html; charset=utf-8').send(loginPage('Wrong token.'));
     }
-    reply.setCookie(SESSION_COOKIE, sessionValue(token), { path: '/', httpOnly: true, sameSite: 'strict' });
+    // Secure when the request came over HTTPS (a TLS proxy in front: fastify's trustProxy decides).
+    reply.setCookie(SESSION_COOKIE, sessionValue(token), {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: 'auto',
+    });
     return reply.redirect('/', 303);
   });
   app.post('/api/logout', async (_request, reply) => {
