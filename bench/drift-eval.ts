@@ -1,7 +1,7 @@
 /**
  * Drift evaluation from sketches vs exact recomputation over the raw values.
  *
- *   npx tsx bench/drift-eval.ts [--sizes 10000,1000000,10000000] [--repeats 15] [--quick] [--json]
+ *   npx tsx bench/drift-eval.ts [--sizes 10000,1000000,10000000] [--repeats 31] [--quick] [--json]
  *
  * For each window size, 9 columns (the test distributions, each reference vs a drifted
  * current) are generated, pushed into NumericSketches once (build time printed, not part of
@@ -15,7 +15,7 @@
  *              (the minimum an exact system must do per window), summed over the 9 columns.
  * Columns are generated and timed one at a time, so memory holds one column's raw values
  * (2 × 80 MB at 10⁷). Prints a table; never fails on time.
- * `--quick`: windows of 10⁴ and 10⁶ values, 7 runs. `--json`: the last stdout line is one JSON
+ * `--quick`: windows of 10⁴ and 10⁶ values, 15 runs. `--json`: the last stdout line is one JSON
  * object {"suite":"drift-eval","results":[{key:"drift_eval_ms_10k",value,unit:"ms",target:"≤ 1",pass}, …]}.
  */
 import { type ColumnPair, evaluateDataset } from '../core/drift/evaluate.ts';
@@ -37,7 +37,7 @@ function parseCommandLine(argv: readonly string[]): Args {
   const quick = argv.includes('--quick');
   const args: Args = {
     sizes: quick ? [10_000, 1_000_000] : [10_000, 1_000_000, 10_000_000],
-    repeats: quick ? 7 : 15,
+    repeats: quick ? 15 : 31,
     json: argv.includes('--json'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -47,7 +47,7 @@ function parseCommandLine(argv: readonly string[]): Args {
     else if (argv[i] === '--repeats') args.repeats = Number(value);
     else
       throw new Error(
-        `unknown argument ${argv[i]}; usage: bench/drift-eval.ts [--sizes 10000,1000000,10000000] [--repeats 15] [--quick] [--json]`,
+        `unknown argument ${argv[i]}; usage: bench/drift-eval.ts [--sizes 10000,1000000,10000000] [--repeats 31] [--quick] [--json]`,
       );
     i++;
   }

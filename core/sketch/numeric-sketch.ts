@@ -14,7 +14,8 @@
  * 4·n·δ·q·(1−q) values (the `tdigest` package's size rule: ≤ 1 % of the data at the median,
  * single values in the extreme tails), except that a point mass holding at least half of that
  * never absorbs other values (a repeated value stays an exact jump in the CDF, mixed with
- * continuous data or not).
+ * continuous data or not), and the rule then applies to the other values by their own quantiles
+ * (the tails of a continuous part next to a big point mass stay fine-grained).
  */
 import { DriftlineError, ErrorCode } from '../errors.ts';
 
@@ -418,35 +419,49 @@ export class NumericSketch {
 
 /**
  * One pass over sorted centroids (total count n): a centroid absorbs its right neighbour while
- * together they hold at most max(1, 4·n·δ·q·(1−q)) values, q the quantile of their middle —
- * unless either is a point mass (of more than one value) holding at least half of that bound.
- * The result is a spread centroid at the weighted mean. Runs in place.
+ * together they hold at most max(1, 4·S·δ·q·(1−q)) values, q the quantile of their middle among
+ * the S values outside heavy point masses — a point mass (of more than one value) holding at
+ * least half of the bound 4·n·δ·p·(1−p) at its own quantile p never merges. The result is a
+ * spread centroid at the weighted mean. Runs in place.
  */
 function compress(c: Centroids, n: number, delta: number): Centroids {
   const { means, counts, pointMass } = c;
-  const scale = 4 * n * delta;
+  // Heavy point masses (of more than one value, at least half the bound at their quantile)
+  // stay apart; the size bound then applies to the rest, by its own quantiles, so that the
+  // continuous part's tails get the small centroids a tail needs even next to a big point mass
+  // (a zero-inflated feature: 30 % zeros, then the left tail of the continuous part).
+  const apart = new Uint8Array(c.size);
+  let cumulative = 0;
+  let spreadTotal = 0;
+  for (let i = 0; i < c.size; i++) {
+    const w = counts[i] as number;
+    const q = (cumulative + w / 2) / n;
+    if (pointMass[i] === 1 && w > 1 && 2 * w >= 4 * n * delta * q * (1 - q)) apart[i] = 1;
+    else spreadTotal += w;
+    cumulative += w;
+  }
+  const scale = 4 * spreadTotal * delta;
   let k = 0; // index of the centroid being built
-  let before = 0; // values left of it
+  let kApart = apart[0] as number;
+  let before = 0; // values left of it, heavy point masses left out
   for (let i = 1; i < c.size; i++) {
     const x = means[i] as number;
     const w = counts[i] as number;
-    const p = pointMass[i] as number;
     const w0 = counts[k] as number;
     const total = w0 + w;
-    const q = (before + total / 2) / n;
-    const bound = scale * q * (1 - q);
-    const heavy = (p === 1 && w > 1 && 2 * w >= bound) || (pointMass[k] === 1 && w0 > 1 && 2 * w0 >= bound);
-    if (!heavy && total <= Math.max(1, bound)) {
+    const q = (before + total / 2) / spreadTotal;
+    if (apart[i] === 0 && kApart === 0 && total <= Math.max(1, scale * q * (1 - q))) {
       const mean = means[k] as number;
       means[k] = mean + ((x - mean) * w) / total;
       counts[k] = total;
       pointMass[k] = 0;
     } else {
-      before += w0;
+      if (kApart === 0) before += w0;
       k++;
+      kApart = apart[i] as number;
       means[k] = x;
       counts[k] = w;
-      pointMass[k] = p;
+      pointMass[k] = pointMass[i] as number;
     }
   }
   // Rounding can move a merged mean onto (or past) its neighbour's: fold such neighbours.
