@@ -28,49 +28,65 @@ export function sortNumbers(values: Float64Array): Float64Array {
   // Little-endian words: [2i] low, [2i + 1] high (sign, exponent, top of the mantissa).
   let src: Uint32Array = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
   const counts = new Uint32Array(4 * 65_536);
-  for (let i = 0; i < n; i++) {
-    const hi = src[2 * i + 1] as number;
-    const lo = src[2 * i] as number;
-    const negative = hi >>> 31 === 1;
-    const key_hi = negative ? ~hi >>> 0 : (hi | 0x8000_0000) >>> 0;
-    const key_lo = negative ? ~lo >>> 0 : lo;
-    src[2 * i + 1] = key_hi;
-    src[2 * i] = key_lo;
-    (counts[key_lo & 0xffff] as number)++;
-    (counts[65_536 + (key_lo >>> 16)] as number)++;
-    (counts[131_072 + (key_hi & 0xffff)] as number)++;
-    (counts[196_608 + (key_hi >>> 16)] as number)++;
-  }
+  toKeys(src, counts);
   let dst: Uint32Array = new Uint32Array(2 * n);
   for (let pass = 0; pass < 4; pass++) {
-    const base = pass * 65_536;
-    const word = pass >> 1;
-    const shift = (pass & 1) * 16;
-    // A digit every key shares leaves the order as it is.
-    if (counts[base + ((((src[word] as number) >>> shift) & 0xffff) as number)] === n) continue;
-    let sum = 0;
-    for (let d = 0; d < 65_536; d++) {
-      const c = counts[base + d] as number;
-      counts[base + d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const digit = ((src[2 * i + word] as number) >>> shift) & 0xffff;
-      const at = 2 * (counts[base + digit] as number)++;
-      dst[at] = src[2 * i] as number;
-      dst[at + 1] = src[2 * i + 1] as number;
-    }
-    [src, dst] = [dst, src];
+    if (scatter(src, dst, counts, pass)) [src, dst] = [dst, src];
   }
-  const out = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
-  for (let i = 0; i < n; i++) {
-    const hi = src[2 * i + 1] as number;
-    const lo = src[2 * i] as number;
-    const negative = hi >>> 31 === 0;
-    out[2 * i + 1] = negative ? ~hi >>> 0 : (hi & 0x7fff_ffff) >>> 0;
-    out[2 * i] = negative ? ~lo >>> 0 : lo;
-  }
+  fromKeys(src, new Uint32Array(values.buffer, values.byteOffset, 2 * n));
   return values;
+}
+
+// The passes are functions of their own: each loop is then optimised once, with its own type
+// feedback, rather than deoptimised and recompiled inside one large function.
+
+/** Order-preserving keys in place, and the histogram of each 16-bit digit. */
+function toKeys(words: Uint32Array, counts: Uint32Array): void {
+  for (let i = 0; i < words.length; i += 2) {
+    const lo = words[i] as number;
+    const hi = words[i + 1] as number;
+    const negative = hi >>> 31 === 1;
+    const keyHi = negative ? ~hi >>> 0 : (hi | 0x8000_0000) >>> 0;
+    const keyLo = negative ? ~lo >>> 0 : lo;
+    words[i] = keyLo;
+    words[i + 1] = keyHi;
+    (counts[keyLo & 0xffff] as number)++;
+    (counts[65_536 + (keyLo >>> 16)] as number)++;
+    (counts[131_072 + (keyHi & 0xffff)] as number)++;
+    (counts[196_608 + (keyHi >>> 16)] as number)++;
+  }
+}
+
+/** One stable counting pass on digit `pass` (0 lowest); false when every key shares that digit. */
+function scatter(src: Uint32Array, dst: Uint32Array, counts: Uint32Array, pass: number): boolean {
+  const n = src.length / 2;
+  const base = pass * 65_536;
+  const word = pass >> 1;
+  const shift = (pass & 1) * 16;
+  if (counts[base + (((src[word] as number) >>> shift) & 0xffff)] === n) return false;
+  let sum = 0;
+  for (let d = base; d < base + 65_536; d++) {
+    const c = counts[d] as number;
+    counts[d] = sum;
+    sum += c;
+  }
+  for (let i = 0; i < 2 * n; i += 2) {
+    const at = 2 * (counts[base + (((src[i + word] as number) >>> shift) & 0xffff)] as number)++;
+    dst[at] = src[i] as number;
+    dst[at + 1] = src[i + 1] as number;
+  }
+  return true;
+}
+
+/** The doubles back from sorted keys. */
+function fromKeys(keys: Uint32Array, out: Uint32Array): void {
+  for (let i = 0; i < keys.length; i += 2) {
+    const lo = keys[i] as number;
+    const hi = keys[i + 1] as number;
+    const negative = hi >>> 31 === 0;
+    out[i + 1] = negative ? ~hi >>> 0 : (hi & 0x7fff_ffff) >>> 0;
+    out[i] = negative ? ~lo >>> 0 : lo;
+  }
 }
 
 /** Two-sample Kolmogorov–Smirnov statistic sup |F_a − F_b| (scipy `ks_2samp(...).statistic`). */
