@@ -281,7 +281,11 @@ export async function readCsvValuesPair(
   const sizes = await Promise.all([stat(reference), stat(current)]);
   const parallel = Math.max(sizes[0].size, sizes[1].size) >= PARALLEL_MIN_BYTES;
   const referenceValues = parallel
-    ? readCsvValuesInWorker(reference, wanted, encoding, allTexts)
+    ? // A worker that cannot run (no tsx to load the sources…) only costs the parallelism.
+      readCsvValuesInWorker(reference, wanted, encoding, allTexts).catch((error: unknown) => {
+        if (error instanceof DriftlineError) throw error;
+        return readCsvValues(reference, wanted, encoding, allTexts);
+      })
     : readCsvValues(reference, wanted, encoding, allTexts);
   // Both settle before either error is thrown, so no read is left running unobserved.
   const [ref, cur] = await Promise.allSettled([referenceValues, readCsvValues(current, wanted, encoding, allTexts)]);
@@ -298,10 +302,11 @@ export function readCsvValuesInWorker(
   allTexts: ReadonlySet<string> = new Set(),
 ): Promise<CsvValues> {
   const request: WorkerRequest = { path, wanted: wanted && [...wanted], encoding, allTexts: [...allTexts] };
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./compare-values-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
   return new Promise((resolve, reject) => {
+    // Inside the executor: a failure to resolve tsx rejects, as a failing worker does.
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./compare-values-worker.ts', import.meta.url).href;
+    const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
     const worker = new Worker(code, { eval: true, workerData: request });
     let settled = false;
     worker.once(
