@@ -1,7 +1,8 @@
+import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.ts';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
-import { type DemoEvaluation, versionsOf } from './demo.ts';
+import { type DemoEvaluation, dashboardPort, versionsOf } from './demo.ts';
 import { exitCodeOf, parseDemoArgs } from './demo-options.ts';
 
 const config = parseConfig({});
@@ -110,5 +111,26 @@ describe('versionsOf', () => {
         performance: 'ok',
       },
     ]);
+  });
+});
+
+describe('dashboardPort', () => {
+  const listening = (port: number) =>
+    new Promise<Server>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port }, () => resolve(server));
+    });
+
+  it('keeps DASHBOARD_PORT while it is free, and asks for a free port (0) once something listens there', async () => {
+    const holder = await listening(0);
+    const port = (holder.address() as { port: number }).port;
+    try {
+      expect(await dashboardPort(port)).toEqual({ port: 0, taken: true });
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    expect(await dashboardPort(port)).toEqual({ port, taken: false });
+    expect(await dashboardPort(0)).toEqual({ port: 0, taken: false });
   });
 });

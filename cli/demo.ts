@@ -135,6 +135,12 @@ function portTaken(port: number): Promise<boolean> {
   });
 }
 
+/** The dashboard's port: `wanted` (DASHBOARD_PORT) when free, else 0 (the system picks a free one). */
+export async function dashboardPort(wanted: number): Promise<{ port: number; taken: boolean }> {
+  const taken = wanted !== 0 && (await portTaken(wanted));
+  return { port: taken ? 0 : wanted, taken };
+}
+
 /**
  * The dashboard on the demo's own storage and runtime, so its page shows what the consumers write
  * in this process: on DASHBOARD_PORT (default 8080), or on a free port when that one is taken.
@@ -146,8 +152,8 @@ async function startDemoDashboard(
   runtime: Runtime,
   say: (line: string) => void,
 ): Promise<RunningDashboard> {
-  const taken = config.dashboardPort !== 0 && (await portTaken(config.dashboardPort));
-  const dashboard = await startDashboard({ config, logger, storage, runtime, port: taken ? 0 : config.dashboardPort });
+  const { port, taken } = await dashboardPort(config.dashboardPort);
+  const dashboard = await startDashboard({ config, logger, storage, runtime, port });
   if (taken) say(`    port ${config.dashboardPort} (DASHBOARD_PORT) is taken: the dashboard took a free one`);
   return dashboard;
 }
