@@ -36,7 +36,13 @@ import {
   readCsvHeader,
 } from './compare-csv.ts';
 import { datasetResult, evaluateNumericValues } from './compare-exact.ts';
-import { type CsvValues, fewValueSketches, readCsvValuesPair, textSketch } from './compare-values.ts';
+import {
+  type ColumnValues,
+  type CsvValues,
+  fewValueSketches,
+  readCsvValuesPair,
+  textSketch,
+} from './compare-values.ts';
 import { formatTable } from './table.ts';
 
 /** The report module (and its SVG code) loads only for `--html` and the table output. */
@@ -438,8 +444,7 @@ async function compareValues(options: CompareOptions, compared: string[]): Promi
   const read = (wanted: Set<string>, allTexts?: Set<string>): Promise<[CsvValues, CsvValues]> =>
     readCsvValuesPair(options.reference, options.current, wanted, options.encoding, allTexts);
   const [reference, current] = await read(new Set(compared));
-  const column = (values: CsvValues, name: string) =>
-    values.columns.get(name) as NonNullable<ReturnType<typeof values.columns.get>>;
+  const column = (values: CsvValues, name: string) => values.columns.get(name) as ColumnValues;
   const textsNeeded = new Set(
     compared.filter((name) => {
       const [ref, cur] = [column(reference, name), column(current, name)];
