@@ -1,7 +1,8 @@
 /**
  * Scale-out: two store consumers and two drift consumers, each pair in one group, on 3-partition
- * predictions topics of two models, one member of each group killed mid-stream — against real
- * Kafka, schema registry and ClickHouse (18.16 server). The end state is compared with a run of one
+ * predictions topics of two models, one member of each group killed mid-stream, then a
+ * replacement drift member joining (the survivor gives a model up) — against real Kafka, schema
+ * registry and ClickHouse (18.16 server). The end state is compared with a run of one
  * store and one drift consumer over the same messages, in a ClickHouse database of its own:
  *   - every prediction stored once: the predictions table (ReplacingMergeTree on (event_time,
  *     event_id)) holds each event id once read FINAL; a raw row stored twice is what at-least-once
