@@ -631,9 +631,11 @@ export const demoCommand: Command = {
         say(
           `--keep-running: the predict service (${service.url}), the store, drift, alert and retrain consumers and the dashboard (${dashboard.url}) keep running; Ctrl-C stops them`,
         );
-        await new Promise<void>((resolve) => {
-          release = resolve;
-        });
+        // A Ctrl-C that came while the summary was printed has already asked to stop.
+        if (!signalled)
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
       } else {
         say('Explore: driftline sql "SELECT * FROM retrain_runs ORDER BY started_at_ms" (after the demo exits).');
       }
