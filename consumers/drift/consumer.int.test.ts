@@ -131,7 +131,7 @@ describe('drift consumer on hand-made sketches', () => {
       settings?: Partial<DriftSettings>,
       options?: { now?: () => number; storage?: Storage; groupId?: string },
     ): Promise<DriftConsumer>;
-    /** Produces snapshots in order (one sketches partition: they share the key model/x); returns their offsets. */
+    /** Produces snapshots in order (one sketches partition: keyed by model, as the store does); returns their offsets. */
     send(snapshots: readonly SketchSnapshot[], timestamp?: number): Promise<bigint[]>;
     events(): Promise<DriftEvent[]>;
     deadLetters(): Promise<KafkaMessage[]>;
@@ -191,7 +191,7 @@ describe('drift consumer on hand-made sketches', () => {
       async send(snapshots, timestamp) {
         const messages = await Promise.all(
           snapshots.map(async (s) => ({
-            key: `${s.model_name}/${s.column}`,
+            key: s.model_name,
             value: await codec.encode(schemaId, s),
             ...(timestamp === undefined ? {} : { timestamp: String(timestamp) }),
           })),
@@ -213,12 +213,7 @@ describe('drift consumer on hand-made sketches', () => {
         );
       },
       deadLetters() {
-        return readTopic(
-          kafka,
-          TOPICS.deadLetter,
-          (m) => m.key?.toString().startsWith(`${model}/`) === true,
-          lettersFrom,
-        );
+        return readTopic(kafka, TOPICS.deadLetter, (m) => m.key?.toString() === model, lettersFrom);
       },
       async committed() {
         const a = await connectAdmin(kafka, connect);

@@ -241,6 +241,8 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   let deadLetters: DeadLetter[] = [];
   /** Something arrived or changed since the last successful flush. */
   let dirty = false;
+  /** A sketch keyed `model/column` (written before sketches were keyed by model) was seen. */
+  let legacyKeyWarned = false;
 
   /**
    * Makes sure the version is known: its profile loaded and, after a restart or after it was
@@ -293,8 +295,18 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
   async function handle(partition: number, message: KafkaMessage): Promise<void> {
     const offset = BigInt(message.offset);
     dirty = true;
-    // The key is the model (`<model>/<column>` before issue 13): other models are skipped without decoding.
-    const keyModel = message.key?.toString().split('/')[0];
+    // The key is the model (`<model>/<column>` before): other models are skipped without decoding.
+    const key = message.key?.toString();
+    const keyModel = key?.split('/')[0];
+    if (!legacyKeyWarned && key !== undefined && key !== keyModel) {
+      legacyKeyWarned = true;
+      // Such sketches spread a model over partitions: members sharing the group would each see
+      // only some of its columns.
+      log.warn(
+        { partition, key },
+        'sketches keyed model/column (written before keying by model): drain them with one drift consumer in the group',
+      );
+    }
     if (models && keyModel !== undefined && !models.has(keyModel)) {
       stats.snapshotsSkipped++;
       return;
