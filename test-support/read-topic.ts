@@ -14,15 +14,22 @@ export async function readTopic(
 ): Promise<KafkaMessage[]> {
   const admin = kafka.admin();
   await admin.connect();
+  const groupId = `reader-${randomUUID()}`;
   const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
   const from = (partition: number, low: bigint) => start?.get(partition) ?? low;
   const remaining = new Map(
     ends.filter((o) => BigInt(o.high) > from(o.partition, BigInt(o.low))).map((o) => [o.partition, BigInt(o.high)]),
   );
+  // The reader's group starts at the given offsets: a shared topic (dead letters) can hold
+  // millions of older messages that reading from the beginning would wade through.
+  if (start && start.size > 0) {
+    const partitions = [...start].map(([partition, offset]) => ({ partition, offset: offset.toString() }));
+    await admin.setOffsets({ groupId, topic, partitions });
+  }
+  await admin.disconnect();
   const out: KafkaMessage[] = [];
   if (remaining.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
+  const consumer = kafka.consumer({ groupId });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const done = new Promise<void>((resolve) => {
