@@ -301,6 +301,22 @@ describe('NumericSketch point masses and exactness', () => {
     expect(json.pointMass?.every(Boolean)).toBe(true);
   });
 
+  it('becomes a digest when a merge of exact sketches passes the cap, with every count kept', () => {
+    const a = NumericSketch.of(sample(600, normal(mulberry32(23))));
+    const b = NumericSketch.of(sample(600, normal(mulberry32(24))));
+    expect([a.exact, b.exact]).toEqual([true, true]);
+    const merged = a.clone().merge(b);
+    expect(merged.exact).toBe(false);
+    expect(merged.count).toBe(1_200);
+    expect(merged.centroidCount).toBeLessThan(EXACT_VALUES);
+    const json = merged.toJSON();
+    expect(json.counts.reduce((x, y) => x + y, 0)).toBe(1_200);
+    expect([json.min, json.max]).toEqual([Math.min(a.min, b.min), Math.max(a.max, b.max)]);
+    // The extreme tails stay single values: the smallest and largest few are exact.
+    expect(json.counts.slice(0, 5)).toEqual([1, 1, 1, 1, 1]);
+    expect(json.counts.slice(-5)).toEqual([1, 1, 1, 1, 1]);
+  });
+
   it('compresses beyond that, keeping a repeated value inside a continuous part as an exact point mass', () => {
     const random = mulberry32(21);
     const z = normal(random);
