@@ -8,6 +8,7 @@ import {
   exactQuantileEdges,
   exactWasserstein,
   ksTwoSamplePValue,
+  kstwoSf,
   populationStd,
   sortedFinite,
   sortNumbers,
@@ -89,12 +90,33 @@ describe('KS p-value as scipy ks_2samp computes it by default', () => {
     expect(ksTwoSamplePValue(d, m, n)).toBeCloseTo(p, 13);
   });
 
-  it('is 1 at D = 0 and the asymptotic limit beyond 10,000 values a side', () => {
+  it('is 1 at D = 0, and the Kolmogorov limit for small p-values beyond 10,000 values a side', () => {
     expect(ksTwoSamplePValue(0, 300, 200)).toBe(1);
     const d = 0.060916666666666675;
     expect(ksTwoSamplePValue(d, 800, 12000)).toBe(kolmogorovSf(d * Math.sqrt((800 * 12000) / 12800)));
-    // scipy's asymptotic kstwo.sf(d, 750) gives 0.007323167151996999: the limit is a little larger.
+    // There (n·x² ≥ 2.2, p ≈ 0.007) scipy takes 2·smirnov(750, d) = 0.007323167151996999: the limit is close.
     expect(ksTwoSamplePValue(d, 800, 12000)).toBeCloseTo(0.0073, 3);
+  });
+
+  it('beyond 10,000 values a side: scipy kstwo.sf at the effective size, wherever p is near 0.05', () => {
+    // scipy 1.17.1: stats.kstwo.sf(x, n) with x = sqrt(n·x²/n) (Pelz–Good there), and ks_2samp.
+    const kstwo: [n: number, nx2: number, sf: number][] = [
+      [141, 1.7, 0.061787],
+      [300, 1.85, 0.046811],
+      [750, 1.4, 0.118102],
+      [1000, 1.85, 0.048014],
+      [4000, 2.0, 0.036081],
+      [9000, 0.6, 0.583061],
+    ];
+    for (const [n, nx2, sf] of kstwo) {
+      const x = Math.sqrt(nx2 / n);
+      expect(kstwoSf(x, n)).toBeCloseTo(sf, 6);
+      // The limit alone is off by more than the rounding here: the finite-n terms are used.
+      expect(Math.abs(kolmogorovSf(x * Math.sqrt(n)) - sf)).toBeGreaterThan(5e-4);
+    }
+    expect(ksTwoSamplePValue(0.04626666666666668, 1000, 15000)).toBeCloseTo(0.03492847013939182, 10);
+    expect(ksTwoSamplePValue(0.038199999999999984, 500, 20000)).toBeCloseTo(0.46333977459426245, 10);
+    expect(ksTwoSamplePValue(0.08578787878787875, 300, 11000)).toBeCloseTo(0.025580952664231993, 10);
   });
 
   it('exactNumericStats reports it beside D', () => {
