@@ -15,8 +15,8 @@
  * the store, to the flush that stored and committed the last one. Rows are then counted in
  * ClickHouse, so a fast but lossy run cannot pass.
  *
- * `--profile` writes a CPU profile of each store run to reports/store-<name>.cpuprofile (open it
- * in Chrome DevTools or summarize it with bench/profile-summary.ts).
+ * `--profile` writes a CPU profile and a sampled allocation profile of each store run to
+ * reports/store-<name>.cpuprofile and .heapprofile (open them in Chrome DevTools).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -148,6 +148,11 @@ async function main() {
       profiler.connect();
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
+      await profiler.post('HeapProfiler.startSampling', {
+        samplingInterval: 16_384,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
     }
     let start: Promise<number> | undefined;
     // The store builds its consumer inside; this sees it to time from its group join.
@@ -174,8 +179,10 @@ async function main() {
     const end = performance.now();
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
+      const { profile: heap } = await profiler.post('HeapProfiler.stopSampling');
       mkdirSync('reports', { recursive: true });
       writeFileSync(`reports/${name}.cpuprofile`, JSON.stringify(profile));
+      writeFileSync(`reports/${name}.heapprofile`, JSON.stringify(heap));
       profiler.disconnect();
     }
     const stats = consumer.stats();

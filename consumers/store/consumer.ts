@@ -134,6 +134,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   const rewound = new Set<string>();
   /** Per writer schema: its predictions table is ensured, and these features are categorical. */
   const ensuredSchemas = new Map<number, Promise<ReadonlySet<string>>>();
+  /** The same, for the schemas whose table is ensured already. */
+  const ensuredTables = new Map<number, ReadonlySet<string>>();
   const counts = {
     predictionsStored: 0,
     groundTruthStored: 0,
@@ -176,7 +178,9 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
         const features: FeatureSpec[] = await codec.featuresOf(schemaId);
         const added = await ensurePredictionsTable(storage, model, features);
         if (added.length > 0) log.info({ model, added }, 'predictions table extended');
-        return new Set(features.filter((f) => f.type === 'string').map((f) => f.name));
+        const categorical = new Set(features.filter((f) => f.type === 'string').map((f) => f.name));
+        ensuredTables.set(schemaId, categorical);
+        return categorical;
       })();
       ensuredSchemas.set(schemaId, ensured);
       ensured.catch(() => ensuredSchemas.delete(schemaId));
@@ -195,8 +199,9 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
    * of them fails, the lifecycle reads this message again later, and nothing was half-taken.
    */
   async function handle(topic: string, partition: number, message: KafkaMessage) {
-    const state = await stateFor(topic, partition);
     const key = `${topic}:${partition}`;
+    // Known state and tables without an await: each one costs every message a promise.
+    const state = states.get(key) ?? (await stateFor(topic, partition));
     const offset = BigInt(message.offset);
     if (state.needsRewind(offset) && !rewound.has(key) && state.resumeFrom !== undefined) {
       // A state restored from the committed offset must see every message from there on, or its
@@ -241,7 +246,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
         park(state, message, describeViolations(violations), ErrorCode.EVENT_INVALID);
         return undefined;
       }
-      const categorical = await ensureTable(modelOf(topic), message.value.readUInt32BE(1));
+      const schemaId = message.value.readUInt32BE(1);
+      const categorical = ensuredTables.get(schemaId) ?? (await ensureTable(modelOf(topic), schemaId));
       if (state.takePrediction(message, event, categorical, clock.now())) counts.lateEvents++;
     }
     bufferedRows++;

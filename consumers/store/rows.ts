@@ -4,6 +4,7 @@
  */
 import type { MessageOrigin } from '../../core/kafka/avro.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import { MAX_DATETIME_SECONDS } from '../../core/storage/sql.ts';
 import type { SketchInput } from './panes.ts';
 
 /**
@@ -22,13 +23,26 @@ export function storedFeatures(features: PredictionEvent['features']): Record<st
   return copy ?? features;
 }
 
+/**
+ * A DateTime as the whole Unix seconds the insert encoder would write for it; a Date outside
+ * DateTime's range stays a Date, for the encoder to refuse exactly as it refuses any other.
+ */
+function dateTime(date: Date): number | Date {
+  const seconds = Math.floor(date.getTime() / 1000);
+  return seconds >= 0 && seconds <= MAX_DATETIME_SECONDS ? seconds : date;
+}
+
+/**
+ * Values already in the form the JSONEachRow encoder writes (DateTime as Unix seconds, the offset
+ * as its decimal string), so the row takes the encoder's native JSON path.
+ */
 export function predictionRow(event: PredictionEvent, origin: MessageOrigin, late: boolean, ingestedAt: Date) {
   const time = event.event_time.getTime();
   return {
     event_id: event.event_id,
     model_name: event.model_name,
     model_version: event.model_version,
-    event_time: new Date(time),
+    event_time: dateTime(event.event_time),
     event_time_ms: time,
     ...storedFeatures(event.features),
     prediction: event.prediction,
@@ -36,8 +50,8 @@ export function predictionRow(event: PredictionEvent, origin: MessageOrigin, lat
     entity_id: event.entity_id,
     segment: event.segment,
     kafka_partition: origin.partition,
-    kafka_offset: BigInt(origin.offset),
-    ingested_at: ingestedAt,
+    kafka_offset: origin.offset,
+    ingested_at: dateTime(ingestedAt),
     late: late ? 1 : 0,
   };
 }

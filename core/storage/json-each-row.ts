@@ -3,7 +3,7 @@
  * anything is sent, so a bad value rejects the whole batch instead of half-inserting it.
  */
 import { DriftlineError, ErrorCode, isDriftlineError } from '../errors.ts';
-import { dateToUnixSeconds, finiteNumber } from './sql.ts';
+import { dateToUnixSeconds, finiteNumber, MIN_NORMAL_FLOAT64 } from './sql.ts';
 
 /**
  * One line per row. Conversions, chosen so ClickHouse 18.16 and current versions read them alike:
@@ -67,6 +67,9 @@ export function encodeAhead(row: Record<string, unknown>): EncodedRow | Record<s
  * objects) goes through JSON.stringify and the replacer.
  */
 function encodeRow(row: Record<string, unknown>, quotedKeys: Map<string, string>): string {
+  // Rows of strings, nulls and normal finite numbers only (what a hot path prepares) are written
+  // by the native JSON.stringify: the same text, a fraction of the time and garbage.
+  if (isPlainJsonRow(row)) return `${JSON.stringify(row)}\n`;
   let line = '{';
   for (const key of Object.keys(row)) {
     const value = row[key];
@@ -102,6 +105,16 @@ function encodeRow(row: Record<string, unknown>, quotedKeys: Map<string, string>
     line += line.length === 1 ? `${quoted}:${encoded}` : `,${quoted}:${encoded}`;
   }
   return `${line}}\n`;
+}
+
+function isPlainJsonRow(row: Record<string, unknown>): boolean {
+  for (const key in row) {
+    const value = row[key];
+    if (typeof value === 'string' || value === null || value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+    if (value !== 0 && Math.abs(value) < MIN_NORMAL_FLOAT64) return false;
+  }
+  return true;
 }
 
 /** JSON.stringify replacer; `this` is the object holding `key`, so a Date is seen before its toJSON. */

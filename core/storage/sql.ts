@@ -15,7 +15,7 @@ export type SqlValue = string | number | bigint | boolean | null | Date | readon
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Largest Unix second a ClickHouse DateTime (UInt32) can hold. */
-const MAX_DATETIME_SECONDS = 4_294_967_295;
+export const MAX_DATETIME_SECONDS = 4_294_967_295;
 /** A lone UTF-16 surrogate: it has no UTF-8 form, so it would not come back unchanged. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
@@ -140,7 +140,7 @@ function describeType(value: unknown): string {
 }
 
 /** Smallest positive normal Float64; below it (subnormals) ClickHouse 18.16 parses nothing. */
-const MIN_NORMAL_FLOAT64 = 2.2250738585072014e-308;
+export const MIN_NORMAL_FLOAT64 = 2.2250738585072014e-308;
 
 /**
  * A finite number as both ClickHouse versions read it. Subnormals (0 < |n| < 2.2e-308) become 0:
