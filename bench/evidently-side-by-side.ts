@@ -36,8 +36,9 @@ const DATA = join(ROOT, '.driftline', 'bench', 'evidently');
 const VENV = join(homedir(), '.cache', 'driftline', 'evidently-0.7.23');
 const PINS = ['evidently==0.7.23', 'pandas<3', 'numpy', 'scipy'];
 const HELPER = join(ROOT, 'bench', 'evidently_run.py');
-/** Bump when the generated data changes, so cached files are rewritten. */
-const DATA_VERSION = 1;
+/** Bump when the generated data changes, so cached files are rewritten (speed files separately). */
+const DATA_VERSION = 2;
+const SPEED_DATA_VERSION = 1;
 
 type Cell = number | string;
 /** One CSV pair: every column's reference and current values (same length per side). */
@@ -186,6 +187,17 @@ function cases(): Case[] {
     columns.scale_1_3 = [normal(r, 0, 1), normal(r, 0, 1.3)];
     add('ks-small', 'small samples near KS p = 0.05', 300, 150, columns);
   }
+  {
+    const columns: Record<string, [() => Cell, () => Cell]> = {};
+    for (const shift of [0, 0.06, 0.08, 0.1, 0.12]) columns[`shift_${shift}`] = [normal(r, 0, 1), normal(r, shift, 1)];
+    add(
+      'ks-large-current',
+      "KS with a small reference and > 10,000 current values (scipy's kstwo)",
+      700,
+      12_000,
+      columns,
+    );
+  }
   add('ks-ties-small', 'KS on integer data with many ties', 600, 400, {
     ints_0_20: [() => Math.round(10 + 3 * normalSampler(r)()), () => Math.round(10.4 + 3 * normalSampler(r)())],
     ints_same: [() => Math.round(10 + 3 * normalSampler(r)()), () => Math.round(10 + 3 * normalSampler(r)())],
@@ -273,7 +285,7 @@ async function writeCases(list: Case[]): Promise<{ name: string; reference: stri
 
 /** 8 numeric columns of full-precision floats and integers, written in chunks; cached. */
 async function speedFile(rows: number, side: 'reference' | 'current'): Promise<string> {
-  const path = join(DATA, `v${DATA_VERSION}-speed-${rows}-${side}.csv`);
+  const path = join(DATA, `v${SPEED_DATA_VERSION}-speed-${rows}-${side}.csv`);
   if (existsSync(path)) return path;
   await mkdir(DATA, { recursive: true });
   const random = mulberry32(side === 'reference' ? 1 : 2);
