@@ -13,7 +13,6 @@
  *   - batch:  POST /predict with 100 records per request, 10 connections (records/s).
  * The event bodies are the same each time; every request still makes its own event (own id).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import { type Config, parseConfig } from '../core/config.ts';
@@ -25,7 +24,7 @@ import { startRuntime } from '../platform/runtime.ts';
 import { build } from '../producers/predict-service/app.ts';
 import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
 import { ModelSlot } from '../producers/predict-service/model-slot.ts';
-import { atLeast, type BenchResult, below, benchFlags, emit, numberArgument, runBench } from './protocol.ts';
+import { atLeast, type BenchResult, below, benchFlags, emit, numberArgument, runBench, runNode } from './protocol.ts';
 
 const FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude'];
 const RECORD = {
@@ -49,38 +48,24 @@ interface LoadResult {
 }
 
 /** autocannon in its own process against `url`; its JSON result, summarized. */
-function load(url: string, body: unknown, connections: number, seconds: number): Promise<LoadResult> {
+async function load(url: string, body: unknown, connections: number, seconds: number): Promise<LoadResult> {
   const args = ['-c', String(connections), '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json'];
   args.push('-b', JSON.stringify(body), '-j', url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['node_modules/autocannon/autocannon.js', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited with ${code}: ${stderr.slice(-500)}`));
-      const result = JSON.parse(stdout) as {
-        requests: { total: number };
-        duration: number;
-        latency: { p99: number };
-        non2xx: number;
-        errors: number;
-      };
-      resolve({
-        requestsPerSecond: result.requests.total / result.duration,
-        p99Ms: result.latency.p99,
-        non2xx: result.non2xx,
-        errors: result.errors,
-      });
-    });
-  });
+  const { code, stdout, stderr } = await runNode(['node_modules/autocannon/autocannon.js', ...args]);
+  if (code !== 0) throw new Error(`autocannon exited with ${code}: ${stderr.slice(-500)}`);
+  const result = JSON.parse(stdout) as {
+    requests: { total: number };
+    duration: number;
+    latency: { p99: number };
+    non2xx: number;
+    errors: number;
+  };
+  return {
+    requestsPerSecond: result.requests.total / result.duration,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
 }
 
 function check(name: string, result: LoadResult): LoadResult {

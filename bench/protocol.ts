@@ -5,6 +5,8 @@
  * Without `--json` a script prints its results as a Markdown table for a human.
  */
 
+import { spawn } from 'node:child_process';
+
 export interface BenchResult {
   /** A stable name: the key it gets in reports/bench.json. */
   key: string;
@@ -85,4 +87,28 @@ export function runBench(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+export interface ProcessOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node <args>` to its end, collecting its output; `onStderr` sees stderr as it comes. */
+export function runNode(args: readonly string[], onStderr?: (chunk: Buffer) => void): Promise<ProcessOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onStderr?.(chunk);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

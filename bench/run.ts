@@ -6,11 +6,10 @@
  *
  *   npm run bench [-- --quick] [-- --only store-pipeline,predict-service]
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type BenchReport, type BenchResult, formatValue } from './protocol.ts';
+import { type BenchReport, type BenchResult, formatValue, runNode } from './protocol.ts';
 
 /** Every suite, in the order they run. */
 export const SUITES = [
@@ -49,34 +48,18 @@ export function parseReport(stdout: string): BenchReport | undefined {
   return undefined;
 }
 
-function runSuite(suite: string, quick: boolean): Promise<SuiteOutcome> {
+async function runSuite(suite: string, quick: boolean): Promise<SuiteOutcome> {
   const script = join('bench', `${suite}.ts`);
-  if (!existsSync(script)) return Promise.resolve({ suite, status: 'missing', seconds: 0, results: [] });
+  if (!existsSync(script)) return { suite, status: 'missing', seconds: 0, results: [] };
   const started = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, '--json', ...(quick ? ['--quick'] : [])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      process.stderr.write(chunk);
-    });
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const report = parseReport(stdout);
-      if (code === 0 && report) resolve({ suite, status: 'ok', seconds, results: report.results });
-      else {
-        const tail = stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
-        const why = code === 0 ? 'no JSON report on the last stdout line' : `exit code ${code}: ${tail}`;
-        resolve({ suite, status: 'failed', seconds, results: report?.results ?? [], error: why });
-      }
-    });
-  });
+  const args = ['--import', 'tsx', script, '--json', ...(quick ? ['--quick'] : [])];
+  const { code, stdout, stderr } = await runNode(args, (chunk) => process.stderr.write(chunk));
+  const seconds = (performance.now() - started) / 1000;
+  const report = parseReport(stdout);
+  if (code === 0 && report) return { suite, status: 'ok', seconds, results: report.results };
+  const tail = stderr.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
+  const why = code === 0 ? 'no JSON report on the last stdout line' : `exit code ${code}: ${tail}`;
+  return { suite, status: 'failed', seconds, results: report?.results ?? [], error: why };
 }
 
 export function table(outcomes: readonly SuiteOutcome[]): string {
