@@ -17,6 +17,7 @@ import type { ModelSpec } from '../../core/feature-spec.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { GroundTruth } from '../../core/schemas.ts';
 import { type EventSink, type InputRecord, type ServingModel, score } from '../../model/scoring.ts';
+import { coalescing } from './coalescing-model.ts';
 import type { ModelSlot } from './model-slot.ts';
 import { type AjvError, feedbackBodySchema, REQUEST_AJV_OPTIONS, validationMessage } from './request-schema.ts';
 import {
@@ -81,6 +82,16 @@ export async function build(options: PredictServiceOptions): Promise<PredictServ
   });
 
   const metrics = createMetrics(spec.model);
+  /** Per served version: concurrent requests share model calls (coalescing-model.ts). */
+  const coalescedModels = new WeakMap<ServingModel, ServingModel>();
+  const coalesced = (model: ServingModel): ServingModel => {
+    let view = coalescedModels.get(model);
+    if (!view) {
+      view = coalescing(model);
+      coalescedModels.set(model, view);
+    }
+    return view;
+  };
   const versions = new ServingVersions({
     model: spec.model,
     slot,
@@ -132,7 +143,7 @@ export async function build(options: PredictServiceOptions): Promise<PredictServ
       const body = request.body as PredictBody;
       const batch = 'records' in body;
       const records = batch ? body.records : [body];
-      const { events, latencyMs } = await score(model, records);
+      const { events, latencyMs } = await score(coalesced(model), records);
       metrics.modelLatency.observe(latencyMs / 1000);
       // The event contract is checked here, before anything is produced: a value that passes the
       // JSON schema but breaks it (a leap second is a valid date-time but no instant) must get
