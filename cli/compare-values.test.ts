@@ -69,7 +69,21 @@ describe('readCsvValues', () => {
       if (random() < 0.3) text = `-${text}`;
       texts.push(text);
     }
-    texts.push('0', '-0', '007', '1.', '.5', '+2.25', '0.00000000000000000000000123', '9007199254740993', '9007199254740991.5', String(Math.PI), String(-Number.MAX_SAFE_INTEGER), '0.1', '0.3');
+    texts.push(
+      '0',
+      '-0',
+      '007',
+      '1.',
+      '.5',
+      '+2.25',
+      '0.00000000000000000000000123',
+      '9007199254740993',
+      '9007199254740991.5',
+      String(Math.PI),
+      String(-Number.MAX_SAFE_INTEGER),
+      '0.1',
+      '0.3',
+    );
     const path = await file('numbers.csv', `v\n${texts.join('\n')}\n`);
     const values = await readCsvValues(path);
     const expected = Float64Array.from(texts.map(Number)).sort();
