@@ -15,6 +15,7 @@ import {
   columnKind,
   type DatasetDriftResult,
   DriftMethod,
+  datasetVerdict,
   defaultMethod,
   evaluateColumn,
   evaluateDataset,
@@ -35,7 +36,7 @@ import {
   profileCsvFile,
   readCsvHeader,
 } from './compare-csv.ts';
-import { datasetResult, evaluateNumericValues } from './compare-exact.ts';
+import { evaluateNumericValues } from './compare-exact.ts';
 import {
   type ColumnValues,
   type CsvValues,
@@ -488,7 +489,7 @@ async function compareValues(options: CompareOptions, compared: string[]): Promi
   }
   if (problems.length > 0) throw usageError(problems.join('; '));
   return {
-    result: datasetResult(
+    result: datasetVerdict(
       evaluations.map((evaluate) => evaluate()),
       options.driftShare,
     ),

@@ -210,14 +210,12 @@ export function evaluateColumn(
     reference instanceof CategoricalSketch && current instanceof CategoricalSketch
       ? distinctCategories(reference, current)
       : undefined;
-  const method = options.method ?? defaultMethod(kind, referenceCount, options.smallSampleLimit, categories);
-  const problems = overrideProblems(
+  const { method, threshold } = methodAndThreshold(
     column,
-    { method, ...(options.threshold === undefined ? {} : { threshold: options.threshold }) },
     kind,
+    options,
+    defaultMethod(kind, referenceCount, options.smallSampleLimit, categories),
   );
-  if (problems.length > 0) throw new RangeError(problems.join('; '));
-  const threshold = options.threshold ?? DEFAULT_THRESHOLDS[method];
 
   let stats: NumericalStats | CategoricalStats | null = null;
   let unseen: string[] | undefined;
@@ -235,28 +233,63 @@ export function evaluateColumn(
     unseen = [];
   }
 
-  const { statistic, pValue } = pick(method, stats);
-  const sufficient = referenceCount > 0 && currentCount >= minSample && statistic !== null;
+  const result = columnVerdict({ column, kind, method, threshold, stats, referenceCount, currentCount, minSample });
+  if (unseen !== undefined) result.unseen_categories = unseen;
+  return result;
+}
+
+/** The method (the override, else the default) and its threshold; an invalid override throws. */
+export function methodAndThreshold(
+  column: string,
+  kind: ColumnKind,
+  options: ColumnDriftOverride,
+  fallback: DriftMethod,
+): { method: DriftMethod; threshold: number } {
+  const method = options.method ?? fallback;
+  const problems = overrideProblems(
+    column,
+    { method, ...(options.threshold === undefined ? {} : { threshold: options.threshold }) },
+    kind,
+  );
+  if (problems.length > 0) throw new RangeError(problems.join('; '));
+  return { method, threshold: options.threshold ?? DEFAULT_THRESHOLDS[method] };
+}
+
+/**
+ * A column's verdict from its statistics, however they were computed (sketches or exact values):
+ * too few current values or an empty reference is "insufficient_data", never drifted.
+ */
+export function columnVerdict(input: {
+  column: string;
+  kind: ColumnKind;
+  method: DriftMethod;
+  threshold: number;
+  stats: NumericalStats | CategoricalStats | null;
+  referenceCount: number;
+  currentCount: number;
+  minSample: number;
+}): ColumnDriftResult {
+  const { method, threshold } = input;
+  const { statistic, pValue } = methodStatistic(method, input.stats);
+  const sufficient = input.referenceCount > 0 && input.currentCount >= input.minSample && statistic !== null;
   const drifted =
     sufficient && (isTestMethod(method) ? (pValue as number) < threshold : (statistic as number) >= threshold);
-  const result: ColumnDriftResult = {
-    column,
-    kind,
+  return {
+    column: input.column,
+    kind: input.kind,
     method,
     statistic,
     threshold,
     p_value: pValue,
     drifted,
     verdict: !sufficient ? 'insufficient_data' : drifted ? 'drift' : 'ok',
-    reference_count: referenceCount,
-    current_count: currentCount,
-    stats,
+    reference_count: input.referenceCount,
+    current_count: input.currentCount,
+    stats: input.stats,
   };
-  if (unseen !== undefined) result.unseen_categories = unseen;
-  return result;
 }
 
-function pick(
+function methodStatistic(
   method: DriftMethod,
   stats: NumericalStats | CategoricalStats | null,
 ): { statistic: number | null; pValue: number | null } {
@@ -309,12 +342,17 @@ export function evaluateDataset(columns: readonly ColumnPair[], options: Dataset
       ...(options.columns && Object.hasOwn(options.columns, column) ? options.columns[column] : {}),
     }),
   );
-  const evaluated = results.filter((r) => r.verdict !== 'insufficient_data').length;
-  const drifted = results.filter((r) => r.drifted).length;
+  return datasetVerdict(results, driftShare);
+}
+
+/** The dataset verdict over column verdicts: drift when the share of drifted columns among those with enough data is ≥ `driftShare`. */
+export function datasetVerdict(columns: ColumnDriftResult[], driftShare: number): DatasetDriftResult {
+  const evaluated = columns.filter((r) => r.verdict !== 'insufficient_data').length;
+  const drifted = columns.filter((r) => r.drifted).length;
   const share = evaluated === 0 ? 0 : drifted / evaluated;
   const datasetDrift = evaluated > 0 && share >= driftShare;
   return {
-    columns: results,
+    columns,
     drift_share: driftShare,
     evaluated_count: evaluated,
     drifted_count: drifted,
