@@ -4,7 +4,7 @@
  */
 import { parseConfig } from '../core/config.ts';
 import { DriftlineError, describeError, ErrorCode } from '../core/errors.ts';
-import { createLogger } from '../core/logger.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
 import type { Command, CommandContext } from './command.ts';
 
 // Commands load on demand: a small `compare` must not pay for TF.js, Kafka and ClickHouse clients.
@@ -51,8 +51,16 @@ export async function main(argv: readonly string[], out: NodeJS.WritableStream =
   }
   try {
     const config = parseConfig();
-    const logger = createLogger(config.logLevel);
-    const context: CommandContext = { config, logger, out };
+    let logger: Logger | undefined;
+    const context: CommandContext = {
+      config,
+      out,
+      // Made on first use: commands that never log do not load pino.
+      get logger() {
+        logger ??= createLogger(config.logLevel);
+        return logger;
+      },
+    };
     const command = await load();
     return await command.run(rest, context);
   } catch (error) {
