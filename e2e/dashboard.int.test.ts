@@ -16,7 +16,7 @@ import { startAlertConsumer } from '../consumers/alert/consumer.ts';
 import { type DriftConsumer, startDriftConsumer } from '../consumers/drift/consumer.ts';
 import { type StoreConsumer, startStoreConsumer } from '../consumers/store/consumer.ts';
 import { type Config, parseConfig } from '../core/config.ts';
-import { connectAdmin, ensureTopics } from '../core/kafka/client.ts';
+import { connectAdmin, ensureTopics, startNewGroupAtEnd } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
 import { migrate } from '../core/migrations.ts';
 import type { ModelDeployment } from '../core/schemas.ts';
@@ -106,14 +106,8 @@ describe('dashboard in a browser, after a drifting replay', () => {
     for (const [groupId, topic] of [
       [storeGroup, TOPICS.groundTruth],
       [driftGroup, TOPICS.featureSketches],
-    ] as const) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
-      });
-    }
+    ] as const)
+      await startNewGroupAtEnd(admin, groupId, topic);
     await admin.disconnect();
 
     const sink = await createKafkaSink({

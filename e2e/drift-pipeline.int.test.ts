@@ -16,7 +16,7 @@ import { type DriftConsumer, type DriftSettings, startDriftConsumer } from '../c
 import { type StoreConsumer, startStoreConsumer } from '../consumers/store/consumer.ts';
 import { parseConfig } from '../core/config.ts';
 import { AvroCodec } from '../core/kafka/avro.ts';
-import { connectAdmin, createKafka, ensureTopics } from '../core/kafka/client.ts';
+import { connectAdmin, createKafka, ensureTopics, startNewGroupAtEnd } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
 import { migrate } from '../core/migrations.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
@@ -156,14 +156,8 @@ describe('drift consumer on the real pipeline', () => {
     for (const [groupId, topic] of [
       [storeGroup, TOPICS.groundTruth],
       [driftGroup, TOPICS.featureSketches],
-    ] as const) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
-      });
-    }
+    ] as const)
+      await startNewGroupAtEnd(admin, groupId, topic);
     const eventsFrom = new Map(
       (await admin.fetchTopicOffsets(TOPICS.driftEvents)).map((o) => [o.partition, BigInt(o.high)]),
     );

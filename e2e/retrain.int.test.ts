@@ -25,7 +25,7 @@ import { labelledCountSql } from '../consumers/retrain/queries.ts';
 import { type StoreConsumer, startStoreConsumer } from '../consumers/store/consumer.ts';
 import { type Config, parseConfig } from '../core/config.ts';
 import { publishDeployment } from '../core/deployments.ts';
-import { connectAdmin, ensureTopics } from '../core/kafka/client.ts';
+import { connectAdmin, ensureTopics, startNewGroupAtEnd } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
 import { migrate } from '../core/migrations.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
@@ -112,14 +112,7 @@ describe('retraining on concept drift, end to end', () => {
     );
     // Fresh groups start at the current end of the shared topics: only this test's messages count.
     const storeGroup = `retrain-test-store-${randomUUID()}`;
-    for (const [groupId, topic] of [[storeGroup, TOPICS.groundTruth]] as const) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
-      });
-    }
+    await startNewGroupAtEnd(admin, storeGroup, TOPICS.groundTruth);
     await admin.disconnect();
 
     predict = await startPredictService(config, logger, runtime, model, { host: '127.0.0.1', port: 0 }, registry);
@@ -355,12 +348,7 @@ ANY INNER JOIN (SELECT event_id, actual FROM ground_truth FINAL WHERE model_name
     // The drift consumer follows this model's sketches from now on, into a test-owned topic.
     const driftGroup = `retrain-test-drift-${randomUUID()}`;
     const admin = await connectAdmin(runtime.kafka, runtime.connect);
-    const ends = await admin.fetchTopicOffsets(TOPICS.featureSketches);
-    await admin.setOffsets({
-      groupId: driftGroup,
-      topic: TOPICS.featureSketches,
-      partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
-    });
+    await startNewGroupAtEnd(admin, driftGroup, TOPICS.featureSketches);
     const outFrom = new Map((await admin.fetchTopicOffsets(driftOutTopic)).map((o) => [o.partition, BigInt(o.high)]));
     await admin.disconnect();
     drift = await startDriftConsumer({

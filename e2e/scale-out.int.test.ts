@@ -23,7 +23,7 @@ import { type StoreConsumer, startStoreConsumer } from '../consumers/store/consu
 import { parseConfig } from '../core/config.ts';
 import type { ModelSpec } from '../core/feature-spec.ts';
 import { AvroCodec } from '../core/kafka/avro.ts';
-import { connectAdmin, createKafka, createProducer, ensureTopics } from '../core/kafka/client.ts';
+import { connectAdmin, createKafka, createProducer, ensureTopics, startNewGroupAtEnd } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
 import { migrate } from '../core/migrations.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
@@ -229,12 +229,7 @@ describe('scale-out: two store and two drift consumers per group, one of each ki
   async function driftGroupAtEnd(): Promise<string> {
     const groupId = `scale-drift-${randomUUID()}`;
     const admin = await connectAdmin(kafka, connect);
-    const ends = await admin.fetchTopicOffsets(TOPICS.featureSketches);
-    await admin.setOffsets({
-      groupId,
-      topic: TOPICS.featureSketches,
-      partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
-    });
+    await startNewGroupAtEnd(admin, groupId, TOPICS.featureSketches);
     await admin.disconnect();
     return groupId;
   }

@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import { DriftlineError, ErrorCode } from '../../core/errors.ts';
 import { AvroCodec } from '../../core/kafka/avro.ts';
-import { connectAdmin, createKafka, createProducer, ensureTopics } from '../../core/kafka/client.ts';
+import {
+  connectAdmin,
+  createKafka,
+  createProducer,
+  ensureTopics,
+  startNewGroupAtEnd,
+} from '../../core/kafka/client.ts';
 import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { mulberry32 } from '../../core/random.ts';
@@ -144,12 +150,7 @@ describe('drift consumer on hand-made sketches', () => {
     const groupId = `drift-consumer-test-${randomUUID()}`;
     const admin = await connectAdmin(kafka, connect);
     await ensureTopics(admin, [{ topic: predictionsTopic(model), partitions }], partitions);
-    const ends = await admin.fetchTopicOffsets(TOPICS.featureSketches);
-    await admin.setOffsets({
-      groupId,
-      topic: TOPICS.featureSketches,
-      partitions: ends.map((o) => ({ partition: o.partition, offset: o.high })),
-    });
+    await startNewGroupAtEnd(admin, groupId, TOPICS.featureSketches);
     const eventsFrom = new Map(
       (await admin.fetchTopicOffsets(TOPICS.driftEvents)).map((o) => [o.partition, BigInt(o.high)]),
     );
