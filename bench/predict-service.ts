@@ -5,8 +5,8 @@
  *
  * Runs the real service in this process — `build()` with the real Kafka sink (every answer waits
  * for its event's Kafka ack), the registry, and the champion of the local model registry
- * (`california-housing`, TF.js) when there is one, else an 8-feature linear model — listening on
- * a free port. The load comes from autocannon in a separate process (so it does not share the
+ * (`california-housing`, TF.js, served under a fresh name so its events go to a fresh topic, deleted
+ * afterwards) when there is one, else an 8-feature linear model — listening on a free port. The load comes from autocannon in a separate process (so it does not share the
  * service's event loop), `connections` connections, for `seconds` each:
  *   - bare:   a fastify app with one POST route answering a constant (the HTTP ceiling);
  *   - single: POST /predict with one record per request (p99 latency and requests/s);
@@ -18,6 +18,7 @@ import Fastify from 'fastify';
 import { type Config, parseConfig } from '../core/config.ts';
 import type { ModelSpec } from '../core/feature-spec.ts';
 import { createLogger } from '../core/logger.ts';
+import { predictionsTopic } from '../core/topics.ts';
 import { ModelLoader } from '../model/model-loader.ts';
 import type { ServingModel } from '../model/scoring.ts';
 import { startRuntime } from '../platform/runtime.ts';
@@ -80,7 +81,16 @@ async function servingModel(config: Pick<Config, 'home'>): Promise<ServingModel>
   try {
     const model = await ModelLoader.fromConfig(config).loadVersion('california-housing', 'champion');
     process.stderr.write(`predict-service bench: model california-housing v${model.version} (TF.js)\n`);
-    return model;
+    // Under a name of its own: its events go to a fresh topic, not the real model's.
+    const name = `bench-${randomBytes(3).toString('hex')}`;
+    return {
+      name,
+      version: model.version,
+      spec: { ...model.spec, model: name },
+      ...(model.preprocessing ? { preprocessing: model.preprocessing } : {}),
+      predict: (rows) => model.predict(rows),
+      dispose: () => model.dispose(),
+    };
   } catch (error) {
     process.stderr.write(`predict-service bench: no california-housing champion (${String(error)}); a linear model\n`);
     const spec: ModelSpec = {
@@ -146,6 +156,10 @@ async function main() {
     await sink.close();
     slot.close();
     await bare.close();
+    const admin = runtime.kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [predictionsTopic(model.name)] }).catch(() => {});
+    await admin.disconnect();
     await runtime.services.stop();
   }
 }

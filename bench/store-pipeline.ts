@@ -220,6 +220,11 @@ async function main() {
     await chdb.close();
     rmSync(chdbPath, { recursive: true, force: true });
   }
+  // The topic is left to nobody: a store that follows every predictions topic would read it.
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
   await runtime.services.stop();
 
   const results: BenchResult[] = [
