@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../core/config.ts';
 import type { ModelSpec } from '../core/feature-spec.ts';
 import { createLogger } from '../core/logger.ts';
+import { predictionsTopic } from '../core/topics.ts';
 import { startRuntime } from '../platform/runtime.ts';
 import { build } from '../producers/predict-service/app.ts';
 import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
@@ -79,6 +80,11 @@ async function main() {
   await run(true); // warm-up: topic, schema, connections
   const unbatched = await run(false);
   const batched = await run(true);
+  // Nobody reads the topic afterwards; a store following every predictions topic would.
+  const admin = runtime.kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [predictionsTopic(spec.model)] }).catch(() => {});
+  await admin.disconnect();
   process.stdout.write(
     [
       `| producer batching (${requests} requests, ${concurrency} concurrent) | requests/s |`,
