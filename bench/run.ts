@@ -19,6 +19,8 @@ export const SUITES = [
   'predict-service',
   'pane-memory',
   'detection-delay',
+  'dashboard-load',
+  'evidently-side-by-side',
 ] as const;
 
 /** Result keys that form one object in bench.json, keyed by what follows the family name. */
