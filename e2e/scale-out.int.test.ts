@@ -11,8 +11,8 @@
  *   - no window evaluated twice: each window's event once on the drift-events topic (which nothing
  *     merges), and the members' evaluations add up to the windows.
  * feature-sketches is keyed by model, so each drift member owns whole models: the two models are
- * named so that their sketches land in partitions 0 and 1, which the round-robin assignor gives
- * to different members.
+ * named so that their sketches land in the first two partitions the topic's metadata lists, which
+ * the round-robin assignor gives to different members.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AssignerProtocol, type Kafka, Partitioners, type PartitionMetadata } from 'kafkajs';
@@ -160,8 +160,13 @@ describe('scale-out: two store and two drift consumers per group, one of each ki
     await ensureTopics(admin, [{ topic: TOPICS.featureSketches }, { topic: TOPICS.deadLetter }], PARTITIONS);
     const [sketches] = (await admin.fetchTopicMetadata({ topics: [TOPICS.featureSketches] })).topics;
     await admin.disconnect();
-    const sketchPartitions = sketches?.partitions.length ?? PARTITIONS;
-    models.push(modelOnPartition(0, sketchPartitions), modelOnPartition(1, sketchPartitions));
+    // kafkajs's round-robin assignor deals partitions in the order the metadata lists them, which
+    // on a fresh cluster is not sorted (e.g. 1, 2, 0): the models go to the first two listed.
+    const listed = sketches?.partitions.map((p) => p.partitionId) ?? [0, 1, 2];
+    models.push(
+      modelOnPartition(listed[0] as number, listed.length),
+      modelOnPartition(listed[1] as number, listed.length),
+    );
     scaled = await openStorage(parseConfig({ CLICKHOUSE_DATABASE: 'driftline_scale_out_test' }), logger, {
       clickhouseUrl: services.clickhouseUrl,
     });
