@@ -3,7 +3,6 @@
  * ClickHouse engines — the 18.16 server from the global setup and embedded chDB.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReferenceSource } from '../consumers/drift/references.ts';
 import { parseConfig } from '../core/config.ts';
@@ -11,24 +10,15 @@ import { createLogger } from '../core/logger.ts';
 import { migrate } from '../core/migrations.ts';
 import { NumericSketch } from '../core/sketch/index.ts';
 import { featureSketchRow, snapshotOf } from '../core/sketch-snapshot.ts';
-import { openStorage, type Storage } from '../core/storage/index.ts';
-import { clickhouseServerUrl, freshChdbPath } from '../test-support/storage.ts';
+import type { Storage } from '../core/storage/index.ts';
+import { storageAdapters } from '../test-support/storage.ts';
 import { buildModelReport } from './report.ts';
 
 const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_cli_report', LOG_LEVEL: 'silent' });
 const logger = createLogger('silent');
-const chdbPath = freshChdbPath();
 /** A recent, pane-aligned time (the current hour minus 3 h), like the panes the store emits. */
 const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
-
-afterAll(() => {
-  rmSync(chdbPath, { recursive: true, force: true });
-});
-
-const adapters = [
-  { name: 'server', open: () => openStorage(config, logger, { clickhouseUrl: clickhouseServerUrl() }) },
-  { name: 'embedded', open: () => openStorage(config, logger, { chdbPath }) },
-] as const;
+const adapters = storageAdapters(config, logger);
 
 const profile = {
   features: { x: NumericSketch.of(Array.from({ length: 2_000 }, (_, i) => i % 100)).toJSON() },

@@ -1,11 +1,14 @@
 /**
  * Test-only helpers for the storage tests: hostile strings, the ClickHouse server endpoint the
- * integration project's global setup provides, and a fresh chDB directory.
+ * integration project's global setup provides, a fresh chDB directory, and both adapters over them.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import { openStorage } from '../core/storage/index.ts';
 
 /** Strings an attacker or a messy producer could send; each must survive SQL and storage unchanged. */
 export const HOSTILE_STRINGS: readonly string[] = [
@@ -58,4 +61,17 @@ export function clickhouseServerUrl(): string {
 /** A new, empty directory for one test file's chDB data. */
 export function freshChdbPath(): string {
   return mkdtempSync(join(tmpdir(), 'driftline-chdb-'));
+}
+
+/**
+ * The two adapters a storage-facing test file runs on (with `describe.each`): the ClickHouse
+ * server of the global setup, and embedded chDB in a fresh directory removed after the file.
+ */
+export function storageAdapters(config: Readonly<Config>, logger: Logger) {
+  const chdbPath = freshChdbPath();
+  afterAll(() => rmSync(chdbPath, { recursive: true, force: true }));
+  return [
+    { name: 'server', open: () => openStorage(config, logger, { clickhouseUrl: clickhouseServerUrl() }) },
+    { name: 'embedded', open: () => openStorage(config, logger, { chdbPath }) },
+  ] as const;
 }

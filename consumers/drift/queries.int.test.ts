@@ -4,15 +4,14 @@
  * over drift_events) and the pane sketches it reloads (feature_sketches FINAL).
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
 import { NumericSketch } from '../../core/sketch/index.ts';
-import { openStorage, type Storage } from '../../core/storage/index.ts';
-import { clickhouseServerUrl, freshChdbPath } from '../../test-support/storage.ts';
+import type { Storage } from '../../core/storage/index.ts';
+import { storageAdapters } from '../../test-support/storage.ts';
 import { evaluateWindow, realizedPerformance, referenceOf } from './evaluation.ts';
 import { buildDriftEvent, driftEventRow } from './event.ts';
 import { queryErrorSums, queryLastState, queryPaneSketches } from './queries.ts';
@@ -22,18 +21,9 @@ import type { Window } from './windows.ts';
 
 const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_drift_queries', LOG_LEVEL: 'silent' });
 const logger = createLogger('silent');
-const chdbPath = freshChdbPath();
 /** A recent, pane-aligned time (the current hour minus 3 h), like the panes the store emits. */
 const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
-
-afterAll(() => {
-  rmSync(chdbPath, { recursive: true, force: true });
-});
-
-const adapters = [
-  { name: 'server', open: () => openStorage(config, logger, { clickhouseUrl: clickhouseServerUrl() }) },
-  { name: 'embedded', open: () => openStorage(config, logger, { chdbPath }) },
-] as const;
+const adapters = storageAdapters(config, logger);
 
 const profile = {
   features: { x: NumericSketch.of(Array.from({ length: 2_000 }, (_, i) => i % 100)).toJSON() },

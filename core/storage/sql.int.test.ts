@@ -3,26 +3,16 @@
  * `insert`, compared in SQL and read back — each must come back unchanged.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickhouseServerUrl, freshChdbPath, HOSTILE_STRINGS } from '../../test-support/storage.ts';
+import { HOSTILE_STRINGS, storageAdapters } from '../../test-support/storage.ts';
 import { parseConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { openStorage, type Storage } from './index.ts';
+import type { Storage } from './index.ts';
 import { identifier, literal, type SqlValue, sql } from './sql.ts';
 
 const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_test', LOG_LEVEL: 'silent' });
 const logger = createLogger('silent');
-const chdbPath = freshChdbPath();
-
-afterAll(() => {
-  rmSync(chdbPath, { recursive: true, force: true });
-});
-
-const adapters = [
-  { name: 'server', open: () => openStorage(config, logger, { clickhouseUrl: clickhouseServerUrl() }) },
-  { name: 'embedded', open: () => openStorage(config, logger, { chdbPath }) },
-];
+const adapters = storageAdapters(config, logger);
 
 describe.each(adapters)('SQL values through ClickHouse: $name', ({ open }) => {
   let storage: Storage;
