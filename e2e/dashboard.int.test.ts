@@ -33,6 +33,7 @@ import { replay } from '../producers/replay/replay.ts';
 import { columnStats, createScenario } from '../producers/replay/scenarios.ts';
 import { FakeSlackApi } from '../test-support/alert-servers.ts';
 import { launchChromium } from '../test-support/browser.ts';
+import { completeWindows, eventTimePanes, QUICK_RETRIES } from '../test-support/pipeline-settings.ts';
 import { readTopic } from '../test-support/read-topic.ts';
 import { until } from '../test-support/until.ts';
 
@@ -127,9 +128,7 @@ describe('dashboard in a browser, after a drifting replay', () => {
       groupId: storeGroup,
       topics: [predictionsTopic(model), TOPICS.groundTruth],
       batchRows: 2_000,
-      batchMs: 100,
-      panes: { paneMs: PANE_MS, allowedLatenessMs: 0 },
-      idleCloseMs: 600_000,
+      ...eventTimePanes(PANE_MS),
     });
     cleanup.push(() => store.stop());
     const drift: DriftConsumer = await startDriftConsumer({
@@ -142,18 +141,9 @@ describe('dashboard in a browser, after a drifting replay', () => {
       models: [model],
       references: registry,
       eventsTopic,
-      settings: {
-        windowPanes: 5,
-        gracePanes: 0,
-        graceMs: 0,
-        retrainAfter: 3,
-        // Two of eight features shift (plus the prediction): judged at 0.2, as the demo does at 0.25.
-        evaluation: { driftShare: 0.2 },
-        performance: { tolerance: 1.2, minLabels: 100 },
-        reportsDir: config.reportsDir,
-      },
-      retry: { initialMs: 100, maxMs: 1_000 },
-      tickMs: 50,
+      // Two of eight features shift (plus the prediction): judged at 0.2, as the demo does at 0.25.
+      settings: completeWindows(5, { evaluation: { driftShare: 0.2 }, reportsDir: config.reportsDir }),
+      ...QUICK_RETRIES,
     });
     cleanup.push(() => drift.stop());
 

@@ -30,6 +30,7 @@ import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
 import { kafkaSender } from '../producers/replay/kafka-sender.ts';
 import { type ReplaySender, replay } from '../producers/replay/replay.ts';
 import { type ColumnStats, columnStats, createScenario, type ScenarioOptions } from '../producers/replay/scenarios.ts';
+import { completeWindows, eventTimePanes, QUICK_RETRIES } from '../test-support/pipeline-settings.ts';
 import { readTopic } from '../test-support/read-topic.ts';
 import { until } from '../test-support/until.ts';
 
@@ -172,11 +173,7 @@ describe('drift consumer on the real pipeline', () => {
       groupId: storeGroup,
       topics: [predictionsTopic(model), TOPICS.groundTruth],
       batchRows: 2_000,
-      batchMs: 100,
-      panes: { paneMs: PANE_MS, allowedLatenessMs: 0 },
-      // Panes close on event time only (not after a partition idles for a while), so the windows
-      // evaluated do not depend on how long the test waits between steps.
-      idleCloseMs: 600_000,
+      ...eventTimePanes(PANE_MS),
     });
     cleanup.push(() => store.stop());
     const drifts: DriftConsumer[] = [];
@@ -196,21 +193,10 @@ describe('drift consumer on the real pipeline', () => {
           groupId,
           models: [model],
           references: registry,
-          settings: {
-            windowPanes: WINDOW_PANES,
-            // Windows complete only when every partition moved past them (no grace by panes or
-            // wall clock), so each holds all its data however unevenly a loaded machine runs
-            // the partitions.
-            gracePanes: 0,
-            graceMs: 0,
-            retrainAfter: 3,
-            evaluation: {},
-            performance: { tolerance: 1.2, minLabels: 100 },
-            reportsDir,
-            ...settings,
-          },
-          retry: { initialMs: 100, maxMs: 1_000 },
-          tickMs: 50,
+          // Windows complete only when every partition moved past them, so each holds all its
+          // data however unevenly a loaded machine runs the partitions.
+          settings: completeWindows(WINDOW_PANES, { reportsDir, ...settings }),
+          ...QUICK_RETRIES,
         });
         drifts.push(drift);
         cleanup.push(() => drift.stop());

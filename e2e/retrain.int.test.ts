@@ -41,6 +41,7 @@ import { type RunningPredictService, startPredictService } from '../producers/pr
 import { httpSender } from '../producers/replay/http-sender.ts';
 import { replay } from '../producers/replay/replay.ts';
 import { columnStats, createScenario, parseFilter } from '../producers/replay/scenarios.ts';
+import { completeWindows, eventTimePanes, QUICK_RETRIES } from '../test-support/pipeline-settings.ts';
 import { readTopic } from '../test-support/read-topic.ts';
 import { until } from '../test-support/until.ts';
 
@@ -125,9 +126,7 @@ describe('retraining on concept drift, end to end', () => {
       groupId: storeGroup,
       topics: [predictionsTopic(model), TOPICS.groundTruth],
       batchRows: 2_000,
-      batchMs: 100,
-      panes: { paneMs: PANE_MS, allowedLatenessMs: 0 },
-      idleCloseMs: 600_000,
+      ...eventTimePanes(PANE_MS),
     });
     retrainer = createRetrainer({
       storage,
@@ -361,17 +360,8 @@ ANY INNER JOIN (SELECT event_id, actual FROM ground_truth FINAL WHERE model_name
       models: [model],
       references: registry,
       eventsTopic: driftOutTopic,
-      settings: {
-        windowPanes: 5,
-        gracePanes: 0,
-        graceMs: 0,
-        retrainAfter: 3,
-        evaluation: {},
-        performance: { tolerance: 1.2, minLabels: 100 },
-        reportsDir: null,
-      },
-      retry: { initialMs: 100, maxMs: 1_000 },
-      tickMs: 50,
+      settings: completeWindows(5),
+      ...QUICK_RETRIES,
     });
 
     await sendTraffic(FRESH_ROWS, FRESH_START, 2);

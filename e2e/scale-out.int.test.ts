@@ -34,6 +34,7 @@ import { openStorage, type Storage, sql } from '../core/storage/index.ts';
 import { predictionsTopic, TOPICS } from '../core/topics.ts';
 import { startMetricsServer } from '../platform/metrics-server.ts';
 import { createModelTopic } from '../test-support/model-topic.ts';
+import { completeWindows, eventTimePanes, QUICK_RETRIES } from '../test-support/pipeline-settings.ts';
 import { readTopic } from '../test-support/read-topic.ts';
 import { until } from '../test-support/until.ts';
 
@@ -195,11 +196,8 @@ describe('scale-out: two store and two drift consumers per group, one of each ki
       groupId,
       topics: models.map(predictionsTopic),
       batchRows: 500,
-      batchMs: 100,
-      panes: { paneMs: PANE_MS, allowedLatenessMs: 0 },
-      // Panes close on event time only, so the windows do not depend on how long steps take.
-      idleCloseMs: 600_000,
-      retry: { initialMs: 100, maxMs: 1_000 },
+      ...eventTimePanes(PANE_MS),
+      retry: QUICK_RETRIES.retry,
     });
   }
 
@@ -214,19 +212,10 @@ describe('scale-out: two store and two drift consumers per group, one of each ki
       eventsTopic,
       models,
       references,
-      settings: {
-        windowPanes: WINDOW_PANES,
-        // Windows complete only when every source partition has passed them: what is evaluated
-        // does not depend on timing, so the two runs must agree window by window.
-        gracePanes: 0,
-        graceMs: 0,
-        retrainAfter: 3,
-        evaluation: {},
-        performance: { tolerance: 1.2, minLabels: 100 },
-        reportsDir: null,
-      },
-      retry: { initialMs: 100, maxMs: 1_000 },
-      tickMs: 50,
+      // Windows complete only when every source partition has passed them: what is evaluated
+      // does not depend on timing, so the two runs must agree window by window.
+      settings: completeWindows(WINDOW_PANES),
+      ...QUICK_RETRIES,
     });
   }
 

@@ -26,6 +26,7 @@ import { NumericSketch } from '../../core/sketch/index.ts';
 import { featureSketchRow, type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
 import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
+import { completeWindows } from '../../test-support/pipeline-settings.ts';
 import { readTopic } from '../../test-support/read-topic.ts';
 import { until } from '../../test-support/until.ts';
 import { type DriftConsumer, type DriftSettings, startDriftConsumer } from './consumer.ts';
@@ -172,16 +173,7 @@ describe('drift consumer on hand-made sketches', () => {
           groupId: options.groupId ?? groupId,
           models: [model],
           references,
-          settings: {
-            windowPanes: 1,
-            gracePanes: 0,
-            graceMs: 0,
-            retrainAfter: 3,
-            evaluation: {},
-            performance: { tolerance: 1.2, minLabels: 100 },
-            reportsDir: null,
-            ...settings,
-          },
+          settings: completeWindows(1, settings),
           retry: { initialMs: 100, maxMs: 500 },
           tickMs: 50,
           ...(options.now ? { now: options.now } : {}),
