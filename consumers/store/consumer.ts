@@ -23,18 +23,19 @@ import {
   ConsumerLifecycle,
   isDependencyFailure,
   type LifecycleTelemetry,
+  type PendingWrite,
   type Processor,
 } from '../../core/kafka/consumer-lifecycle.ts';
-import { deadLetterMessage } from '../../core/kafka/dead-letter.ts';
+import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
 import { type GroundTruth, type PredictionEvent, sketchSnapshotSchema } from '../../core/schemas.ts';
-import { featureSketchRow } from '../../core/sketch-snapshot.ts';
+import { featureSketchRow, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { insertIsolating } from '../../core/storage/isolating-insert.ts';
 import { PREDICTIONS_TOPIC_PATTERN, PREDICTIONS_TOPIC_PREFIX, TOPICS, valueSubject } from '../../core/topics.ts';
 import { decodeCheckpoint, type PaneOptions, PartitionPanes } from './panes.ts';
-import { StorePartition } from './partition.ts';
+import { type PendingRow, StorePartition } from './partition.ts';
 
 function modelOf(topic: string): string {
   return topic.slice(PREDICTIONS_TOPIC_PREFIX.length);
@@ -255,16 +256,50 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     return undefined;
   }
 
-  async function flush(final: boolean): Promise<CommitEntry[]> {
+  /**
+   * Takes everything buffered — rows, dead letters, the panes the watermark closed and the offsets
+   * they let it commit — so consumption goes on into fresh buffers while `write` stores it.
+   */
+  function detach(final: boolean): PendingWrite {
     const live = [...states.values()];
+    const byTable = new Map<string, { row: PendingRow; state: StorePartition }[]>();
+    for (const s of live) {
+      if (s.rows.length === 0) continue;
+      let pending = byTable.get(s.table);
+      if (!pending) byTable.set(s.table, (pending = []));
+      for (const row of s.rows) pending.push({ row, state: s });
+      s.rows = [];
+    }
+    const letters = live.flatMap((s) => s.deadLetters);
+    for (const s of live) s.deadLetters = [];
+    const closeAll = closeAllPanes && !final;
+    for (const s of live) s.closePanes(clock.now(), idleCloseMs, closeAll);
+    const snapshots = live.flatMap((s) => s.snapshots);
+    for (const s of live) s.snapshots = [];
+    if (closeAll) closeAllPanes = false;
+    const commits: CommitEntry[] = [];
+    for (const s of live) {
+      const entry = s.commit();
+      if (entry) commits.push(entry);
+    }
+    bufferedRows = 0;
+    hasDeadLetters = false;
+    dirtySince = undefined;
+    return () => write(byTable, letters, snapshots, commits);
+  }
+
+  /** Each step drops what it stored, so a retry after a failure goes on where it failed. */
+  async function write(
+    byTable: Map<string, { row: PendingRow; state: StorePartition }[]>,
+    letters: DeadLetter[],
+    snapshots: SketchSnapshot[],
+    commits: CommitEntry[],
+  ): Promise<CommitEntry[]> {
     // 1. Rows, one insert per table; rows ClickHouse refuses for their values become dead letters.
-    const byTable = new Map<string, StorePartition[]>();
-    for (const s of live) if (s.rows.length > 0) byTable.set(s.table, [...(byTable.get(s.table) ?? []), s]);
-    for (const [table, group] of byTable) {
-      const pending = group.flatMap((s) => s.rows.map((row) => ({ row, state: s })));
+    for (const [table, pending] of byTable) {
       const refused = await insertIsolating(storage, table, pending, (p) => p.row.row);
       for (const { item, error } of refused) {
-        item.state.deadLetters.push({
+        letters.push({
           message: item.row.message,
           topic: item.state.topic,
           partition: item.state.partition,
@@ -275,21 +310,15 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       const stored = pending.length - refused.length;
       if (table === 'ground_truth') counts.groundTruthStored += stored;
       else counts.predictionsStored += stored;
-      for (const s of group) s.rows = [];
+      byTable.delete(table);
     }
-    bufferedRows = 0;
     // 2. Dead letters: a poison message's offset is committed only once it is parked.
-    const letters = live.flatMap((s) => s.deadLetters);
     if (letters.length > 0) {
       await sendInChunks(producer, TOPICS.deadLetter, letters.map(deadLetterMessage));
       counts.deadLettered += letters.length;
-      for (const s of live) s.deadLetters = [];
+      letters.length = 0;
     }
-    hasDeadLetters = false;
-    // 3. Closed panes become snapshots, kept until sent and stored.
-    const closeAll = closeAllPanes && !final;
-    for (const s of live) s.closePanes(clock.now(), idleCloseMs, closeAll);
-    const snapshots = live.flatMap((s) => s.snapshots);
+    // 3. Snapshots of closed panes, to the topic and the table.
     if (snapshots.length > 0) {
       const messages = await Promise.all(
         snapshots.map(async (snap) => ({
@@ -305,16 +334,9 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
         snapshots.map((snap) => featureSketchRow(snap, emittedAt)),
       );
       counts.snapshotsEmitted += snapshots.length;
-      for (const s of live) s.snapshots = [];
+      snapshots.length = 0;
     }
-    if (closeAll) closeAllPanes = false;
-    dirtySince = undefined;
     // 4. What is now safely stored may be committed.
-    const commits: CommitEntry[] = [];
-    for (const s of live) {
-      const entry = s.commit();
-      if (entry) commits.push(entry);
-    }
     return commits;
   }
 
@@ -326,7 +348,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       log.warn({ err: error, topic, partition, offset: message.offset }, 'message refused by an unexpected error');
       park(state, message, describeError(error), isDriftlineError(error) ? error.code : ErrorCode.EVENT_INVALID);
     },
-    flush: (flushOptions) => flush(flushOptions.final),
+    flush: (flushOptions) => detach(flushOptions.final)(),
+    detach: (flushOptions) => detach(flushOptions.final),
     committed(entries) {
       for (const entry of entries) states.get(`${entry.topic}:${entry.partition}`)?.committedAs(entry);
     },

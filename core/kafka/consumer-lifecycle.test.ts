@@ -131,9 +131,16 @@ class RecordingProcessor implements Processor {
   }
   async flush(): Promise<CommitEntry[]> {
     if (this.flushFails) throw new DriftlineError(ErrorCode.STORAGE_UNAVAILABLE, 'down', { retriable: true });
-    this.stored.push(...this.buffer);
-    this.buffer = [];
+    this.stored.push(...this.takeBuffer());
     return this.next === undefined ? [] : [{ topic: TOPIC, partition: 0, offset: String(this.next) }];
+  }
+  protected takeBuffer(): string[] {
+    const taken = this.buffer;
+    this.buffer = [];
+    return taken;
+  }
+  protected nextOffset(): number | undefined {
+    return this.next;
   }
   due() {
     return false;
@@ -141,9 +148,43 @@ class RecordingProcessor implements Processor {
   async assigned() {}
 }
 
-function setup(options: Pick<LifecycleOptions, 'offsets'> = {}) {
+/**
+ * A processor whose buffers are detached and written while consumption goes on; each write can be
+ * held back (`gate`) or made to fail.
+ */
+class DetachingProcessor extends RecordingProcessor {
+  gate: Promise<void> = Promise.resolve();
+  writeFails = false;
+  /** Writes holding this value fail. */
+  poisonedWrite: string | undefined;
+  writesStarted = 0;
+
+  detach() {
+    const values = this.takeBuffer();
+    const next = this.nextOffset();
+    return async (): Promise<CommitEntry[]> => {
+      this.writesStarted++;
+      await this.gate;
+      if (this.writeFails || (this.poisonedWrite !== undefined && values.includes(this.poisonedWrite)))
+        throw new DriftlineError(ErrorCode.STORAGE_UNAVAILABLE, 'down', { retriable: true });
+      this.stored.push(...values);
+      values.length = 0; // a retry stores nothing twice
+      return next === undefined ? [] : [{ topic: TOPIC, partition: 0, offset: String(next) }];
+    };
+  }
+}
+
+/** A promise and the function that settles it. */
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+function setup(options: Pick<LifecycleOptions, 'offsets'> = {}, processor = new RecordingProcessor()) {
   const fake = new FakeConsumer();
-  const processor = new RecordingProcessor();
   const lifecycle = new ConsumerLifecycle({
     consumer: fake.asConsumer(),
     processor,
@@ -363,6 +404,112 @@ describe('ConsumerLifecycle', () => {
     without.fake.join({ [TOPIC]: [0] });
     expect(await without.lifecycle.lag()).toEqual([]);
     await without.lifecycle.abort();
+  });
+});
+
+describe('ConsumerLifecycle with a processor that detaches its buffers', () => {
+  it('goes on consuming while a write is under way, and commits each write in order once it is stored', async () => {
+    const processor = new DetachingProcessor();
+    const { fake, lifecycle } = setup({}, processor);
+    await lifecycle.start();
+    const slow = gate();
+    processor.gate = slow.promise;
+    fake.messages.push(message(0), message(1));
+    await fake.deliver();
+    const first = lifecycle.flush();
+    await sleep(1);
+    expect(processor.writesStarted).toBe(1);
+    fake.messages.push(message(2));
+    await fake.deliver(); // not held up by the write
+    expect(processor.taken).toEqual(['0', '1', '2']);
+    const second = lifecycle.flush(); // waits for the first write: one at a time
+    await sleep(5);
+    expect(processor.writesStarted).toBe(1);
+    expect(fake.commits).toEqual([]); // nothing stored yet, nothing committed
+    slow.open();
+    await Promise.all([first, second]);
+    expect(processor.stored).toEqual(['v0', 'v1', 'v2']);
+    expect(fake.commits).toEqual([
+      [{ topic: TOPIC, partition: 0, offset: '2' }],
+      [{ topic: TOPIC, partition: 0, offset: '3' }],
+    ]);
+    await lifecycle.abort();
+  });
+
+  it('a failed write pauses consumption and is retried before any later write; then consumption resumes', async () => {
+    const processor = new DetachingProcessor();
+    const { fake, lifecycle } = setup({}, processor);
+    await lifecycle.start();
+    fake.messages.push(message(0));
+    await fake.deliver();
+    processor.writeFails = true;
+    await expect(lifecycle.flush()).rejects.toThrow('down');
+    expect(fake.paused).toBe(true);
+    const later = lifecycle.flush();
+    await sleep(10);
+    expect(fake.commits).toEqual([]);
+    processor.writeFails = false;
+    await later;
+    expect(fake.paused).toBe(false);
+    expect(processor.stored).toEqual(['v0']);
+    expect(fake.commits[0]).toEqual([{ topic: TOPIC, partition: 0, offset: '1' }]);
+    await lifecycle.abort();
+  });
+
+  it('a rebalance gives up a write waiting out an outage: nothing detached before it is committed', async () => {
+    const processor = new DetachingProcessor();
+    const { fake, lifecycle } = setup({}, processor);
+    await lifecycle.start();
+    fake.join({ [TOPIC]: [0] });
+    fake.messages.push(message(0));
+    await fake.deliver();
+    processor.writeFails = true;
+    await expect(lifecycle.flush()).rejects.toThrow('down');
+    fake.join({ [TOPIC]: [0] }); // the group moved on: message 0 is read again from the committed offset
+    processor.writeFails = false;
+    await sleep(30);
+    expect(fake.paused).toBe(false);
+    expect(fake.commits).toEqual([]);
+    fake.messages.push(message(1));
+    await fake.deliver();
+    await lifecycle.flush(); // detached under the new assignment: committed
+    expect(fake.commits).toEqual([[{ topic: TOPIC, partition: 0, offset: '2' }]]);
+    await lifecycle.abort();
+  });
+
+  it('stop tries a failing write once more; when that fails, it commits nothing past it', async () => {
+    const processor = new DetachingProcessor();
+    const { fake, lifecycle } = setup({}, processor);
+    await lifecycle.start();
+    const slow = gate();
+    processor.gate = slow.promise;
+    processor.poisonedWrite = 'v0';
+    fake.messages.push(message(0));
+    await fake.deliver();
+    const failing = lifecycle.flush();
+    fake.messages.push(message(1));
+    await fake.deliver(); // taken while message 0's write is under way
+    slow.open();
+    await expect(failing).rejects.toThrow('down');
+    await lifecycle.stop();
+    expect(processor.writesStarted).toBeGreaterThanOrEqual(3); // the failed write, once more, the final one
+    expect(processor.stored).toEqual(['v1']);
+    expect(fake.commits).toEqual([]); // message 0 was never stored: committing 1 would skip it
+    expect(fake.log.slice(-2)).toEqual(['stop', 'disconnect']);
+  });
+
+  it('stop writes and commits what is buffered after the last write', async () => {
+    const processor = new DetachingProcessor();
+    const { fake, lifecycle } = setup({}, processor);
+    await lifecycle.start();
+    fake.messages.push(message(0));
+    await fake.deliver();
+    await lifecycle.flush();
+    fake.messages.push(message(1));
+    await fake.deliver();
+    await lifecycle.stop();
+    expect(processor.stored).toEqual(['v0', 'v1']);
+    expect(fake.log.slice(-3)).toEqual(['commit 2', 'stop', 'disconnect']);
   });
 });
 

@@ -14,6 +14,7 @@ import { DriftlineError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { hasRetriableKafkaCause } from './client.ts';
 import { FlushLoop } from './flush-loop.ts';
+import { WriteLane } from './write-lane.ts';
 
 export interface CommitEntry {
   topic: string;
@@ -21,6 +22,9 @@ export interface CommitEntry {
   offset: string;
   metadata?: string;
 }
+
+/** Stores what a processor detached; resolves with the offsets it may then commit. */
+export type PendingWrite = () => Promise<CommitEntry[]>;
 
 /** topic → partitions this member owns. */
 export type Assignment = ReadonlyMap<string, readonly number[]>;
@@ -37,6 +41,14 @@ export interface Processor {
   reject(topic: string, partition: number, message: KafkaMessage, error: unknown): void;
   /** Writes everything buffered and returns what may now be committed. Throws on dependency failure. */
   flush(options: { final: boolean }): Promise<CommitEntry[]>;
+  /**
+   * Optional, for writing while consumption goes on: takes everything buffered, now (later
+   * messages go to fresh buffers), and returns the write of it, which returns what may be
+   * committed once it succeeded. After a failure the write is called again and must go on where it
+   * failed (each of its steps drops what it stored). Without `detach`, `flush` runs with
+   * consumption stopped.
+   */
+  detach?(options: { final: boolean }): PendingWrite;
   /** The entries `flush` returned are committed now. */
   committed?(entries: readonly CommitEntry[]): void;
   /** Whether a flush is due (a full batch, a timer, panes to close). */
@@ -127,6 +139,17 @@ export interface LifecycleStats {
 export class ConsumerLifecycle implements LifecycleTelemetry {
   readonly clock: ActiveClock;
   private readonly loop: FlushLoop;
+  /** Writes of detached buffers (processors with `detach`), overlapping consumption. */
+  private readonly writes: WriteLane;
+  /** Counts group joins: a write detached under an earlier assignment commits nothing. */
+  private epoch = 0;
+  /**
+   * The epoch of the last write given up: nothing detached in it may be committed any more
+   * (committing past that write would skip what it held); the next assignment re-reads it.
+   */
+  private givenUpEpoch = -1;
+  /** A flush is queued behind the batch under way (the timer asks no more meanwhile). */
+  private flushQueued = false;
   private readonly log: Logger;
   private readonly retry: { initialMs: number; maxMs: number };
   private readonly subscribed: Set<string>;
@@ -147,22 +170,28 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
     this.retry = options.retry ?? { initialMs: 500, maxMs: 30_000 };
     this.handleBackoffMs = this.retry.initialMs;
     this.subscribed = new Set(options.topics);
-    this.loop = new FlushLoop({
+    const flushOptions = {
       retry: this.retry,
       pause: () => this.pauseAll(),
       resume: () => this.resumeAll(),
-      onFailure: (error, retryInMs) => {
+      onFailure: (error: unknown, retryInMs: number) => {
         this.counters.failedFlushes++;
         this.log.warn({ err: error, retryInMs }, 'flush failed; consumption paused, nothing committed');
       },
-    });
+    };
+    this.loop = new FlushLoop(flushOptions);
+    this.writes = new WriteLane(flushOptions);
   }
 
   async start(): Promise<void> {
     const { consumer } = this.options;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assignment = new Map(Object.entries(payload.memberAssignment));
+      this.epoch++;
+      // Whatever a write waiting out an outage holds is read again from the committed offsets.
+      this.writes.giveUpWaiting();
       void this.loop.serialized(async () => {
+        this.writes.giveUpWaiting();
         await this.options.processor.assigned(this.assignment);
         // A rebalance resets kafkajs's pause state per partition: keep what we decided.
         if (this.clock.paused) consumer.pause(this.pausedTopics());
@@ -171,8 +200,8 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
     await consumer.subscribe({ topics: [...this.subscribed], fromBeginning: true });
     await consumer.run(this.runConfig());
     this.timer = setInterval(() => {
-      if (this.clock.paused || this.stopping) return;
-      if (this.options.processor.due()) void this.flush().catch(() => {});
+      if (this.clock.paused || this.stopping || this.flushQueued) return;
+      if (this.options.processor.due()) void this.startFlush();
     }, this.options.tickMs);
   }
 
@@ -185,8 +214,44 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
    * Flushes and commits. On failure it rejects, pauses consumption and retries in the background
    * with backoff; consumption resumes when a retry succeeds.
    */
-  flush(): Promise<void> {
-    return this.loop.run(() => this.flushAndCommit(false));
+  async flush(): Promise<void> {
+    await (await this.startFlush()).written;
+  }
+
+  /**
+   * Queues a flush behind the batch under way; resolves once its buffers are detached, with the
+   * promise of their write. A processor without `detach` flushes with consumption stopped, so
+   * that is the whole flush.
+   */
+  private startFlush(): Promise<{ written: Promise<void> }> {
+    const { processor } = this.options;
+    this.flushQueued = true;
+    const detach = processor.detach?.bind(processor);
+    if (!detach) {
+      const written = this.loop.run(() => this.flushAndCommit(false));
+      written.then(
+        () => (this.flushQueued = false),
+        () => (this.flushQueued = false),
+      );
+      return written.then(
+        () => ({ written }),
+        () => ({ written }),
+      );
+    }
+    return this.loop.serialized(async () => {
+      // One write at a time: commits stay in order, and at most two batches are held.
+      await this.writes.settled();
+      this.flushQueued = false;
+      if (this.aborted) return { written: Promise.resolve() };
+      const epoch = this.epoch;
+      const write = detach({ final: false });
+      const written = this.writes.run(
+        () => this.writeAndCommit(write, epoch),
+        () => (this.givenUpEpoch = epoch),
+      );
+      written.catch(() => {});
+      return { written };
+    });
   }
 
   topics(): string[] {
@@ -221,8 +286,15 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
     this.stopping = true;
     this.clearTimers();
     this.pauseAll();
+    // A write waiting out an outage is tried once more, not again after that.
+    this.writes.close();
     try {
-      await this.loop.serialized(() => this.flushAndCommit(true));
+      await this.loop.serialized(async () => {
+        await this.writes.settled();
+        const { detach } = this.options.processor;
+        if (detach) await this.writeAndCommit(detach.call(this.options.processor, { final: true }), this.epoch);
+        else await this.flushAndCommit(true);
+      });
     } catch (error) {
       this.log.error({ err: error }, 'final flush failed; what was not committed is read again on restart');
     }
@@ -241,7 +313,9 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
     this.aborted = true;
     this.clearTimers();
     this.loop.close();
+    this.writes.close();
     await this.loop.serialized(async () => {});
+    await this.writes.settled();
     await this.close();
   }
 
@@ -292,11 +366,20 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
     this.resumeTimer = undefined;
   }
 
-  private async flushAndCommit(final: boolean): Promise<void> {
+  private flushAndCommit(final: boolean): Promise<void> {
+    return this.writeAndCommit(() => this.options.processor.flush({ final }), this.epoch);
+  }
+
+  /**
+   * Runs a write and commits what it stored — unless the group moved partitions since it was
+   * detached, or a write before it was given up (committing past it would skip what it held):
+   * then its partitions are read again from their committed offsets, and storage deduplicates.
+   */
+  private async writeAndCommit(write: PendingWrite, epoch: number): Promise<void> {
     if (this.aborted) return;
     const started = performance.now();
-    const entries = await this.options.processor.flush({ final });
-    if (entries.length > 0) {
+    const entries = await write();
+    if (entries.length > 0 && epoch === this.epoch && epoch !== this.givenUpEpoch) {
       await this.options.consumer.commitOffsets(entries);
       this.options.processor.committed?.(entries);
       this.counters.commits++;
@@ -342,7 +425,8 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
           if (taken > 0) this.messages.set(batch.topic, (this.messages.get(batch.topic) ?? 0) + taken);
         });
         await heartbeat();
-        if (!this.stopping && !this.clock.paused && processor.due()) await this.flush().catch(() => {});
+        // With `detach`, this waits only for the buffers to be taken, not for their write.
+        if (!this.stopping && !this.clock.paused && !this.flushQueued && processor.due()) await this.startFlush();
       },
     };
   }
