@@ -266,7 +266,10 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     for (const s of live) {
       if (s.rows.length === 0) continue;
       let pending = byTable.get(s.table);
-      if (!pending) byTable.set(s.table, (pending = []));
+      if (!pending) {
+        pending = [];
+        byTable.set(s.table, pending);
+      }
       for (const row of s.rows) pending.push({ row, state: s });
       s.rows = [];
     }
