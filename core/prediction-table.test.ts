@@ -48,6 +48,7 @@ describe('ensurePredictionsTable', () => {
         return [...have].map((name) => ({ name })) as T[];
       },
       async insert() {},
+      async insertRowBinary() {},
       async ping() {},
       async close() {},
     };

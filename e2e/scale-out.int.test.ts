@@ -385,6 +385,10 @@ describe('scale-out: two store and two drift consumers per group, one of each ki
         await released;
         return single.insert(table, rows);
       },
+      insertRowBinary: async (table, columns, chunks) => {
+        await released;
+        return single.insertRowBinary(table, columns, chunks);
+      },
       ping: () => single.ping(),
       close: async () => {},
     };

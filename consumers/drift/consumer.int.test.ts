@@ -321,6 +321,8 @@ describe('drift consumer on hand-made sketches', () => {
       command: (text) => (down ? Promise.reject(unavailable()) : storage.command(text)),
       query: (text) => (down ? Promise.reject(unavailable()) : storage.query(text)),
       insert: (table, rows) => (down ? Promise.reject(unavailable()) : storage.insert(table, rows)),
+      insertRowBinary: (table, columns, chunks) =>
+        down ? Promise.reject(unavailable()) : storage.insertRowBinary(table, columns, chunks),
       ping: () => storage.ping(),
       close: async () => {},
     };

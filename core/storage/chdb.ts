@@ -5,13 +5,15 @@
  * prefix.
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import { DriftlineError, ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { encodeJsonEachRow } from './json-each-row.ts';
 import type { Storage } from './port.ts';
-import { assertIdentifier, identifier } from './sql.ts';
+import { type RowBinaryColumn, rowBinaryColumnList, rowBinaryStructure } from './row-binary.ts';
+import { assertIdentifier, identifier, literal } from './sql.ts';
 import { type StorageErrorContext, type StorageOperation, toStorageError } from './storage-error.ts';
 
 export interface EmbeddedStorageOptions {
@@ -46,6 +48,9 @@ interface SharedSession {
  * session each, which chDB allows at the same path.
  */
 const sessions = new Map<string, SharedSession>();
+
+/** Names the files RowBinary inserts go through. */
+let insertFiles = 0;
 
 export async function openEmbeddedStorage(options: EmbeddedStorageOptions): Promise<Storage> {
   assertIdentifier(options.database);
@@ -154,6 +159,31 @@ class EmbeddedStorage implements Storage {
       throw toStorageError(error, this.context('insert'));
     }
     if (this.log.isLevelEnabled('trace')) this.log.trace({ table, rows: rows.length }, 'inserted');
+  }
+
+  /**
+   * chDB's insert takes text formats only, so the bytes go through a file that `file()` reads
+   * (in the session's data directory: on the same disk, and removed with it).
+   */
+  async insertRowBinary(
+    table: string,
+    columns: readonly RowBinaryColumn[],
+    chunks: readonly Uint8Array[],
+  ): Promise<void> {
+    const session = this.session('insert');
+    const target = identifier(table).text;
+    if (chunks.every((c) => c.byteLength === 0)) return;
+    const file = join(this.shared.path, `insert-${process.pid}-${++insertFiles}.rowbinary`);
+    try {
+      await writeFile(file, chunks);
+      await session.queryAsync(
+        `INSERT INTO ${target} ${rowBinaryColumnList(columns)} SELECT * FROM file(${literal(file).text}, 'RowBinary', ${literal(rowBinaryStructure(columns)).text})`,
+      );
+    } catch (error) {
+      throw toStorageError(error, this.context('insert'));
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   async ping(): Promise<void> {

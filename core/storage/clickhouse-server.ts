@@ -5,6 +5,8 @@
  * setting we add, `output_format_json_quote_64bit_integers=0`, exists there too. It is sent as a
  * URL parameter on every request because 18.16 ignores a `SETTINGS` clause for output formatting.
  */
+
+import { Readable } from 'node:stream';
 import {
   type ClickHouseClient,
   ClickHouseLogLevel,
@@ -18,6 +20,7 @@ import { DriftlineError, ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { encodeJsonEachRow } from './json-each-row.ts';
 import type { Storage } from './port.ts';
+import { type RowBinaryColumn, rowBinaryColumnList } from './row-binary.ts';
 import { identifier } from './sql.ts';
 import { type StorageErrorContext, type StorageOperation, safeUrl, toStorageError } from './storage-error.ts';
 
@@ -121,6 +124,28 @@ class ServerStorage implements Storage {
       throw toStorageError(error, this.context('insert'));
     }
     if (this.log.isLevelEnabled('trace')) this.log.trace({ table, rows: rows.length }, 'inserted');
+  }
+
+  async insertRowBinary(
+    table: string,
+    columns: readonly RowBinaryColumn[],
+    chunks: readonly Uint8Array[],
+  ): Promise<void> {
+    this.assertOpen('insert');
+    const target = identifier(table).text;
+    if (chunks.every((c) => c.byteLength === 0)) return;
+    try {
+      // With `values`, the statement goes in the URL and the bytes in the body, as they are.
+      const { stream } = await this.client.exec({
+        query: `INSERT INTO ${target} ${rowBinaryColumnList(columns)} FORMAT RowBinary`,
+        values: Readable.from(chunks, { objectMode: false }),
+      });
+      for await (const _ of stream) {
+        // An insert answers with an empty body; reading it to the end frees the socket.
+      }
+    } catch (error) {
+      throw toStorageError(error, this.context('insert'));
+    }
   }
 
   async ping(): Promise<void> {

@@ -10,6 +10,8 @@
  * or `SQL_VALUE_INVALID` for a row that cannot be encoded.
  */
 
+import type { RowBinaryColumn } from './row-binary.ts';
+
 export type StorageKind = 'server' | 'embedded';
 
 export interface Storage {
@@ -33,6 +35,11 @@ export interface Storage {
    * row fails to encode.
    */
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  /**
+   * Batch insert of rows already encoded as RowBinary (row-binary.ts) for `columns`, in that
+   * order; the table's other columns take their defaults. `chunks` are sent one after another.
+   */
+  insertRowBinary(table: string, columns: readonly RowBinaryColumn[], chunks: readonly Uint8Array[]): Promise<void>;
   /** Resolves when ClickHouse answers a query; throws STORAGE_UNAVAILABLE when down. */
   ping(): Promise<void>;
   /** Releases the client or the chDB session. Idempotent; later calls reject as unavailable. */

@@ -11,6 +11,7 @@ import { parseConfig } from '../config.ts';
 import { type DriftlineError, ErrorCode, isDriftlineError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { openStorage, type Storage } from './index.ts';
+import { RowBinaryRows } from './row-binary.ts';
 import { identifier, sql } from './sql.ts';
 
 const config = parseConfig({ CLICKHOUSE_DATABASE: 'driftline_test', LOG_LEVEL: 'silent' });
@@ -171,6 +172,73 @@ describe.each(adapters)('storage port: $name', (adapter) => {
     await storage.insert(table, rows);
     expect(await storage.query(`SELECT count() AS n, sum(i) AS total FROM ${t()}`)).toEqual([
       { n: 10_000, total: (9_999 * 10_000) / 2 },
+    ]);
+  });
+
+  it('inserts RowBinary rows in several chunks, every type the encoder writes, unnamed columns taking defaults', async () => {
+    await storage.command(`
+      CREATE TABLE ${t()} (
+        id UInt64, name String, maybe Nullable(String), x Float64, y Nullable(Float64),
+        small UInt8, mid UInt32, at DateTime('UTC'), untouched Float64 DEFAULT 7
+      ) ENGINE = MergeTree ORDER BY id`);
+    const columns = [
+      { name: 'id', type: 'UInt64' },
+      { name: 'name', type: 'String' },
+      { name: 'maybe', type: 'Nullable(String)' },
+      { name: 'x', type: 'Float64' },
+      { name: 'y', type: 'Nullable(Float64)' },
+      { name: 'small', type: 'UInt8' },
+      { name: 'mid', type: 'UInt32' },
+      { name: 'at', type: 'DateTime' },
+    ] as const;
+    const long = 'é'.repeat(200); // 400 UTF-8 bytes: a two-byte length
+    const first = new RowBinaryRows();
+    const second = new RowBinaryRows();
+    const rows = [
+      {
+        id: 2 ** 40 + 3,
+        name: 'Montréal',
+        maybe: null,
+        x: 0.1 + 0.2,
+        y: null,
+        small: 255,
+        mid: 4_000_000_000,
+        at: 1_700_000_000,
+      },
+      { id: 1, name: long, maybe: '', x: -1e-300, y: Number.NaN, small: 0, mid: 0, at: 0 },
+      { id: 3, name: '', maybe: 'zz', x: Number.POSITIVE_INFINITY, y: 2.5, small: 1, mid: 1, at: 4_000_000_000 },
+    ];
+    for (const [i, row] of rows.entries()) {
+      const into = i === 0 ? first : second;
+      into.uint64(row.id);
+      into.string(row.name);
+      into.nullableString(row.maybe);
+      into.float64(row.x);
+      into.nullableFloat64(row.y);
+      into.uint8(row.small);
+      into.uint32(row.mid);
+      into.uint32(row.at);
+      into.endRow();
+    }
+    expect(second.rowCount).toBe(2);
+    await storage.insertRowBinary(table, columns, [first.rows(), second.rows(0, 1), second.rows(1, 2)]);
+    const back = await storage.query(
+      `SELECT toString(id) AS id, name, maybe, toString(x) AS x, toString(y) AS y, small, mid, toUnixTimestamp(at) AS at, untouched FROM ${t()} ORDER BY small`,
+    );
+    expect(back).toEqual([
+      { id: '1', name: long, maybe: '', x: '-1e-300', y: 'nan', small: 0, mid: 0, at: 0, untouched: 7 },
+      { id: '3', name: '', maybe: 'zz', x: 'inf', y: '2.5', small: 1, mid: 1, at: 4_000_000_000, untouched: 7 },
+      {
+        id: String(2 ** 40 + 3),
+        name: 'Montréal',
+        maybe: null,
+        x: '0.30000000000000004',
+        y: null,
+        small: 255,
+        mid: 4_000_000_000,
+        at: 1_700_000_000,
+        untouched: 7,
+      },
     ]);
   });
 

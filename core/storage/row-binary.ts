@@ -1,0 +1,178 @@
+/**
+ * Rows encoded as ClickHouse's RowBinary as they arrive, for the store's hot path: no object per
+ * row and no number-to-text conversion (writing a double as decimal text was the store's largest
+ * cost). ClickHouse 18.16 and current servers read it alike, and chDB reads it through `file()`.
+ *
+ * RowBinary per type: integers and floats little-endian at their width; DateTime a UInt32 of Unix
+ * seconds; String a LEB128 length and the UTF-8 bytes; Nullable(T) a byte (1 = NULL) and T when 0.
+ */
+
+/** The column types the encoder writes (what the predictions tables use). */
+export type RowBinaryType =
+  | 'String'
+  | 'Float64'
+  | 'UInt8'
+  | 'UInt32'
+  | 'UInt64'
+  | 'DateTime'
+  | 'Nullable(String)'
+  | 'Nullable(Float64)';
+
+/** A column an insert names, with the type its bytes are written in. */
+export interface RowBinaryColumn {
+  readonly name: string;
+  readonly type: RowBinaryType;
+}
+
+import { identifier } from './sql.ts';
+
+const TWO_TO_32 = 2 ** 32;
+const INITIAL_BYTES = 64 * 1024;
+
+/** A growing buffer of whole rows; `rowEnds` marks where each row ends, to split a batch by rows. */
+export class RowBinaryRows {
+  private bytes = Buffer.allocUnsafe(INITIAL_BYTES);
+  private position = 0;
+  private readonly ends: number[] = [];
+
+  get rowCount(): number {
+    return this.ends.length;
+  }
+
+  get byteLength(): number {
+    return this.position;
+  }
+
+  /** Ends the row written since the last call. */
+  endRow(): void {
+    this.ends.push(this.position);
+  }
+
+  /** The bytes of rows [from, to) — a view, valid until more rows are written. */
+  rows(from = 0, to = this.ends.length): Buffer {
+    const start = from === 0 ? 0 : (this.ends[from - 1] as number);
+    const end = to === 0 ? 0 : (this.ends[to - 1] as number);
+    return this.bytes.subarray(start, end);
+  }
+
+  float64(value: number): void {
+    this.reserve(8);
+    this.position = this.bytes.writeDoubleLE(value, this.position);
+  }
+
+  uint8(value: number): void {
+    this.reserve(1);
+    this.bytes[this.position++] = value;
+  }
+
+  uint32(value: number): void {
+    this.reserve(4);
+    this.position = this.bytes.writeUInt32LE(value >>> 0, this.position);
+  }
+
+  /** A non-negative integer up to 2^53 (Kafka offsets, epoch milliseconds). */
+  uint64(value: number): void {
+    this.reserve(8);
+    const low = value % TWO_TO_32;
+    this.bytes.writeUInt32LE(low, this.position);
+    this.bytes.writeUInt32LE((value - low) / TWO_TO_32, this.position + 4);
+    this.position += 8;
+  }
+
+  string(value: string): void {
+    // At most 3 bytes per UTF-16 unit; the length is written first as one byte when it fits,
+    // moved along when the bytes turn out to need a longer LEB128.
+    this.reserve(value.length * 3 + 5);
+    const start = this.position;
+    const written = this.bytes.write(value, start + 1);
+    if (written < 0x80) {
+      this.bytes[start] = written;
+      this.position = start + 1 + written;
+      return;
+    }
+    const prefix = leb128Length(written);
+    this.bytes.copyWithin(start + prefix, start + 1, start + 1 + written);
+    let rest = written;
+    let at = start;
+    while (rest >= 0x80) {
+      this.bytes[at++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    this.bytes[at] = rest;
+    this.position = start + prefix + written;
+  }
+
+  nullableString(value: string | null | undefined): void {
+    if (value === null || value === undefined) return this.uint8(1);
+    this.uint8(0);
+    this.string(value);
+  }
+
+  nullableFloat64(value: number | null | undefined): void {
+    if (value === null || value === undefined) return this.uint8(1);
+    this.uint8(0);
+    this.float64(value);
+  }
+
+  /** Writes `value` as `type`; for generated columns (features), the rest call the typed methods. */
+  value(type: RowBinaryType, value: unknown): void {
+    switch (type) {
+      case 'Float64':
+        return this.float64(typeof value === 'number' ? value : 0);
+      case 'Nullable(Float64)':
+        return this.nullableFloat64(typeof value === 'number' ? value : null);
+      case 'String':
+        return this.string(typeof value === 'string' ? value : '');
+      case 'Nullable(String)':
+        return this.nullableString(typeof value === 'string' ? value : null);
+      case 'UInt8':
+        return this.uint8(Number(value) || 0);
+      case 'UInt32':
+      case 'DateTime':
+        return this.uint32(Number(value) || 0);
+      case 'UInt64':
+        return this.uint64(Number(value) || 0);
+    }
+  }
+
+  private reserve(bytes: number): void {
+    if (this.position + bytes <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.position + bytes) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.bytes.copy(grown, 0, 0, this.position);
+    this.bytes = grown;
+  }
+}
+
+function leb128Length(value: number): number {
+  let length = 1;
+  for (let rest = value >>> 7; rest > 0; rest >>>= 7) length++;
+  return length;
+}
+
+/** `a Float64, b String`: the structure `file()` takes. */
+export function rowBinaryStructure(columns: readonly RowBinaryColumn[]): string {
+  return columns.map((c) => `${identifier(c.name).text} ${c.type}`).join(', ');
+}
+
+/** `(a, b)`: the column list of the insert. */
+export function rowBinaryColumnList(columns: readonly RowBinaryColumn[]): string {
+  return `(${columns.map((c) => identifier(c.name).text).join(', ')})`;
+}
+
+/** Whether `type` (as system.columns spells it) is one the encoder writes, normalised. */
+export function rowBinaryType(type: string): RowBinaryType | undefined {
+  const plain = type.replace(/^DateTime\(.*\)$/, 'DateTime');
+  const known: readonly string[] = [
+    'String',
+    'Float64',
+    'UInt8',
+    'UInt32',
+    'UInt64',
+    'DateTime',
+    'Nullable(String)',
+    'Nullable(Float64)',
+  ];
+  return known.includes(plain) ? (plain as RowBinaryType) : undefined;
+}
