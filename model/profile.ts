@@ -13,7 +13,7 @@ export interface ReferenceProfile {
   /** Which rows were profiled. */
   source: 'training-split';
   rows: number;
-  /** One sketch (count, nulls, min, max, mean, variance, t-digest) per feature, by name. */
+  /** One sketch (count, nulls, min, max, mean, variance, t-digest, exact percentiles) per feature, by name. */
   features: Record<string, NumericSketchJSON>;
   /** The model's predictions on the same rows. */
   prediction: NumericSketchJSON;
@@ -30,18 +30,17 @@ export function buildReferenceProfile(
   if (target.length !== rows.length || predictions.length !== rows.length) {
     throw new RangeError('rows, target and predictions must be equally long');
   }
-  const sketches = spec.features.map(() => NumericSketch.create());
-  for (const row of rows) {
-    for (let j = 0; j < sketches.length; j++) (sketches[j] as NumericSketch).push(row[j]);
-  }
+  // Built from all values at once, so each sketch keeps its exact percentiles: the PSI and
+  // Jensen–Shannon bin edges of every later comparison are then exact (core/drift/numerical.ts).
+  const profile = (values: Iterable<number | null>) => NumericSketch.withExactPercentiles(values).toJSON();
   return {
     format: 1,
     model: spec.model,
     source: 'training-split',
     rows: rows.length,
-    features: Object.fromEntries(spec.features.map((f, j) => [f.name, (sketches[j] as NumericSketch).toJSON()])),
-    prediction: NumericSketch.of(Array.from(predictions)).toJSON(),
-    target: NumericSketch.of(Array.from(target)).toJSON(),
+    features: Object.fromEntries(spec.features.map((f, j) => [f.name, profile(rows.map((row) => row[j] ?? null))])),
+    prediction: profile(Array.from(predictions)),
+    target: profile(Array.from(target)),
   };
 }
 

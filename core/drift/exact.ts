@@ -2,6 +2,8 @@
  * Exact drift statistics on raw values: the reference the sketch statistics are tested and
  * benchmarked against. Pure; inputs are sorted Float64Arrays of finite values (`sortedFinite`).
  */
+
+import { typeOneQuantile } from '../sketch/numeric-sketch.ts';
 import { jensenShannonDistance, populationStabilityIndex } from './divergence.ts';
 import type { NumericalStats } from './numerical.ts';
 import { kolmogorovSf } from './special.ts';
@@ -147,12 +149,9 @@ export function populationStd(values: Float64Array): number {
  * ECDF ≥ k/bins) for k = 1…bins−1, duplicates dropped. Bins are (−∞, e₁], (e₁, e₂], …, (e_last, ∞).
  */
 export function exactQuantileEdges(sortedReference: Float64Array, bins: number): number[] {
-  const n = sortedReference.length;
   const edges: number[] = [];
   for (let k = 1; k < bins; k++) {
-    // k·n/bins is exact for integer k and n below 2^53/bins; ceil gives the type-1 rank.
-    const rank = Math.max(1, Math.ceil((k * n) / bins));
-    const edge = sortedReference[rank - 1] as number;
+    const edge = typeOneQuantile(sortedReference, k, bins);
     if (edges.length === 0 || edge > (edges[edges.length - 1] as number)) edges.push(edge);
   }
   return edges;

@@ -8,6 +8,7 @@
  */
 import {
   type Centroids,
+  type ExactPercentiles,
   inferPointMasses,
   type NumericSketch,
   type NumericSketchJSON,
@@ -30,6 +31,8 @@ export interface NumericDistribution {
   readonly xs: Float64Array;
   readonly below: Float64Array;
   readonly atOrBelow: Float64Array;
+  /** The exact percentiles (k/100, k = 1…99) and their counts when the sketch keeps them (reference profiles). */
+  readonly percentiles?: Readonly<ExactPercentiles> | undefined;
 }
 
 /** Distributions already built, per sketch and sketch version (a reference is evaluated many times). */
@@ -43,7 +46,15 @@ export function numericDistribution(sketch: NumericSketch): NumericDistribution 
   const distribution =
     sketch.count === 0
       ? undefined
-      : buildDistribution(sketch.count, sketch.min, sketch.max, sketch.mean, sketch.sumOfSquares, centroids);
+      : buildDistribution(
+          sketch.count,
+          sketch.min,
+          sketch.max,
+          sketch.mean,
+          sketch.sumOfSquares,
+          centroids,
+          sketch.exactPercentiles,
+        );
   built.set(sketch, { version: sketch.version, distribution });
   return distribution;
 }
@@ -53,12 +64,20 @@ export function distributionFromJSON(json: NumericSketchJSON): NumericDistributi
   const n = json.count;
   if (n === 0 || json.min === null || json.max === null || json.mean === null) return undefined;
   const pointMass = json.pointMass ?? inferPointMasses(json);
-  return buildDistribution(n, json.min, json.max, json.mean, json.m2, {
-    size: json.means.length,
-    means: Float64Array.from(json.means),
-    counts: Float64Array.from(json.counts),
-    pointMass: Uint8Array.from(pointMass, (p) => (p ? 1 : 0)),
-  });
+  return buildDistribution(
+    n,
+    json.min,
+    json.max,
+    json.mean,
+    json.m2,
+    {
+      size: json.means.length,
+      means: Float64Array.from(json.means),
+      counts: Float64Array.from(json.counts),
+      pointMass: Uint8Array.from(pointMass, (p) => (p ? 1 : 0)),
+    },
+    json.percentiles,
+  );
 }
 
 /**
@@ -73,6 +92,7 @@ function buildDistribution(
   mean: number,
   m2: number,
   c: Centroids,
+  percentiles: Readonly<ExactPercentiles> | undefined,
 ): NumericDistribution {
   const k = c.size;
   const xs = new Float64Array(k + 2);
@@ -120,6 +140,7 @@ function buildDistribution(
     xs: xs.subarray(0, last + 1),
     below: below.subarray(0, last + 1),
     atOrBelow: atOrBelow.subarray(0, last + 1),
+    percentiles,
   };
 }
 

@@ -118,7 +118,8 @@ export function wassersteinDistance(ref: NumericDistribution, cur: NumericDistri
 
 /**
  * Inner edges of `bins` reference-quantile bins, duplicates dropped; the same type-1 quantile
- * definition as `exactQuantileEdges`, so point masses land on the same side of an edge.
+ * definition as `exactQuantileEdges`, so point masses land on the same side of an edge. (Read off
+ * the sketch's CDF; `referenceBins` takes a reference profile's exact percentiles instead.)
  */
 export function quantileEdges(ref: NumericDistribution, bins: number): number[] {
   const edges: number[] = [];
@@ -127,6 +128,37 @@ export function quantileEdges(ref: NumericDistribution, bins: number): number[] 
     if (edges.length === 0 || edge > (edges[edges.length - 1] as number)) edges.push(edge);
   }
   return edges;
+}
+
+/**
+ * The reference-quantile bins of PSI and Jensen–Shannon: inner edges and the reference's shares.
+ * When the reference keeps its exact percentiles (a reference profile) and `bins` divides 100,
+ * both are exact — the edges and shares `exactQuantileEdges`/`exactBinShares` give on the raw
+ * values. That matters where a current window is dense at an edge (a shifted heavy tail starting
+ * there): an edge interpolated inside a centroid, a few reference ranks off, puts many current
+ * values on the wrong side, and PSI takes logarithms of such nearly empty bins. Otherwise the
+ * edges are `quantileEdges` and the shares `binShares` of the sketch.
+ */
+export function referenceBins(ref: NumericDistribution, bins: number): { edges: number[]; shares: number[] } {
+  const exact = ref.percentiles;
+  if (exact === undefined || 100 % bins !== 0) {
+    const edges = quantileEdges(ref, bins);
+    return { edges, shares: binShares(ref, edges) };
+  }
+  const edges: number[] = [];
+  const shares: number[] = [];
+  let previous = 0;
+  for (let k = 1; k < bins; k++) {
+    const i = (k * 100) / bins - 1;
+    const edge = exact.values[i] as number;
+    if (edges.length > 0 && edge <= (edges[edges.length - 1] as number)) continue;
+    const count = exact.atOrBelow[i] as number;
+    edges.push(edge);
+    shares.push((count - previous) / ref.count);
+    previous = count;
+  }
+  shares.push((ref.count - previous) / ref.count);
+  return { edges, shares };
 }
 
 /** Shares of a distribution in (−∞, e₁], (e₁, e₂], …, (e_last, ∞). */
@@ -145,8 +177,7 @@ export function binShares(d: NumericDistribution, edges: readonly number[]): num
 /** Every numerical statistic; both distributions must be non-empty. */
 export function numericalStats(ref: NumericDistribution, cur: NumericDistribution, bins = 10): NumericalStats {
   const { ks, wasserstein } = ksAndWasserstein(ref, cur);
-  const edges = quantileEdges(ref, bins);
-  const r = binShares(ref, edges);
+  const { edges, shares: r } = referenceBins(ref, bins);
   const c = binShares(cur, edges);
   return {
     ks,

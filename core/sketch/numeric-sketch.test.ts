@@ -2,7 +2,14 @@ import { TDigest } from 'tdigest';
 import { describe, expect, it } from 'vitest';
 import { DriftlineError, ErrorCode } from '../errors.ts';
 import { mulberry32, type Random } from '../random.ts';
-import { DEFAULT_COMPRESSION, EXACT_VALUES, NumericSketch, type NumericSketchJSON } from './numeric-sketch.ts';
+import {
+  DEFAULT_COMPRESSION,
+  EXACT_VALUES,
+  NumericSketch,
+  type NumericSketchJSON,
+  PERCENTILES,
+  typeOneQuantile,
+} from './numeric-sketch.ts';
 
 const QS = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 const N = 50_000;
@@ -369,5 +376,76 @@ describe('NumericSketch point masses and exactness', () => {
     sketch.merge(NumericSketch.of([7, 7, 1]));
     expect(sketch.count).toBe(values.length + 3);
     expect(sketch.toJSON().counts[sketch.toJSON().means.indexOf(7)]).toBe(3_002);
+  });
+});
+
+describe('NumericSketch exact percentiles (reference profiles)', () => {
+  const values = [...sample(20_000, normal(mulberry32(41))), null, Number.NaN, 3, 3, 3];
+  const sorted = Float64Array.from(
+    values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)),
+  ).sort();
+
+  it('keeps the type-1 percentiles of the finite values and the count at or below each', () => {
+    const sketch = NumericSketch.withExactPercentiles(values);
+    const p = sketch.exactPercentiles;
+    expect(p?.values).toHaveLength(PERCENTILES);
+    for (let k = 1; k <= PERCENTILES; k++) {
+      const x = p?.values[k - 1] as number;
+      // The smallest value whose ECDF reaches k/100.
+      expect(sorted.filter((v) => v <= x).length / sorted.length).toBeGreaterThanOrEqual(k / 100);
+      expect(sorted.filter((v) => v < x).length / sorted.length).toBeLessThan(k / 100);
+      expect(p?.atOrBelow[k - 1]).toBe(sorted.filter((v) => v <= x).length);
+    }
+    // Otherwise the same sketch as one built by pushing.
+    const { percentiles, ...rest } = sketch.toJSON();
+    expect(rest).toEqual(NumericSketch.of(values).toJSON());
+    expect(percentiles?.values).toEqual(p?.values);
+  });
+
+  it('counts ties: a repeated percentile value carries all its copies', () => {
+    const tied = [1, 2, 2, 2, 2, 2, 2, 2, 2, 3];
+    const p = NumericSketch.withExactPercentiles(tied).exactPercentiles;
+    expect(p?.values[9]).toBe(1); // 10 %: the first value
+    expect(p?.atOrBelow[9]).toBe(1);
+    expect(p?.values[49]).toBe(2);
+    expect(p?.atOrBelow[49]).toBe(9);
+    expect(p?.values[98]).toBe(3);
+  });
+
+  it('agrees with the type-1 quantile at k/10 (the PSI decile edges)', () => {
+    const p = NumericSketch.withExactPercentiles(values).exactPercentiles;
+    for (let k = 1; k < 10; k++) expect(p?.values[10 * k - 1]).toBe(typeOneQuantile(sorted, k, 10));
+  });
+
+  it('survives JSON and clone, and is dropped by any push or merge', () => {
+    const sketch = NumericSketch.withExactPercentiles(values);
+    const copy = NumericSketch.fromJSON(JSON.parse(JSON.stringify(sketch.toJSON())));
+    expect(copy.exactPercentiles).toEqual(sketch.exactPercentiles);
+    expect(sketch.clone().exactPercentiles).toEqual(sketch.exactPercentiles);
+    copy.push(1);
+    expect(copy.exactPercentiles).toBeUndefined();
+    expect(copy.toJSON()).not.toHaveProperty('percentiles');
+    const merged = sketch.clone().merge(NumericSketch.of([1, 2]));
+    expect(merged.exactPercentiles).toBeUndefined();
+    expect(NumericSketch.withExactPercentiles([null]).exactPercentiles).toBeUndefined();
+    expect(NumericSketch.of(values).toJSON()).not.toHaveProperty('percentiles');
+  });
+
+  it('rejects malformed percentiles with DECODE_FAILED', () => {
+    const json = NumericSketch.withExactPercentiles(values).toJSON();
+    const p = json.percentiles as NonNullable<NumericSketchJSON['percentiles']>;
+    const bad: unknown[] = [
+      { ...json, percentiles: { ...p, values: p.values.slice(1) } },
+      { ...json, percentiles: { ...p, values: [...p.values].reverse() } },
+      { ...json, percentiles: { ...p, values: p.values.map((v, i) => (i === 98 ? (json.max as number) + 1 : v)) } },
+      { ...json, percentiles: { ...p, atOrBelow: p.atOrBelow.map((c, i) => (i === 98 ? json.count + 1 : c)) } },
+      { ...json, percentiles: { ...p, atOrBelow: p.atOrBelow.map((c) => c + 0.5) } },
+      { ...json, percentiles: p.values },
+    ];
+    for (const object of bad) {
+      expect(() => NumericSketch.fromJSON(object)).toThrow(
+        expect.objectContaining({ code: ErrorCode.DECODE_FAILED, message: expect.stringContaining('percentiles') }),
+      );
+    }
   });
 });

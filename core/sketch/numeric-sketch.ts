@@ -55,6 +55,22 @@ export interface NumericSketchJSON {
   counts: number[];
   /** Format 2: whether centroid i holds copies of one value only (an exact point mass). */
   pointMass?: boolean[];
+  /**
+   * Optional (format 2): the exact type-1 percentiles of the values and how many values lie at
+   * or below each (`NumericSketch.withExactPercentiles`: reference profiles, built from all
+   * their values at once). Absent on sketches that were pushed to or merged into.
+   */
+  percentiles?: ExactPercentiles;
+}
+
+/**
+ * The exact type-1 percentiles k/100 (k = 1…99) of a sketch's values: `values[k − 1]` is the
+ * smallest value whose empirical CDF reaches k/100, and `atOrBelow[k − 1]` the count of values
+ * ≤ it (more than ⌈k·n/100⌉ when it is tied).
+ */
+export interface ExactPercentiles {
+  values: number[];
+  atOrBelow: number[];
 }
 
 export interface NumericSketchOptions {
@@ -94,6 +110,8 @@ export class NumericSketch {
   private changes = 0;
   /** Sorted centroid means and mid-ranks for `quantile`/`cdf`, rebuilt lazily after any change. */
   private cache: { means: Float64Array; ranks: Float64Array } | undefined;
+  /** Exact percentiles of exactly the values held (`withExactPercentiles`); any change drops them. */
+  private exactPercentileValues: ExactPercentiles | undefined;
 
   private constructor(compression: number) {
     if (!(compression > 0 && compression < 1)) {
@@ -111,6 +129,33 @@ export class NumericSketch {
   static of(values: Iterable<number | null | undefined>, options: NumericSketchOptions = {}): NumericSketch {
     const sketch = NumericSketch.create(options);
     for (const value of values) sketch.push(value);
+    return sketch;
+  }
+
+  /**
+   * A sketch over `values` that also keeps their exact percentiles (type 1, k/100 for
+   * k = 1…99; `exactPercentiles`), for references built from all their values at once. The
+   * reference-quantile bin edges of PSI and Jensen–Shannon then come out exact: an edge
+   * interpolated inside a centroid is off by a few reference ranks, which is within the digest's
+   * guarantee, but a current window whose densest part starts right there (a shifted Pareto
+   * tail, at its minimum) puts many values on the wrong side of it — and PSI takes logarithms of
+   * such nearly empty bins. Pushing to or merging into the sketch drops the percentiles.
+   */
+  static withExactPercentiles(
+    values: Iterable<number | null | undefined>,
+    options: NumericSketchOptions = {},
+  ): NumericSketch {
+    const finite: number[] = [];
+    const sketch = NumericSketch.create(options);
+    for (const value of values) {
+      sketch.push(value);
+      if (typeof value === 'number' && Number.isFinite(value)) finite.push(value);
+    }
+    if (finite.length > 0) {
+      const sorted = Float64Array.from(finite).sort();
+      const values = Array.from({ length: PERCENTILES }, (_, i) => typeOneQuantile(sorted, i + 1, PERCENTILES + 1));
+      sketch.exactPercentileValues = { values, atOrBelow: values.map((v) => countAtOrBelowSorted(sorted, v)) };
+    }
     return sketch;
   }
 
@@ -138,6 +183,12 @@ export class NumericSketch {
       counts: Float64Array.from(json.counts),
       pointMass: Uint8Array.from(pointMass, (p) => (p ? 1 : 0)),
     };
+    if (json.percentiles) {
+      sketch.exactPercentileValues = {
+        values: [...json.percentiles.values],
+        atOrBelow: [...json.percentiles.atOrBelow],
+      };
+    }
     return sketch;
   }
 
@@ -243,6 +294,13 @@ export class NumericSketch {
     for (let i = 0; i < c.size; i++) if (c.pointMass[i] === 0) return false;
     return true;
   }
+  /**
+   * The exact type-1 percentiles (k/100, k = 1…99) of the values held and their counts, when the
+   * sketch was built by `withExactPercentiles` (or read from its JSON) and not changed since.
+   */
+  get exactPercentiles(): Readonly<ExactPercentiles> | undefined {
+    return this.exactPercentileValues;
+  }
   /** Increases with every change (for caches of values derived from the sketch). */
   get version(): number {
     return this.changes;
@@ -329,12 +387,21 @@ export class NumericSketch {
       means: Array.from(c.means.subarray(0, c.size)),
       counts: Array.from(c.counts.subarray(0, c.size)),
       pointMass: Array.from(c.pointMass.subarray(0, c.size), (p) => p === 1),
+      ...(this.exactPercentileValues
+        ? {
+            percentiles: {
+              values: [...this.exactPercentileValues.values],
+              atOrBelow: [...this.exactPercentileValues.atOrBelow],
+            },
+          }
+        : {}),
     };
   }
 
   private changed(): void {
     this.changes++;
     this.cache = undefined;
+    this.exactPercentileValues = undefined;
   }
 
   /** Sorts the buffered values into runs of equal values (point masses) and merges them in. */
@@ -483,6 +550,31 @@ function compress(c: Centroids, n: number, delta: number): Centroids {
   return { size: out, means, counts, pointMass };
 }
 
+/** Exact percentiles a reference sketch may keep: k/100 for k = 1…99. */
+export const PERCENTILES = 99;
+
+/**
+ * The type-1 quantile k/parts of sorted values (the smallest value whose empirical CDF reaches
+ * k/parts: rank ⌈k·n/parts⌉). k·n/parts is one correctly rounded quotient of exact integers
+ * (below 2^53), so the 4/10 and 40/100 quantiles are the same value.
+ */
+export function typeOneQuantile(sorted: ArrayLike<number>, k: number, parts: number): number {
+  const rank = Math.max(1, Math.ceil((k * sorted.length) / parts));
+  return sorted[rank - 1] as number;
+}
+
+/** Number of values ≤ x in sorted values. */
+function countAtOrBelowSorted(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A format-1 centroid is taken as a point mass when its count exceeds this many times its capacity + 1. */
 const POINT_MASS_FACTOR = 4;
 /** Format-1 data whose min and max have more decimals than this is treated as continuous. */
@@ -575,6 +667,11 @@ function validateJSON(value: unknown): NumericSketchJSON {
   } else if (o.format === 1 && o.pointMass !== undefined) {
     problems.push('pointMass belongs to format 2');
   }
+  if (o.percentiles !== undefined && !validPercentiles(o.percentiles, o)) {
+    problems.push(
+      `percentiles must hold ${PERCENTILES} non-decreasing values within [min, max] and their non-decreasing counts up to count (format 2)`,
+    );
+  }
   if (problems.length > 0) return fail();
   const count = o.count as number;
   if (count === 0) {
@@ -604,4 +701,21 @@ function validateJSON(value: unknown): NumericSketchJSON {
   }
   if (problems.length > 0) return fail();
   return value as NumericSketchJSON;
+}
+
+/** Whether `p` is a valid `ExactPercentiles` for the sketch object `o`. */
+function validPercentiles(p: unknown, o: Record<string, unknown>): boolean {
+  if (o.format !== 2 || typeof p !== 'object' || p === null) return false;
+  const { values, atOrBelow } = p as Record<string, unknown>;
+  const { min, max, count } = o;
+  if (typeof min !== 'number' || typeof max !== 'number' || typeof count !== 'number') return false;
+  if (!Array.isArray(values) || !Array.isArray(atOrBelow)) return false;
+  if (values.length !== PERCENTILES || atOrBelow.length !== PERCENTILES) return false;
+  for (let i = 0; i < PERCENTILES; i++) {
+    const v = values[i];
+    const c = atOrBelow[i];
+    if (typeof v !== 'number' || !(v >= min && v <= max) || (i > 0 && v < values[i - 1])) return false;
+    if (!Number.isSafeInteger(c) || c < 1 || c > count || (i > 0 && c < atOrBelow[i - 1])) return false;
+  }
+  return true;
 }
