@@ -45,7 +45,7 @@ describe('ensurePredictionsTable', () => {
         }
       },
       async query<T>() {
-        return [...have].map((name) => ({ name })) as T[];
+        return [...have].map((name) => ({ name, type: 'Float64' })) as T[];
       },
       async insert() {},
       async insertRowBinary() {},

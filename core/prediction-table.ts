@@ -24,8 +24,41 @@ export const FIXED_PREDICTION_COLUMNS = [
   'late',
 ] as const;
 
+/** The fixed columns' types, as system.columns reports them for a table createPredictionsTableSql made. */
+export const FIXED_PREDICTION_COLUMN_TYPES: ReadonlyMap<(typeof FIXED_PREDICTION_COLUMNS)[number], string> = new Map([
+  ['event_id', 'String'],
+  ['model_name', 'String'],
+  ['model_version', 'UInt32'],
+  ['event_time', "DateTime('UTC')"],
+  ['event_time_ms', 'UInt64'],
+  ['prediction', 'Float64'],
+  ['latency_ms', 'Float64'],
+  ['entity_id', 'Nullable(String)'],
+  ['segment', 'Nullable(String)'],
+  ['kafka_partition', 'UInt32'],
+  ['kafka_offset', 'UInt64'],
+  ['ingested_at', "DateTime('UTC')"],
+  ['late', 'UInt8'],
+]);
+
 export function predictionsTable(model: string): string {
   return `predictions_${model.replace(/-/g, '_')}`;
+}
+
+const LEADING_COLUMNS = ['event_id', 'model_name', 'model_version', 'event_time', 'event_time_ms'] as const;
+/** All but `late`, the last column (no comma after it). */
+const TRAILING_COLUMNS = [
+  'prediction',
+  'latency_ms',
+  'entity_id',
+  'segment',
+  'kafka_partition',
+  'kafka_offset',
+  'ingested_at',
+] as const;
+
+function fixedColumn(name: (typeof FIXED_PREDICTION_COLUMNS)[number]): string {
+  return `  ${name} ${FIXED_PREDICTION_COLUMN_TYPES.get(name)},`;
 }
 
 function featureColumnType(feature: FeatureSpec): string {
@@ -45,19 +78,9 @@ export function createPredictionsTableSql(model: string, features: readonly Feat
   const featureColumns = features.map((f) => `${identifier(f.name).text} ${featureColumnType(f)}`);
   return [
     `CREATE TABLE IF NOT EXISTS ${identifier(predictionsTable(model)).text} (`,
-    '  event_id String,',
-    '  model_name String,',
-    '  model_version UInt32,',
-    "  event_time DateTime('UTC'),",
-    '  event_time_ms UInt64,',
+    ...LEADING_COLUMNS.map(fixedColumn),
     ...featureColumns.map((c) => `  ${c},`),
-    '  prediction Float64,',
-    '  latency_ms Float64,',
-    '  entity_id Nullable(String),',
-    '  segment Nullable(String),',
-    '  kafka_partition UInt32,',
-    '  kafka_offset UInt64,',
-    "  ingested_at DateTime('UTC'),",
+    ...TRAILING_COLUMNS.map(fixedColumn),
     '  late UInt8',
     ') ENGINE = ReplacingMergeTree',
     'PARTITION BY toYYYYMMDD(event_time)',
@@ -94,8 +117,13 @@ export async function ensurePredictionsTable(
 }
 
 async function columnNames(storage: Storage, table: string): Promise<Set<string>> {
-  const rows = await storage.query<{ name: string }>(
-    sql`SELECT name FROM system.columns WHERE database = ${storage.database} AND table = ${table}`.text,
+  return new Set((await predictionsTableColumns(storage, table)).keys());
+}
+
+/** Column name → type, as system.columns spells it (`Nullable(Float64)`, `DateTime('UTC')`). */
+export async function predictionsTableColumns(storage: Storage, table: string): Promise<Map<string, string>> {
+  const rows = await storage.query<{ name: string; type: string }>(
+    sql`SELECT name, type FROM system.columns WHERE database = ${storage.database} AND table = ${table}`.text,
   );
-  return new Set(rows.map((r) => r.name));
+  return new Map(rows.map((r) => [r.name, r.type]));
 }

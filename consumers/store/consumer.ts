@@ -21,6 +21,7 @@ import {
   ActiveClock,
   type CommitEntry,
   ConsumerLifecycle,
+  type HandleOutcome,
   isDependencyFailure,
   type LifecycleTelemetry,
   type PendingWrite,
@@ -28,14 +29,21 @@ import {
 } from '../../core/kafka/consumer-lifecycle.ts';
 import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter.ts';
 import type { Logger } from '../../core/logger.ts';
-import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
+import { ensurePredictionsTable, predictionsTable, predictionsTableColumns } from '../../core/prediction-table.ts';
 import { type GroundTruth, type PredictionEvent, sketchSnapshotSchema } from '../../core/schemas.ts';
 import { featureSketchRow, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import type { Storage } from '../../core/storage/index.ts';
-import { insertIsolating } from '../../core/storage/isolating-insert.ts';
+import { insertIsolating, insertRowBinaryIsolating } from '../../core/storage/isolating-insert.ts';
 import { PREDICTIONS_TOPIC_PATTERN, PREDICTIONS_TOPIC_PREFIX, TOPICS, valueSubject } from '../../core/topics.ts';
 import { decodeCheckpoint, type PaneOptions, PartitionPanes } from './panes.ts';
-import { type PendingRow, StorePartition } from './partition.ts';
+import { type EncodedPredictions, type PendingRow, StorePartition } from './partition.ts';
+import { type PredictionLayout, predictionLayout } from './rows.ts';
+
+/** What the store needs of a writer schema's table: its categorical features, and its row layout. */
+interface SchemaTable {
+  categorical: ReadonlySet<string>;
+  layout: PredictionLayout;
+}
 
 function modelOf(topic: string): string {
   return topic.slice(PREDICTIONS_TOPIC_PREFIX.length);
@@ -133,10 +141,10 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   const states = new Map<string, StorePartition>();
   /** Partitions rewound to their committed offset since the last rebalance. */
   const rewound = new Set<string>();
-  /** Per writer schema: its predictions table is ensured, and these features are categorical. */
-  const ensuredSchemas = new Map<number, Promise<ReadonlySet<string>>>();
+  /** Per writer schema: its predictions table is ensured; its categorical features and row layout. */
+  const ensuredSchemas = new Map<number, Promise<SchemaTable>>();
   /** The same, for the schemas whose table is ensured already. */
-  const ensuredTables = new Map<number, ReadonlySet<string>>();
+  const ensuredTables = new Map<number, SchemaTable>();
   const counts = {
     predictionsStored: 0,
     groundTruthStored: 0,
@@ -172,16 +180,19 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     return state;
   }
 
-  async function ensureTable(model: string, schemaId: number): Promise<ReadonlySet<string>> {
+  async function ensureTable(model: string, schemaId: number): Promise<SchemaTable> {
     let ensured = ensuredSchemas.get(schemaId);
     if (!ensured) {
       ensured = (async () => {
         const features: FeatureSpec[] = await codec.featuresOf(schemaId);
         const added = await ensurePredictionsTable(storage, model, features);
         if (added.length > 0) log.info({ model, added }, 'predictions table extended');
+        const table = predictionsTable(model);
+        const layout = predictionLayout(table, features, await predictionsTableColumns(storage, table));
         const categorical = new Set(features.filter((f) => f.type === 'string').map((f) => f.name));
-        ensuredTables.set(schemaId, categorical);
-        return categorical;
+        const ready = { categorical, layout };
+        ensuredTables.set(schemaId, ready);
+        return ready;
       })();
       ensuredSchemas.set(schemaId, ensured);
       ensured.catch(() => ensuredSchemas.delete(schemaId));
@@ -195,38 +206,67 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     dirtySince ??= clock.now();
   }
 
+  /** The last partition's state, so a batch of one partition looks it up once, not per message. */
+  let current: { topic: string; partition: number; key: string; state: StorePartition } | undefined;
+
   /**
    * Every await (offsets, the registry, ClickHouse) happens before the state changes: when one
-   * of them fails, the lifecycle reads this message again later, and nothing was half-taken.
+   * of them fails, the lifecycle reads this message again later, and nothing was half-taken. Once
+   * the partition's state, the writer schema and its table are known — every message but the
+   * first few — nothing is awaited and no promise is made.
    */
-  async function handle(topic: string, partition: number, message: KafkaMessage) {
-    const key = `${topic}:${partition}`;
-    // Known state and tables without an await: each one costs every message a promise.
-    const state = states.get(key) ?? (await stateFor(topic, partition));
+  function handle(topic: string, partition: number, message: KafkaMessage): HandleOutcome | Promise<HandleOutcome> {
+    if (current?.partition !== partition || current.topic !== topic) {
+      const key = `${topic}:${partition}`;
+      const state = states.get(key);
+      if (!state) return stateFor(topic, partition).then(() => handle(topic, partition, message));
+      current = { topic, partition, key, state };
+    }
+    const { key, state } = current;
     const offset = BigInt(message.offset);
     if (state.needsRewind(offset) && !rewound.has(key) && state.resumeFrom !== undefined) {
       // A state restored from the committed offset must see every message from there on, or its
       // panes would miss some (a fetch that ran ahead of a rebalance). Rewind, once: offsets may
       // also skip legitimately (transaction markers).
       rewound.add(key);
-      states.delete(key);
+      forget(key);
       return { seek: state.resumeFrom };
     }
     if (state.covers(offset)) return undefined;
-    if (!message.value) {
+    const value = message.value;
+    if (!value) {
       park(state, message, 'message has no value', ErrorCode.DECODE_FAILED);
       return undefined;
     }
     const origin = { topic, partition, offset: message.offset };
-    const producedAt = Number(message.timestamp);
-    let decoded: PredictionEvent | GroundTruth;
+    let known: { value: PredictionEvent | GroundTruth } | undefined;
     try {
-      decoded = await codec.decode<PredictionEvent | GroundTruth>(message.value, origin);
+      known = codec.decodeKnown<PredictionEvent | GroundTruth>(value, origin);
     } catch (error) {
-      if (isDependencyFailure(error)) throw error;
-      park(state, message, describeError(error), isDriftlineError(error) ? error.code : ErrorCode.DECODE_FAILED);
-      return undefined;
+      return decodeFailed(state, message, error);
     }
+    if (known) return take(state, topic, message, value, known.value);
+    return codec.decode<PredictionEvent | GroundTruth>(value, origin).then(
+      (decoded) => take(state, topic, message, value, decoded),
+      (error: unknown) => decodeFailed(state, message, error),
+    );
+  }
+
+  function decodeFailed(state: StorePartition, message: KafkaMessage, error: unknown): undefined {
+    if (isDependencyFailure(error)) throw error;
+    park(state, message, describeError(error), isDriftlineError(error) ? error.code : ErrorCode.DECODE_FAILED);
+    return undefined;
+  }
+
+  /** The decoded message checked against the event contract and taken in (or parked). */
+  function take(
+    state: StorePartition,
+    topic: string,
+    message: KafkaMessage,
+    value: Buffer,
+    decoded: PredictionEvent | GroundTruth,
+  ): undefined | Promise<undefined> {
+    const producedAt = Number(message.timestamp);
     if (!state.panes) {
       const truth = decoded as GroundTruth;
       const violations = checkGroundTruth(truth, producedAt, bounds);
@@ -235,25 +275,46 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
         return undefined;
       }
       state.takeGroundTruth(message, truth, clock.now());
-    } else {
-      const event = decoded as PredictionEvent;
-      if (event.model_name !== modelOf(topic)) {
-        const reason = `model_name ${JSON.stringify(event.model_name)} does not belong in topic ${topic}`;
-        park(state, message, reason, ErrorCode.EVENT_INVALID);
-        return undefined;
-      }
-      const violations = checkPredictionEvent(event, producedAt, bounds);
-      if (violations.length > 0) {
-        park(state, message, describeViolations(violations), ErrorCode.EVENT_INVALID);
-        return undefined;
-      }
-      const schemaId = message.value.readUInt32BE(1);
-      const categorical = ensuredTables.get(schemaId) ?? (await ensureTable(modelOf(topic), schemaId));
-      if (state.takePrediction(message, event, categorical, clock.now())) counts.lateEvents++;
+      taken();
+      return undefined;
     }
+    const event = decoded as PredictionEvent;
+    if (event.model_name !== modelOf(topic)) {
+      const reason = `model_name ${JSON.stringify(event.model_name)} does not belong in topic ${topic}`;
+      park(state, message, reason, ErrorCode.EVENT_INVALID);
+      return undefined;
+    }
+    const violations = checkPredictionEvent(event, producedAt, bounds);
+    if (violations.length > 0) {
+      park(state, message, describeViolations(violations), ErrorCode.EVENT_INVALID);
+      return undefined;
+    }
+    const schemaId = value.readUInt32BE(1);
+    const table = ensuredTables.get(schemaId);
+    if (!table) {
+      return ensureTable(modelOf(topic), schemaId).then((ready) => {
+        takePrediction(state, message, event, ready);
+        return undefined;
+      });
+    }
+    takePrediction(state, message, event, table);
+    return undefined;
+  }
+
+  function takePrediction(state: StorePartition, message: KafkaMessage, event: PredictionEvent, table: SchemaTable) {
+    if (state.takePrediction(message, event, table.layout, table.categorical, clock.now())) counts.lateEvents++;
+    taken();
+  }
+
+  function taken(): void {
     bufferedRows++;
     dirtySince ??= clock.now();
-    return undefined;
+  }
+
+  /** Drops a partition's state (and the lookup shortcut to it). */
+  function forget(key: string): void {
+    states.delete(key);
+    if (current?.key === key) current = undefined;
   }
 
   /**
@@ -262,6 +323,18 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
    */
   function detach(final: boolean): PendingWrite {
     const live = [...states.values()];
+    const byLayout = new Map<PredictionLayout, { batch: EncodedPredictions; state: StorePartition }[]>();
+    for (const s of live) {
+      for (const [layout, batch] of s.encoded) {
+        let pending = byLayout.get(layout);
+        if (!pending) {
+          pending = [];
+          byLayout.set(layout, pending);
+        }
+        pending.push({ batch, state: s });
+      }
+      s.encoded = new Map();
+    }
     const byTable = new Map<string, { row: PendingRow; state: StorePartition }[]>();
     for (const s of live) {
       if (s.rows.length === 0) continue;
@@ -288,17 +361,35 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     bufferedRows = 0;
     hasDeadLetters = false;
     dirtySince = undefined;
-    return () => write(byTable, letters, snapshots, commits);
+    return () => write(byLayout, byTable, letters, snapshots, commits);
   }
 
   /** Each step drops what it stored, so a retry after a failure goes on where it failed. */
   async function write(
+    byLayout: Map<PredictionLayout, { batch: EncodedPredictions; state: StorePartition }[]>,
     byTable: Map<string, { row: PendingRow; state: StorePartition }[]>,
     letters: DeadLetter[],
     snapshots: SketchSnapshot[],
     commits: CommitEntry[],
   ): Promise<CommitEntry[]> {
-    // 1. Rows, one insert per table; rows ClickHouse refuses for their values become dead letters.
+    // 1. Rows, one insert per table (and row layout); rows ClickHouse refuses for their values
+    // become dead letters.
+    for (const [layout, pending] of byLayout) {
+      const batches = pending.map((p) => p.batch);
+      const refused = await insertRowBinaryIsolating(storage, layout.table, layout.columns, batches);
+      for (const { item, error } of refused) {
+        const { batch, state } = pending[item.batch] as (typeof pending)[number];
+        letters.push({
+          message: batch.messages[item.row] as KafkaMessage,
+          topic: state.topic,
+          partition: state.partition,
+          reason: `ClickHouse refused the row: ${describeError(error)}`,
+          code: error.code,
+        });
+      }
+      counts.predictionsStored += batches.reduce((n, b) => n + b.rowCount, 0) - refused.length;
+      byLayout.delete(layout);
+    }
     for (const [table, pending] of byTable) {
       const refused = await insertIsolating(storage, table, pending, (p) => p.row.row);
       for (const { item, error } of refused) {
@@ -370,6 +461,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       // a restart does. Storage deduplicates the rows stored twice.
       rewound.clear();
       states.clear();
+      current = undefined;
       bufferedRows = 0;
       hasDeadLetters = false;
       dirtySince = undefined;

@@ -9,9 +9,11 @@ import type { CommitEntry } from '../../core/kafka/consumer-lifecycle.ts';
 import type { DeadLetter } from '../../core/kafka/dead-letter.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
 import { type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
+import type { EncodedRows } from '../../core/storage/isolating-insert.ts';
 import { encodeAhead } from '../../core/storage/json-each-row.ts';
+import { RowBinaryRows } from '../../core/storage/row-binary.ts';
 import { encodeCheckpoint, type PartitionPanes } from './panes.ts';
-import { groundTruthRow, predictionRow, sketchInput } from './rows.ts';
+import { assertStorableTime, groundTruthRow, type PredictionLayout, sketchInput, writePredictionRow } from './rows.ts';
 
 /** A row waiting for its insert, with the message it came from (dead-lettered if ClickHouse refuses it). */
 export interface PendingRow {
@@ -20,8 +22,25 @@ export interface PendingRow {
   message: KafkaMessage;
 }
 
+/** Prediction rows encoded as RowBinary, with the messages they came from (to dead-letter a refused one). */
+export class EncodedPredictions implements EncodedRows {
+  readonly binary = new RowBinaryRows();
+  readonly messages: KafkaMessage[] = [];
+
+  get rowCount(): number {
+    return this.binary.rowCount;
+  }
+
+  rows(from: number, to: number): Uint8Array {
+    return this.binary.rows(from, to);
+  }
+}
+
 export class StorePartition {
+  /** Ground-truth rows (few; JSONEachRow). */
   rows: PendingRow[] = [];
+  /** Prediction rows per layout: one, unless the writer schema changed within a batch. */
+  encoded = new Map<PredictionLayout, EncodedPredictions>();
   deadLetters: DeadLetter[] = [];
   snapshots: SketchSnapshot[] = [];
   /** Last message taken + 1; undefined until one is taken. */
@@ -57,12 +76,33 @@ export class StorePartition {
     return this.nextOffset === undefined && this.resumeFrom !== undefined && offset > this.resumeFrom;
   }
 
-  takePrediction(message: KafkaMessage, event: PredictionEvent, categorical: ReadonlySet<string>, now: number) {
+  /** Takes a prediction into the panes and its row, encoded in `layout`; true when it is late. */
+  takePrediction(
+    message: KafkaMessage,
+    event: PredictionEvent,
+    layout: PredictionLayout,
+    categorical: ReadonlySet<string>,
+    now: number,
+  ): boolean {
+    assertStorableTime(event.event_time); // before anything changes
     const offset = this.advance(message, now);
     const late = this.panes?.add(sketchInput(event, categorical), offset) === 'late';
     const origin = { topic: this.topic, partition: this.partition, offset: message.offset };
-    this.rows.push({ row: encodeAhead(predictionRow(event, origin, late, new Date())), message });
+    let encoded = this.encoded.get(layout);
+    if (!encoded) {
+      encoded = new EncodedPredictions();
+      this.encoded.set(layout, encoded);
+    }
+    writePredictionRow(encoded.binary, layout, event, origin, late, Date.now());
+    encoded.messages.push(message);
     return late;
+  }
+
+  /** Rows waiting for their insert: ground truth and predictions. */
+  get bufferedRows(): number {
+    let count = this.rows.length;
+    for (const encoded of this.encoded.values()) count += encoded.rowCount;
+    return count;
   }
 
   takeGroundTruth(message: KafkaMessage, truth: GroundTruth, now: number): void {

@@ -112,6 +112,8 @@ describe('store consumer regressions', () => {
     let failed = false;
     const flaky = Object.create(codec) as AvroCodec;
     let decodes = 0;
+    // Every message through the registry client, as the first message of each schema goes.
+    flaky.decodeKnown = () => undefined;
     flaky.decode = async <T>(value: Buffer, origin?: Parameters<AvroCodec['decode']>[1]): Promise<T> => {
       decodes++;
       if (decodes === 8 && !failed) {

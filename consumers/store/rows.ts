@@ -2,59 +2,18 @@
  * Pure mappings of the store consumer: decoded events to ClickHouse rows and sketch inputs.
  * (Closed panes become snapshots and `feature_sketches` rows in core/sketch-snapshot.ts.)
  */
+import { DriftlineError, ErrorCode } from '../../core/errors.ts';
+import type { FeatureSpec } from '../../core/feature-spec.ts';
 import type { MessageOrigin } from '../../core/kafka/avro.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
+import {
+  type RowBinaryColumn,
+  type RowBinaryRows,
+  type RowBinaryType,
+  rowBinaryType,
+} from '../../core/storage/row-binary.ts';
 import { MAX_DATETIME_SECONDS } from '../../core/storage/sql.ts';
 import type { SketchInput } from './panes.ts';
-
-/**
- * NaN and ±Infinity (a direct producer's, checked by the event contract) are stored as they are:
- * JSON has no token for them, but ClickHouse (18.16 and current) reads "nan", "inf" and "-inf"
- * into a Float64 column.
- */
-export function storedFeatures(features: PredictionEvent['features']): Record<string, number | string | null> {
-  let copy: Record<string, number | string | null> | undefined;
-  for (const name of Object.keys(features)) {
-    const value = features[name];
-    if (typeof value !== 'number' || Number.isFinite(value)) continue;
-    copy ??= { ...features };
-    copy[name] = Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
-  }
-  return copy ?? features;
-}
-
-/**
- * A DateTime as the whole Unix seconds the insert encoder would write for it; a Date outside
- * DateTime's range stays a Date, for the encoder to refuse exactly as it refuses any other.
- */
-function dateTime(date: Date): number | Date {
-  const seconds = Math.floor(date.getTime() / 1000);
-  return seconds >= 0 && seconds <= MAX_DATETIME_SECONDS ? seconds : date;
-}
-
-/**
- * Values already in the form the JSONEachRow encoder writes (DateTime as Unix seconds, the offset
- * as its decimal string), so the row takes the encoder's native JSON path.
- */
-export function predictionRow(event: PredictionEvent, origin: MessageOrigin, late: boolean, ingestedAt: Date) {
-  const time = event.event_time.getTime();
-  return {
-    event_id: event.event_id,
-    model_name: event.model_name,
-    model_version: event.model_version,
-    event_time: dateTime(event.event_time),
-    event_time_ms: time,
-    ...storedFeatures(event.features),
-    prediction: event.prediction,
-    latency_ms: event.latency_ms,
-    entity_id: event.entity_id,
-    segment: event.segment,
-    kafka_partition: origin.partition,
-    kafka_offset: origin.offset,
-    ingested_at: dateTime(ingestedAt),
-    late: late ? 1 : 0,
-  };
-}
 
 export function groundTruthRow(truth: GroundTruth, origin: MessageOrigin, ingestedAt: Date) {
   const time = truth.event_time.getTime();
@@ -83,4 +42,115 @@ export function sketchInput(event: PredictionEvent, categorical: ReadonlySet<str
     prediction: event.prediction,
     categorical,
   };
+}
+
+/** How rows of one writer schema are written to its model's predictions table. */
+export interface PredictionLayout {
+  readonly table: string;
+  /** Every column the insert names, in the order each row writes them. */
+  readonly columns: readonly RowBinaryColumn[];
+  /** The writer schema's features, typed as their table columns; other features take their defaults. */
+  readonly features: readonly RowBinaryColumn[];
+}
+
+/** The fixed columns before the features and after them, as createPredictionsTableSql makes them. */
+const LEADING: readonly RowBinaryColumn[] = [
+  { name: 'event_id', type: 'String' },
+  { name: 'model_name', type: 'String' },
+  { name: 'model_version', type: 'UInt32' },
+  { name: 'event_time', type: 'DateTime' },
+  { name: 'event_time_ms', type: 'UInt64' },
+];
+const TRAILING: readonly RowBinaryColumn[] = [
+  { name: 'prediction', type: 'Float64' },
+  { name: 'latency_ms', type: 'Float64' },
+  { name: 'entity_id', type: 'Nullable(String)' },
+  { name: 'segment', type: 'Nullable(String)' },
+  { name: 'kafka_partition', type: 'UInt32' },
+  { name: 'kafka_offset', type: 'UInt64' },
+  { name: 'ingested_at', type: 'DateTime' },
+  { name: 'late', type: 'UInt8' },
+];
+
+/**
+ * The layout of `features` in `table`, whose columns have `tableTypes` (from system.columns):
+ * feature columns take the table's type (a feature added later is Nullable there).
+ */
+export function predictionLayout(
+  table: string,
+  features: readonly FeatureSpec[],
+  tableTypes: ReadonlyMap<string, string>,
+): PredictionLayout {
+  const typed = (name: string): RowBinaryType => {
+    const declared = tableTypes.get(name);
+    const type = declared === undefined ? undefined : rowBinaryType(declared);
+    if (type === undefined) {
+      throw new DriftlineError(
+        ErrorCode.STORAGE_QUERY_FAILED,
+        declared === undefined
+          ? `column ${name} is missing from ${table}`
+          : `column ${name} of ${table} has type ${declared}, which the store does not write`,
+        { details: { table, column: name, type: declared ?? null } },
+      );
+    }
+    return type;
+  };
+  for (const column of [...LEADING, ...TRAILING]) {
+    if (typed(column.name) !== column.type) {
+      throw new DriftlineError(
+        ErrorCode.STORAGE_QUERY_FAILED,
+        `column ${column.name} of ${table} has type ${tableTypes.get(column.name)}, expected ${column.type}`,
+        { details: { table, column: column.name } },
+      );
+    }
+  }
+  const featureColumns = features.map((f) => ({ name: f.name, type: typed(f.name) }));
+  return { table, columns: [...LEADING, ...featureColumns, ...TRAILING], features: featureColumns };
+}
+
+/** DateTime holds 1970 to 2106: a time outside it cannot be stored (the event is dead-lettered). */
+export function assertStorableTime(time: Date): void {
+  const seconds = Math.floor(time.getTime() / 1000);
+  if (!(seconds >= 0 && seconds <= MAX_DATETIME_SECONDS)) {
+    throw new DriftlineError(
+      ErrorCode.SQL_VALUE_INVALID,
+      `event_time ${time.getTime()} ms is outside DateTime's range`,
+      {
+        details: { column: 'event_time' },
+      },
+    );
+  }
+}
+
+/**
+ * Writes the row `predictionRow` describes, as RowBinary in `layout`. Checks first and writes
+ * after, so a refused event leaves no half row behind.
+ */
+export function writePredictionRow(
+  out: RowBinaryRows,
+  layout: PredictionLayout,
+  event: PredictionEvent,
+  origin: MessageOrigin,
+  late: boolean,
+  ingestedAtMs: number,
+): void {
+  assertStorableTime(event.event_time);
+  const time = event.event_time.getTime();
+  const seconds = Math.floor(time / 1000);
+  out.string(event.event_id);
+  out.string(event.model_name);
+  out.uint32(event.model_version);
+  out.uint32(seconds);
+  out.uint64(time);
+  const features = event.features;
+  for (const column of layout.features) out.value(column.type, features[column.name]);
+  out.float64(event.prediction);
+  out.float64(event.latency_ms);
+  out.nullableString(event.entity_id);
+  out.nullableString(event.segment);
+  out.uint32(origin.partition);
+  out.uint64Decimal(origin.offset);
+  out.uint32(Math.floor(ingestedAtMs / 1000));
+  out.uint8(late ? 1 : 0);
+  out.endRow();
 }

@@ -69,6 +69,37 @@ describe('Avro through the schema registry and Kafka', () => {
     expect(decoded).toEqual(sent);
   });
 
+  it('decodes without a promise once a schema was met: the same values, and the same refusal of a bad message', async () => {
+    const codec2 = new AvroCodec({ url: services.schemaRegistryUrl });
+    const subject = `${uniqueName('known')}-value`;
+    const schemaId = await codec2.register(subject, sampleSchema(`Rec${subject.replace(/\W/g, '')}`));
+    const sent = { event_id: 'e-2', event_time: new Date(1_700_000_000_456), med_inc: 1.5, segment: null };
+    const bytes = await codec2.encode(schemaId, sent);
+    expect(codec2.decodeKnown(bytes)).toBeUndefined(); // not decoded yet: the caller awaits decode
+    expect(await codec2.decode(bytes)).toEqual(sent);
+    expect(codec2.decodeKnown(bytes)).toEqual({ value: sent });
+    const truncated = bytes.subarray(0, bytes.length - 3);
+    const origin = { topic: 't', partition: 0, offset: '7' };
+    const refusals = [
+      () => codec2.decodeKnown(truncated, origin),
+      () => codec2.decodeKnown(Buffer.concat([bytes, Buffer.from([1])]), origin),
+    ];
+    for (const refusal of refusals) {
+      const error = (() => {
+        try {
+          refusal();
+        } catch (e) {
+          return e as DriftlineError;
+        }
+        throw new Error('expected a refusal');
+      })();
+      expect(error.code).toBe(ErrorCode.DECODE_FAILED);
+      expect(error.details).toMatchObject({ schemaId, ...origin });
+    }
+    // The promise path refuses the same bytes alike.
+    await expect(codec2.decode(truncated, origin)).rejects.toMatchObject({ code: ErrorCode.DECODE_FAILED });
+  });
+
   it('accepts a backward-compatible change and refuses an incompatible one before producing', async () => {
     const subject = `${uniqueName('compat')}-value`;
     const name = `Rec${subject.replace(/\W/g, '')}`;

@@ -23,6 +23,12 @@ export interface CommitEntry {
   metadata?: string;
 }
 
+/**
+ * Undefined when the message was taken in; `{ seek }` to read again from an earlier offset. A
+ * processor answers without a promise when it needs no I/O (the common case): no promise per message.
+ */
+export type HandleOutcome = undefined | { seek: bigint };
+
 /** Stores what a processor detached; resolves with the offsets it may then commit. */
 export type PendingWrite = () => Promise<CommitEntry[]>;
 
@@ -36,7 +42,7 @@ export interface Processor {
    * nothing (the message is delivered again). `{ seek }` asks to read the partition again from an
    * earlier offset (a state restored from its committed offset must see every message from there).
    */
-  handle(topic: string, partition: number, message: KafkaMessage): Promise<undefined | { seek: bigint }>;
+  handle(topic: string, partition: number, message: KafkaMessage): HandleOutcome | Promise<HandleOutcome>;
   /** `handle` failed for a reason in the message itself: park it (dead letter) and move on. */
   reject(topic: string, partition: number, message: KafkaMessage, error: unknown): void;
   /** Writes everything buffered and returns what may now be committed. Throws on dependency failure. */
@@ -396,12 +402,23 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         await this.loop.serialized(async () => {
           let taken = 0;
+          /** The last offset taken in, resolved once (kafkajs parses every offset it is given). */
+          let lastTaken: string | undefined;
+          /** Whether the group may have moved on: only an await lets a rebalance or stop in. */
+          let mayBeStale = true;
           for (const message of batch.messages) {
             // A batch fetched before a rebalance revoked its partition: the new owner has it.
-            if (!isRunning() || isStale() || this.stopping) break;
-            let outcome: undefined | { seek: bigint };
+            if (mayBeStale) {
+              if (!isRunning() || isStale() || this.stopping) break;
+              mayBeStale = false;
+            }
+            let outcome: HandleOutcome | Promise<HandleOutcome>;
             try {
-              outcome = await processor.handle(batch.topic, batch.partition, message);
+              outcome = processor.handle(batch.topic, batch.partition, message);
+              if (outcome instanceof Promise) {
+                mayBeStale = true;
+                outcome = await outcome;
+              }
             } catch (error) {
               if (isDependencyFailure(error)) {
                 // Read this message again once the dependency is back: never skip it.
@@ -410,7 +427,7 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
                 break;
               }
               processor.reject(batch.topic, batch.partition, message, error);
-              resolveOffset(message.offset);
+              lastTaken = message.offset;
               taken++;
               continue;
             }
@@ -418,10 +435,13 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
               consumer.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.seek.toString() });
               break;
             }
-            resolveOffset(message.offset);
+            lastTaken = message.offset;
             taken++;
             this.handleBackoffMs = this.retry.initialMs;
           }
+          // After a seek kafkajs ignores resolved offsets of that partition; without one it goes on
+          // after the last resolved.
+          if (lastTaken !== undefined) resolveOffset(lastTaken);
           if (taken > 0) this.messages.set(batch.topic, (this.messages.get(batch.topic) ?? 0) + taken);
         });
         await heartbeat();

@@ -7,6 +7,7 @@
  */
 import { DriftlineError, ErrorCode } from '../errors.ts';
 import type { Storage } from './port.ts';
+import type { RowBinaryColumn } from './row-binary.ts';
 
 /** ClickHouse error codes that name a value in the data, not the table, the server or the query. */
 const DATA_ERROR_CODES: ReadonlySet<number> = new Set([
@@ -44,15 +45,78 @@ export function isDataError(error: unknown): error is DriftlineError {
  * not about values (an outage, a missing table), and throws too when every row of a larger batch
  * is refused: then the table, not the data, is wrong, and the caller should retry, not park.
  */
-export async function insertIsolating<T>(
+export function insertIsolating<T>(
   storage: Pick<Storage, 'insert'>,
   table: string,
   items: readonly T[],
   rowOf: (item: T) => Record<string, unknown>,
 ): Promise<RefusedRow<T>[]> {
+  return isolateRefused(items, (some) => storage.insert(table, some.map(rowOf)));
+}
+
+/** Rows already encoded as RowBinary, with a way to take some of them. */
+export interface EncodedRows {
+  readonly rowCount: number;
+  rows(from: number, to: number): Uint8Array;
+}
+
+/** The row `row` of `batches[batch]`. */
+export interface EncodedRowRef {
+  batch: number;
+  row: number;
+}
+
+/**
+ * `insertIsolating` for RowBinary batches: one insert of them all, and only when ClickHouse refuses
+ * a value, the search for the refused rows (the one path that needs a handle per row).
+ */
+export async function insertRowBinaryIsolating(
+  storage: Pick<Storage, 'insertRowBinary'>,
+  table: string,
+  columns: readonly RowBinaryColumn[],
+  batches: readonly EncodedRows[],
+): Promise<RefusedRow<EncodedRowRef>[]> {
+  try {
+    await storage.insertRowBinary(
+      table,
+      columns,
+      batches.map((b) => b.rows(0, b.rowCount)),
+    );
+    return [];
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+  }
+  const refs: EncodedRowRef[] = batches.flatMap((b, batch) =>
+    Array.from({ length: b.rowCount }, (_, row) => ({ batch, row })),
+  );
+  return isolateRefused(refs, (some) =>
+    storage.insertRowBinary(
+      table,
+      columns,
+      contiguousRuns(some).map(({ batch, from, to }) => (batches[batch] as EncodedRows).rows(from, to)),
+    ),
+  );
+}
+
+/** Consecutive rows of one batch as one range, so a half of a batch is a few chunks, not one per row. */
+function contiguousRuns(refs: readonly EncodedRowRef[]): { batch: number; from: number; to: number }[] {
+  const runs: { batch: number; from: number; to: number }[] = [];
+  for (const { batch, row } of refs) {
+    const last = runs.at(-1);
+    if (last && last.batch === batch && last.to === row) last.to = row + 1;
+    else runs.push({ batch, from: row, to: row + 1 });
+  }
+  return runs;
+}
+
+/** Inserts `items`; on a data error, halves until the refused ones are found and the rest is in. */
+async function isolateRefused<T>(
+  items: readonly T[],
+  insert: (items: readonly T[]) => Promise<void>,
+): Promise<RefusedRow<T>[]> {
   if (items.length === 0) return [];
   try {
-    await storage.insert(table, items.map(rowOf));
+    await insert(items);
     return [];
   } catch (error) {
     if (!isDataError(error)) throw error;
@@ -61,12 +125,12 @@ export async function insertIsolating<T>(
     const row = error.details.row;
     if (typeof row === 'number' && Number.isInteger(row) && row >= 0 && row < items.length) {
       const rest = [...items.slice(0, row), ...items.slice(row + 1)];
-      return [{ item: items[row] as T, error }, ...(await insertIsolating(storage, table, rest, rowOf))];
+      return [{ item: items[row] as T, error }, ...(await isolateRefused(rest, insert))];
     }
     const middle = Math.ceil(items.length / 2);
     const refused = [
-      ...(await insertIsolating(storage, table, items.slice(0, middle), rowOf)),
-      ...(await insertIsolating(storage, table, items.slice(middle), rowOf)),
+      ...(await isolateRefused(items.slice(0, middle), insert)),
+      ...(await isolateRefused(items.slice(middle), insert)),
     ];
     if (refused.length === items.length && items.length >= WHOLE_BATCH_REFUSED_MIN) throw error;
     return refused;

@@ -73,3 +73,14 @@ describe('RowBinaryRows', () => {
     expect(rowBinaryStructure([{ name: 'MedInc', type: 'Float64' }])).toBe('`MedInc` Float64');
   });
 });
+
+describe('RowBinaryRows.uint64Decimal', () => {
+  it('writes a decimal offset exactly, beyond 2^53 too', () => {
+    const rows = new RowBinaryRows();
+    rows.uint64Decimal('42');
+    rows.uint64Decimal('9007199254740993');
+    rows.endRow();
+    expect(rows.rows().readBigUInt64LE(0)).toBe(42n);
+    expect(rows.rows().readBigUInt64LE(8)).toBe(9007199254740993n);
+  });
+});

@@ -79,6 +79,17 @@ export class RowBinaryRows {
     this.position += 8;
   }
 
+  /** A non-negative integer in decimal (a Kafka offset), exact over all 64 bits. */
+  uint64Decimal(text: string): void {
+    // Up to 15 digits is below 2^53: no BigInt needed (every offset in practice).
+    if (text.length <= 15) {
+      this.uint64(Number(text));
+      return;
+    }
+    this.reserve(8);
+    this.position = this.bytes.writeBigUInt64LE(BigInt(text), this.position);
+  }
+
   string(value: string): void {
     // At most 3 bytes per UTF-16 unit; the length is written first as one byte when it fits,
     // moved along when the bytes turn out to need a longer LEB128.
@@ -103,13 +114,19 @@ export class RowBinaryRows {
   }
 
   nullableString(value: string | null | undefined): void {
-    if (value === null || value === undefined) return this.uint8(1);
+    if (value === null || value === undefined) {
+      this.uint8(1);
+      return;
+    }
     this.uint8(0);
     this.string(value);
   }
 
   nullableFloat64(value: number | null | undefined): void {
-    if (value === null || value === undefined) return this.uint8(1);
+    if (value === null || value === undefined) {
+      this.uint8(1);
+      return;
+    }
     this.uint8(0);
     this.float64(value);
   }
@@ -118,20 +135,27 @@ export class RowBinaryRows {
   value(type: RowBinaryType, value: unknown): void {
     switch (type) {
       case 'Float64':
-        return this.float64(typeof value === 'number' ? value : 0);
+        this.float64(typeof value === 'number' ? value : 0);
+        break;
       case 'Nullable(Float64)':
-        return this.nullableFloat64(typeof value === 'number' ? value : null);
+        this.nullableFloat64(typeof value === 'number' ? value : null);
+        break;
       case 'String':
-        return this.string(typeof value === 'string' ? value : '');
+        this.string(typeof value === 'string' ? value : '');
+        break;
       case 'Nullable(String)':
-        return this.nullableString(typeof value === 'string' ? value : null);
+        this.nullableString(typeof value === 'string' ? value : null);
+        break;
       case 'UInt8':
-        return this.uint8(Number(value) || 0);
+        this.uint8(Number(value) || 0);
+        break;
       case 'UInt32':
       case 'DateTime':
-        return this.uint32(Number(value) || 0);
+        this.uint32(Number(value) || 0);
+        break;
       case 'UInt64':
-        return this.uint64(Number(value) || 0);
+        this.uint64(Number(value) || 0);
+        break;
     }
   }
 
