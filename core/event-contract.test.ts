@@ -29,6 +29,42 @@ describe('event contract', () => {
     expect(checkPredictionEvent(event({ features: { x: Number.NaN, y: Number.NEGATIVE_INFINITY } }), SENT)).toEqual([]);
   });
 
+  it('refuses an event that breaks any one rule, each on its own (the quick check lets none through)', () => {
+    const long = 'x'.repeat(257);
+    const broken: [string, Partial<PredictionEvent>][] = [
+      ['event_id', { event_id: '' }],
+      ['event_id', { event_id: long }],
+      ['model_version', { model_version: 0 }],
+      ['model_version', { model_version: 1.5 }],
+      ['model_version', { model_version: 2 ** 31 }],
+      ['event_time', { event_time: new Date(Number.NaN) }],
+      ['event_time', { event_time: new Date(SENT + 301_000) }],
+      ['event_time', { event_time: new Date(SENT - 31 * 86_400_000) }],
+      ['features.x', { features: { x: 1e16 } }],
+      ['features.x', { features: { x: -1e16 } }],
+      ['features.region', { features: { region: long } }],
+      ['prediction', { prediction: Number.NaN }],
+      ['prediction', { prediction: 1e16 }],
+      ['latency_ms', { latency_ms: -1 }],
+      ['latency_ms', { latency_ms: Number.POSITIVE_INFINITY }],
+      ['latency_ms', { latency_ms: 1e16 }],
+      ['entity_id', { entity_id: long }],
+      ['segment', { segment: long }],
+    ];
+    for (const [field, overrides] of broken) {
+      expect(checkPredictionEvent(event(overrides), SENT).map((v) => v.field)).toEqual([field]);
+    }
+    // At the limits, still accepted.
+    const edge = event({
+      event_id: 'x'.repeat(256),
+      model_version: 2 ** 31 - 1,
+      features: { x: 1e15, y: -1e15, region: 'x'.repeat(256) },
+      prediction: -1e15,
+      latency_ms: 0,
+    });
+    expect(checkPredictionEvent(edge, SENT)).toEqual([]);
+  });
+
   it('bounds event times by the time the event was sent, and by what ClickHouse DateTime holds', () => {
     const bounds = DEFAULT_EVENT_TIME_BOUNDS;
     expect(eventTimeProblem(new Date('2016-12-31T23:59:60Z'), SENT, bounds)).toBe('is not a valid time');
