@@ -5,6 +5,7 @@
  * consumer reads it back from either. Both sides map through these functions only.
  */
 import { CategoricalSketch, type ColumnSketch, type NumericSketchJSON, OTHER_CATEGORY } from './sketch/index.ts';
+import type { RowBinaryColumn, RowBinaryRows } from './storage/row-binary.ts';
 import { sql } from './storage/sql.ts';
 
 /** `schemas/sketch-snapshot.avsc`: one column over one closed pane from one source partition. */
@@ -209,6 +210,64 @@ export function featureSketchRow(snapshot: SketchSnapshot, emittedAt: Date): Fea
     centroid_point_masses: (snapshot.centroid_point_masses ?? []).map((p) => (p ? 1 : 0)),
     emitted_at: emittedAt,
   };
+}
+
+/** The `feature_sketches` columns `writeFeatureSketchRow` writes, in its order. */
+export const FEATURE_SKETCH_COLUMNS: readonly RowBinaryColumn[] = [
+  { name: 'model_name', type: 'String' },
+  { name: 'model_version', type: 'UInt32' },
+  { name: 'column_name', type: 'String' },
+  { name: 'column_kind', type: 'String' },
+  { name: 'pane_start', type: 'DateTime' },
+  { name: 'pane_end', type: 'DateTime' },
+  { name: 'source_topic', type: 'String' },
+  { name: 'source_partition', type: 'UInt32' },
+  { name: 'count', type: 'UInt64' },
+  { name: 'null_count', type: 'UInt64' },
+  { name: 'nonfinite_count', type: 'UInt64' },
+  { name: 'late_count', type: 'UInt64' },
+  { name: 'min', type: 'Nullable(Float64)' },
+  { name: 'max', type: 'Nullable(Float64)' },
+  { name: 'mean', type: 'Nullable(Float64)' },
+  { name: 'm2', type: 'Float64' },
+  { name: 'compression', type: 'Float64' },
+  { name: 'centroid_means', type: 'Array(Float64)' },
+  { name: 'centroid_counts', type: 'Array(Float64)' },
+  { name: 'category_values', type: 'Array(String)' },
+  { name: 'category_counts', type: 'Array(UInt64)' },
+  { name: 'centroid_point_masses', type: 'Array(UInt8)' },
+  { name: 'emitted_at', type: 'DateTime' },
+];
+
+/**
+ * `featureSketchRow` as RowBinary (FEATURE_SKETCH_COLUMNS): centroids go in as their bits, with no
+ * decimal text to write or for ClickHouse to parse back, so a stored sketch is the emitted one.
+ */
+export function writeFeatureSketchRow(out: RowBinaryRows, snapshot: SketchSnapshot, emittedAt: Date): void {
+  out.string(snapshot.model_name);
+  out.uint32(snapshot.model_version);
+  out.string(snapshot.column);
+  out.string(snapshot.kind);
+  out.uint32(Math.floor(snapshot.pane_start.getTime() / 1000));
+  out.uint32(Math.floor(snapshot.pane_end.getTime() / 1000));
+  out.string(snapshot.source_topic);
+  out.uint32(snapshot.source_partition);
+  out.uint64(snapshot.count);
+  out.uint64(snapshot.null_count);
+  out.uint64(snapshot.nonfinite_count);
+  out.uint64(snapshot.late_count);
+  out.nullableFloat64(snapshot.min);
+  out.nullableFloat64(snapshot.max);
+  out.nullableFloat64(snapshot.mean);
+  out.float64(snapshot.m2);
+  out.float64(snapshot.compression);
+  out.float64Array(snapshot.centroid_means);
+  out.float64Array(snapshot.centroid_counts);
+  out.stringArray(snapshot.categories.map((c) => c.value));
+  out.uint64Array(snapshot.categories.map((c) => c.count));
+  out.uint8Array((snapshot.centroid_point_masses ?? []).map((p) => (p ? 1 : 0)));
+  out.uint32(Math.floor(emittedAt.getTime() / 1000));
+  out.endRow();
 }
 
 /**

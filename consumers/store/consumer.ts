@@ -31,9 +31,10 @@ import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter
 import type { Logger } from '../../core/logger.ts';
 import { ensurePredictionsTable, predictionsTable, predictionsTableColumns } from '../../core/prediction-table.ts';
 import { type GroundTruth, type PredictionEvent, sketchSnapshotSchema } from '../../core/schemas.ts';
-import { featureSketchRow, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
+import { FEATURE_SKETCH_COLUMNS, type SketchSnapshot, writeFeatureSketchRow } from '../../core/sketch-snapshot.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { insertIsolating, insertRowBinaryIsolating } from '../../core/storage/isolating-insert.ts';
+import { RowBinaryRows } from '../../core/storage/row-binary.ts';
 import { PREDICTIONS_TOPIC_PATTERN, PREDICTIONS_TOPIC_PREFIX, TOPICS, valueSubject } from '../../core/topics.ts';
 import { decodeCheckpoint, type PaneOptions, PartitionPanes } from './panes.ts';
 import { type EncodedPredictions, type PendingRow, StorePartition } from './partition.ts';
@@ -423,10 +424,9 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       );
       await sendInChunks(producer, TOPICS.featureSketches, messages);
       const emittedAt = new Date();
-      await storage.insert(
-        'feature_sketches',
-        snapshots.map((snap) => featureSketchRow(snap, emittedAt)),
-      );
+      const rows = new RowBinaryRows();
+      for (const snap of snapshots) writeFeatureSketchRow(rows, snap, emittedAt);
+      await storage.insertRowBinary('feature_sketches', FEATURE_SKETCH_COLUMNS, [rows.rows()]);
       counts.snapshotsEmitted += snapshots.length;
       snapshots.length = 0;
     }

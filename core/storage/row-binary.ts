@@ -16,7 +16,11 @@ export type RowBinaryType =
   | 'UInt64'
   | 'DateTime'
   | 'Nullable(String)'
-  | 'Nullable(Float64)';
+  | 'Nullable(Float64)'
+  | 'Array(Float64)'
+  | 'Array(String)'
+  | 'Array(UInt64)'
+  | 'Array(UInt8)';
 
 /** A column an insert names, with the type its bytes are written in. */
 export interface RowBinaryColumn {
@@ -131,6 +135,39 @@ export class RowBinaryRows {
     this.float64(value);
   }
 
+  float64Array(values: readonly number[]): void {
+    this.length(values.length);
+    this.reserve(8 * values.length);
+    for (const value of values) this.position = this.bytes.writeDoubleLE(value, this.position);
+  }
+
+  uint64Array(values: readonly number[]): void {
+    this.length(values.length);
+    for (const value of values) this.uint64(value);
+  }
+
+  uint8Array(values: readonly number[]): void {
+    this.length(values.length);
+    this.reserve(values.length);
+    for (const value of values) this.bytes[this.position++] = value;
+  }
+
+  stringArray(values: readonly string[]): void {
+    this.length(values.length);
+    for (const value of values) this.string(value);
+  }
+
+  /** A LEB128 length (of a string or an array). */
+  private length(value: number): void {
+    this.reserve(5);
+    let rest = value;
+    while (rest >= 0x80) {
+      this.bytes[this.position++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    this.bytes[this.position++] = rest;
+  }
+
   /** Writes `value` as `type`; for generated columns (features), the rest call the typed methods. */
   value(type: RowBinaryType, value: unknown): void {
     switch (type) {
@@ -156,6 +193,8 @@ export class RowBinaryRows {
       case 'UInt64':
         this.uint64(Number(value) || 0);
         break;
+      default:
+        throw new TypeError(`value() writes scalar columns; ${type} has its own method`);
     }
   }
 
