@@ -5,6 +5,8 @@ import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
 import type { CategoricalStats } from './categorical.ts';
 import { evaluateColumn, evaluateDataset, overrideProblems } from './evaluate.ts';
+import type { NumericalStats } from './numerical.ts';
+import { ksPValue } from './numerical.ts';
 
 function normals(n: number, seed: number, shift = 0): NumericSketch {
   const z = normalSampler(mulberry32(seed));
@@ -202,5 +204,52 @@ describe('evaluateDataset', () => {
       share_of_drifted_columns: 0,
     });
     expect(() => evaluateDataset([], { driftShare: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('the KS p-value from sketches is scipy ks_2samp, computed for KS columns only', () => {
+  // Reference k/200 (k = 0…199), current shift + (j/150)·0.95 (j = 0…149), the same doubles in
+  // Python. Numbers from scipy 1.17.1 (the Evidently bench's venv):
+  //   stats.ks_2samp(ref, cur) → (statistic, pvalue), method 'auto' = exact at these sizes.
+  const reference = NumericSketch.of(Array.from({ length: 200 }, (_, k) => k / 200));
+  const current = (shift: number) => NumericSketch.of(Array.from({ length: 150 }, (_, j) => shift + (j / 150) * 0.95));
+  const scipy: [shift: number, d: number, p: number][] = [
+    [0.05, 0.05333333333333334, 0.9583986938543092],
+    [0.1, 0.10333333333333333, 0.30135958956687275],
+    [0.13, 0.13333333333333333, 0.08774754032980661],
+    [0.141, 0.145, 0.049846260697229555],
+  ];
+
+  it.each(scipy)('shift %d: D and p-value as scipy', (shift, d, p) => {
+    const result = evaluateColumn(reference, current(shift), { column: 'x', minSample: 100 });
+    expect(result.method).toBe('ks');
+    expect(result.statistic).toBeCloseTo(d, 12);
+    expect(result.p_value).toBeCloseTo(p, 12);
+    expect((result.stats as NumericalStats).ks_p_value).toBe(result.p_value);
+  });
+
+  it('decides as scipy where the asymptotic limit would not (p 0.0498 vs 0.0544)', () => {
+    const result = evaluateColumn(reference, current(0.141), { minSample: 100 });
+    expect(result.verdict).toBe('drift');
+    expect(ksPValue(result.statistic as number, 200, 150)).toBeGreaterThan(0.05);
+  });
+
+  it('on tied integers (exact sketches) too', () => {
+    // scipy 1.17.1: ks_2samp([k % 13 for k in range(260)], [(j*7) % 15 for j in range(180)])
+    const tiedRef = NumericSketch.of(Array.from({ length: 260 }, (_, k) => k % 13));
+    const tiedCur = NumericSketch.of(Array.from({ length: 180 }, (_, j) => (j * 7) % 15));
+    const result = evaluateColumn(tiedRef, tiedCur, { minSample: 100 });
+    expect(result.statistic).toBeCloseTo(0.13333333333333333, 12);
+    expect(result.p_value).toBeCloseTo(0.040988643127845364, 12);
+    expect(result.verdict).toBe('drift');
+  });
+
+  it('other methods keep the asymptotic p-value in their statistics', () => {
+    for (const method of ['wasserstein', 'psi', 'jensenshannon'] as const) {
+      const result = evaluateColumn(reference, current(0.13), { method, minSample: 100 });
+      const stats = result.stats as NumericalStats;
+      expect(result.p_value).toBeNull();
+      expect(stats.ks_p_value).toBe(ksPValue(stats.ks, 200, 150));
+    }
   });
 });

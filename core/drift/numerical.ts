@@ -13,7 +13,12 @@ import { kolmogorovSf } from './special.ts';
 export interface NumericalStats {
   /** Two-sample Kolmogorov–Smirnov statistic D = sup |F_ref − F_cur|. */
   ks: number;
-  /** Asymptotic p-value of D: P(K > D·√(n·m/(n+m))), K Kolmogorov-distributed. */
+  /**
+   * p-value of D. From `numericalStats`: the asymptotic P(K > D·√(n·m/(n+m))), K
+   * Kolmogorov-distributed (cheap, for columns judged by another method). For a column whose
+   * method is KS, `evaluateColumn` puts scipy's `ks_2samp` p-value here (`ksTwoSamplePValue`:
+   * exact while both sides hold ≤ 10,000 values), as `exactNumericStats` always does.
+   */
   ks_p_value: number;
   /** Wasserstein-1 distance ∫|F_ref − F_cur| dx, in the column's units. */
   wasserstein: number;
