@@ -148,8 +148,10 @@ function passesPredictionContract(event: PredictionEvent, producedAtMs: number, 
   if (!(ms >= CLICKHOUSE_DATETIME_MIN_MS && ms <= CLICKHOUSE_DATETIME_MAX_MS)) return false;
   if (ms > producedAtMs + bounds.maxSkewMs || ms < producedAtMs - bounds.maxAgeMs) return false;
   const features = event.features;
-  for (const name in features) {
-    const value = features[name];
+  // Own keys only: a decoded Avro record also inherits enumerable methods (clone, toBuffer, …).
+  const names = Object.keys(features);
+  for (let i = 0; i < names.length; i++) {
+    const value = features[names[i] as string];
     if (typeof value === 'number') {
       if (Math.abs(value) > MAX_ABS_VALUE && Number.isFinite(value)) return false;
     } else if (typeof value === 'string' && value.length > MAX_STRING_LENGTH) {

@@ -246,9 +246,9 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     } catch (error) {
       return decodeFailed(state, message, error);
     }
-    if (known) return take(state, topic, message, value, known.value);
+    if (known) return take(state, topic, message, offset, value, known.value);
     return codec.decode<PredictionEvent | GroundTruth>(value, origin).then(
-      (decoded) => take(state, topic, message, value, decoded),
+      (decoded) => take(state, topic, message, offset, value, decoded),
       (error: unknown) => decodeFailed(state, message, error),
     );
   }
@@ -264,6 +264,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     state: StorePartition,
     topic: string,
     message: KafkaMessage,
+    offset: bigint,
     value: Buffer,
     decoded: PredictionEvent | GroundTruth,
   ): undefined | Promise<undefined> {
@@ -294,16 +295,22 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     const table = ensuredTables.get(schemaId);
     if (!table) {
       return ensureTable(modelOf(topic), schemaId).then((ready) => {
-        takePrediction(state, message, event, ready);
+        takePrediction(state, message, offset, event, ready);
         return undefined;
       });
     }
-    takePrediction(state, message, event, table);
+    takePrediction(state, message, offset, event, table);
     return undefined;
   }
 
-  function takePrediction(state: StorePartition, message: KafkaMessage, event: PredictionEvent, table: SchemaTable) {
-    if (state.takePrediction(message, event, table.layout, table.categorical, clock.now())) counts.lateEvents++;
+  function takePrediction(
+    state: StorePartition,
+    message: KafkaMessage,
+    offset: bigint,
+    event: PredictionEvent,
+    table: SchemaTable,
+  ) {
+    if (state.takePrediction(message, event, table.layout, table.categorical, clock.now(), offset)) counts.lateEvents++;
     taken();
   }
 

@@ -83,9 +83,11 @@ export class StorePartition {
     layout: PredictionLayout,
     categorical: ReadonlySet<string>,
     now: number,
+    /** `message.offset`, parsed already by the caller. */
+    parsedOffset?: bigint,
   ): boolean {
     assertStorableTime(event.event_time); // before anything changes
-    const offset = this.advance(message, now);
+    const offset = this.advance(message, now, parsedOffset);
     const late = this.panes?.add(sketchInput(event, categorical), offset) === 'late';
     const origin = { topic: this.topic, partition: this.partition, offset: message.offset };
     let encoded = this.encoded.get(layout);
@@ -154,8 +156,8 @@ export class StorePartition {
     this.committed = `${entry.offset}|${entry.metadata ?? ''}`;
   }
 
-  private advance(message: KafkaMessage, now: number): bigint {
-    const offset = BigInt(message.offset);
+  private advance(message: KafkaMessage, now: number, parsed?: bigint): bigint {
+    const offset = parsed ?? BigInt(message.offset);
     this.nextOffset = offset + 1n;
     this.lastMessageAt = now;
     return offset;

@@ -110,7 +110,13 @@ export class AvroCodec {
     const type = this.knownTypes.get(schemaId);
     if (type === undefined) return undefined;
     try {
-      return { value: type.fromBuffer(message.subarray(5)) as T };
+      // From byte 5 in place (no view of the payload to allocate); `fromBuffer`'s checks kept:
+      // the value must end exactly at the message's end.
+      const { value, offset } = type.decode(message, 5);
+      if (offset !== message.length) {
+        throw new Error(offset < 0 ? 'truncated message' : `${message.length - offset} bytes after the value`);
+      }
+      return { value: value as T };
     } catch (error) {
       throw new DriftlineError(ErrorCode.DECODE_FAILED, `Cannot decode message with schema ${schemaId}`, {
         cause: error,
