@@ -53,6 +53,11 @@ describe('event contract', () => {
     ];
     for (const [field, overrides] of broken) {
       expect(checkPredictionEvent(event(overrides), SENT).map((v) => v.field)).toEqual([field]);
+      // The same when the caller names the features (the store knows them from the writer schema).
+      const names = Object.keys(overrides.features ?? event().features);
+      expect(
+        checkPredictionEvent(event(overrides), SENT, DEFAULT_EVENT_TIME_BOUNDS, names).map((v) => v.field),
+      ).toEqual([field]);
     }
     // At the limits, still accepted.
     const edge = event({

@@ -112,9 +112,11 @@ export function checkPredictionEvent(
   event: PredictionEvent,
   producedAtMs: number,
   bounds: EventTimeBounds = DEFAULT_EVENT_TIME_BOUNDS,
+  /** The keys of `event.features` when the caller knows them (its writer schema's features). */
+  featureNames?: readonly string[],
 ): ContractViolation[] {
   // Nearly every event passes: say so without building a report (the store checks each one).
-  if (passesPredictionContract(event, producedAtMs, bounds)) return [];
+  if (passesPredictionContract(event, producedAtMs, bounds, featureNames)) return [];
   return violationsOf((report) => {
     report('event_id', requiredStringProblem(event.event_id));
     report(
@@ -139,7 +141,12 @@ export function checkPredictionEvent(
 }
 
 /** Whether `checkPredictionEvent` finds nothing — the same rules, with no closure or array per event. */
-function passesPredictionContract(event: PredictionEvent, producedAtMs: number, bounds: EventTimeBounds): boolean {
+function passesPredictionContract(
+  event: PredictionEvent,
+  producedAtMs: number,
+  bounds: EventTimeBounds,
+  featureNames: readonly string[] | undefined,
+): boolean {
   const id = event.event_id;
   if (id.length === 0 || id.length > MAX_STRING_LENGTH) return false;
   const version = event.model_version;
@@ -149,7 +156,7 @@ function passesPredictionContract(event: PredictionEvent, producedAtMs: number, 
   if (ms > producedAtMs + bounds.maxSkewMs || ms < producedAtMs - bounds.maxAgeMs) return false;
   const features = event.features;
   // Own keys only: a decoded Avro record also inherits enumerable methods (clone, toBuffer, …).
-  const names = Object.keys(features);
+  const names = featureNames ?? Object.keys(features);
   for (let i = 0; i < names.length; i++) {
     const value = features[names[i] as string];
     if (typeof value === 'number') {

@@ -44,6 +44,8 @@ import { type PredictionLayout, predictionLayout } from './rows.ts';
 interface SchemaTable {
   categorical: ReadonlySet<string>;
   layout: PredictionLayout;
+  /** The writer schema's features: the keys of every event it decodes. */
+  featureNames: readonly string[];
 }
 
 function modelOf(topic: string): string {
@@ -191,7 +193,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
         const table = predictionsTable(model);
         const layout = predictionLayout(table, features, await predictionsTableColumns(storage, table));
         const categorical = new Set(features.filter((f) => f.type === 'string').map((f) => f.name));
-        const ready = { categorical, layout };
+        const ready = { categorical, layout, featureNames: layout.features.map((f) => f.name) };
         ensuredTables.set(schemaId, ready);
         return ready;
       })();
@@ -208,7 +210,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   }
 
   /** The last partition's state, so a batch of one partition looks it up once, not per message. */
-  let current: { topic: string; partition: number; key: string; state: StorePartition } | undefined;
+  let current: { topic: string; partition: number; key: string; model: string; state: StorePartition } | undefined;
 
   /**
    * Every await (offsets, the registry, ClickHouse) happens before the state changes: when one
@@ -221,9 +223,9 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       const key = `${topic}:${partition}`;
       const state = states.get(key);
       if (!state) return stateFor(topic, partition).then(() => handle(topic, partition, message));
-      current = { topic, partition, key, state };
+      current = { topic, partition, key, model: modelOf(topic), state };
     }
-    const { key, state } = current;
+    const { key, model, state } = current;
     const offset = BigInt(message.offset);
     if (state.needsRewind(offset) && !rewound.has(key) && state.resumeFrom !== undefined) {
       // A state restored from the committed offset must see every message from there on, or its
@@ -239,16 +241,16 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       park(state, message, 'message has no value', ErrorCode.DECODE_FAILED);
       return undefined;
     }
-    const origin = { topic, partition, offset: message.offset };
     let known: { value: PredictionEvent | GroundTruth } | undefined;
     try {
-      known = codec.decodeKnown<PredictionEvent | GroundTruth>(value, origin);
+      // No origin for the error: the dead letter carries topic, partition and offset itself.
+      known = codec.decodeKnown<PredictionEvent | GroundTruth>(value);
     } catch (error) {
       return decodeFailed(state, message, error);
     }
-    if (known) return take(state, topic, message, offset, value, known.value);
-    return codec.decode<PredictionEvent | GroundTruth>(value, origin).then(
-      (decoded) => take(state, topic, message, offset, value, decoded),
+    if (known) return take(state, topic, model, message, offset, value, known.value);
+    return codec.decode<PredictionEvent | GroundTruth>(value, { topic, partition, offset: message.offset }).then(
+      (decoded) => take(state, topic, model, message, offset, value, decoded),
       (error: unknown) => decodeFailed(state, message, error),
     );
   }
@@ -263,6 +265,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   function take(
     state: StorePartition,
     topic: string,
+    model: string,
     message: KafkaMessage,
     offset: bigint,
     value: Buffer,
@@ -281,20 +284,20 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       return undefined;
     }
     const event = decoded as PredictionEvent;
-    if (event.model_name !== modelOf(topic)) {
+    if (event.model_name !== model) {
       const reason = `model_name ${JSON.stringify(event.model_name)} does not belong in topic ${topic}`;
       park(state, message, reason, ErrorCode.EVENT_INVALID);
       return undefined;
     }
-    const violations = checkPredictionEvent(event, producedAt, bounds);
+    const schemaId = value.readUInt32BE(1);
+    const table = ensuredTables.get(schemaId);
+    const violations = checkPredictionEvent(event, producedAt, bounds, table?.featureNames);
     if (violations.length > 0) {
       park(state, message, describeViolations(violations), ErrorCode.EVENT_INVALID);
       return undefined;
     }
-    const schemaId = value.readUInt32BE(1);
-    const table = ensuredTables.get(schemaId);
     if (!table) {
-      return ensureTable(modelOf(topic), schemaId).then((ready) => {
+      return ensureTable(model, schemaId).then((ready) => {
         takePrediction(state, message, offset, event, ready);
         return undefined;
       });
@@ -333,7 +336,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     const live = [...states.values()];
     const byLayout = new Map<PredictionLayout, { batch: EncodedPredictions; state: StorePartition }[]>();
     for (const s of live) {
-      for (const [layout, batch] of s.encoded) {
+      for (const [layout, batch] of s.takeEncoded()) {
         let pending = byLayout.get(layout);
         if (!pending) {
           pending = [];
@@ -341,7 +344,6 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
         }
         pending.push({ batch, state: s });
       }
-      s.encoded = new Map();
     }
     const byTable = new Map<string, { row: PendingRow; state: StorePartition }[]>();
     for (const s of live) {

@@ -24,8 +24,13 @@ export interface PendingRow {
 
 /** Prediction rows encoded as RowBinary, with the messages they came from (to dead-letter a refused one). */
 export class EncodedPredictions implements EncodedRows {
-  readonly binary = new RowBinaryRows();
+  readonly binary: RowBinaryRows;
   readonly messages: KafkaMessage[] = [];
+
+  /** `expectedBytes`: room to start with (the last batch's size), so a batch is not grown by copies. */
+  constructor(expectedBytes?: number) {
+    this.binary = new RowBinaryRows(expectedBytes);
+  }
 
   get rowCount(): number {
     return this.binary.rowCount;
@@ -40,7 +45,23 @@ export class StorePartition {
   /** Ground-truth rows (few; JSONEachRow). */
   rows: PendingRow[] = [];
   /** Prediction rows per layout: one, unless the writer schema changed within a batch. */
-  encoded = new Map<PredictionLayout, EncodedPredictions>();
+  private encodedRows = new Map<PredictionLayout, EncodedPredictions>();
+  /** Bytes of the last batch taken, the likely size of the next. */
+  private lastBatchBytes: number | undefined;
+
+  get encoded(): ReadonlyMap<PredictionLayout, EncodedPredictions> {
+    return this.encodedRows;
+  }
+
+  /** Hands the encoded rows over (to their insert) and starts new ones. */
+  takeEncoded(): Map<PredictionLayout, EncodedPredictions> {
+    const taken = this.encodedRows;
+    this.encodedRows = new Map();
+    let bytes = 0;
+    for (const batch of taken.values()) bytes = Math.max(bytes, batch.binary.byteLength);
+    if (bytes > 0) this.lastBatchBytes = bytes;
+    return taken;
+  }
   deadLetters: DeadLetter[] = [];
   snapshots: SketchSnapshot[] = [];
   /** Last message taken + 1; undefined until one is taken. */
@@ -89,13 +110,12 @@ export class StorePartition {
     assertStorableTime(event.event_time); // before anything changes
     const offset = this.advance(message, now, parsedOffset);
     const late = this.panes?.add(sketchInput(event, categorical), offset) === 'late';
-    const origin = { topic: this.topic, partition: this.partition, offset: message.offset };
-    let encoded = this.encoded.get(layout);
+    let encoded = this.encodedRows.get(layout);
     if (!encoded) {
-      encoded = new EncodedPredictions();
-      this.encoded.set(layout, encoded);
+      encoded = new EncodedPredictions(this.lastBatchBytes);
+      this.encodedRows.set(layout, encoded);
     }
-    writePredictionRow(encoded.binary, layout, event, origin, late, Date.now());
+    writePredictionRow(encoded.binary, layout, event, this.partition, message.offset, late, Date.now());
     encoded.messages.push(message);
     return late;
   }

@@ -113,14 +113,7 @@ describe('prediction rows', () => {
     );
     expect(layout.columns.map((c) => c.name)).not.toContain('dropped_later');
     const out = new RowBinaryRows();
-    writePredictionRow(
-      out,
-      layout,
-      event,
-      { topic: 't', partition: 2, offset: '9007199254740993' },
-      true,
-      1_700_000_100_500,
-    );
+    writePredictionRow(out, layout, event, 2, '9007199254740993', true, 1_700_000_100_500);
     expect(readRow(out.rows(), layout.columns)).toEqual({
       event_id: 'e"1',
       model_name: 'm',
@@ -159,14 +152,7 @@ describe('prediction rows', () => {
     );
     const out = new RowBinaryRows();
     expect(() =>
-      writePredictionRow(
-        out,
-        layout,
-        { ...baseEvent(), event_time: new Date(-1_000) },
-        { topic: 't', partition: 0, offset: '1' },
-        false,
-        0,
-      ),
+      writePredictionRow(out, layout, { ...baseEvent(), event_time: new Date(-1_000) }, 0, '1', false, 0),
     ).toThrow(/DateTime/);
     expect(out.byteLength).toBe(0);
   });

@@ -130,7 +130,8 @@ export function writePredictionRow(
   out: RowBinaryRows,
   layout: PredictionLayout,
   event: PredictionEvent,
-  origin: MessageOrigin,
+  partition: number,
+  offset: string,
   late: boolean,
   ingestedAtMs: number,
 ): void {
@@ -148,8 +149,8 @@ export function writePredictionRow(
   out.float64(event.latency_ms);
   out.nullableString(event.entity_id);
   out.nullableString(event.segment);
-  out.uint32(origin.partition);
-  out.uint64Decimal(origin.offset);
+  out.uint32(partition);
+  out.uint64Decimal(offset);
   out.uint32(Math.floor(ingestedAtMs / 1000));
   out.uint8(late ? 1 : 0);
   out.endRow();

@@ -10,6 +10,7 @@ import {
   ksTwoSamplePValue,
   kstwoSf,
   populationStd,
+  roundHalfEven,
   sortedFinite,
   sortNumbers,
 } from './exact.ts';
@@ -90,12 +91,10 @@ describe('KS p-value as scipy ks_2samp computes it by default', () => {
     expect(ksTwoSamplePValue(d, m, n)).toBeCloseTo(p, 13);
   });
 
-  it('is 1 at D = 0, and the Kolmogorov limit for small p-values beyond 10,000 values a side', () => {
+  it('is 1 at D = 0, and 2·smirnov for small p-values beyond 10,000 values a side', () => {
     expect(ksTwoSamplePValue(0, 300, 200)).toBe(1);
-    const d = 0.060916666666666675;
-    expect(ksTwoSamplePValue(d, 800, 12000)).toBe(kolmogorovSf(d * Math.sqrt((800 * 12000) / 12800)));
-    // There (n·x² ≥ 2.2, p ≈ 0.007) scipy takes 2·smirnov(750, d) = 0.007323167151996999: the limit is close.
-    expect(ksTwoSamplePValue(d, 800, 12000)).toBeCloseTo(0.0073, 3);
+    // There (n·x² ≥ 2.2, p ≈ 0.007) scipy takes 2·smirnov(750, d) = 0.007323167151996999.
+    expect(ksTwoSamplePValue(0.060916666666666675, 800, 12000)).toBeCloseTo(0.007323167151996999, 14);
   });
 
   it('beyond 10,000 values a side: scipy kstwo.sf at the effective size, wherever p is near 0.05', () => {
@@ -144,5 +143,74 @@ describe('divergences', () => {
     const expected = 2 * (0.4 - 0.5) * Math.log(0.4 / 0.5) + (0.2 - 0.0001) * Math.log(0.2 / 0.0001);
     expect(psi).toBeCloseTo(expected, 14);
     expect(populationStabilityIndex([0.2, 0.8], [0.2, 0.8])).toBe(0);
+  });
+});
+
+describe('scipy ks_2samp regime by regime (its switch-overs, fallback and rounding)', () => {
+  // scipy 1.17.1 (the Evidently bench's venv, ~/.cache/driftline/evidently-0.7.23):
+  //   stats.kstwo.sf(x, n) for one (n, x) in each branch of scipy.stats._ksstats._kolmogn.
+  const kstwo: [regime: string, n: number, x: number, sf: number][] = [
+    ['n·x ≤ 0.5', 100, 0.004, 1],
+    ['Ruben–Gambino n·x ≤ 1, n ≤ 140', 100, 0.008, 1.0],
+    ['Ruben–Gambino n·x ≤ 1, n > 140', 1000, 0.0009, 1.0],
+    ['Ruben–Gambino n·x ≥ n − 1', 10, 0.95, 1.9531250000000172e-13],
+    ['x ≥ 0.5: 2·smirnov', 10, 0.6, 0.0005681672000000003],
+    ['x ≥ 0.5: 2·smirnov, n > 140', 300, 0.5, 7.063417378483843e-70],
+    ['n ≤ 140, n·x² ≤ 0.754693: Durbin matrix', 100, 0.08, 0.5182193645480672],
+    ['n ≤ 140, n·x² ≤ 0.754693: Durbin matrix', 140, 0.07, 0.4776228287946577],
+    ['n ≤ 140, n·x² ≤ 4: Pomeranz', 100, 0.13, 0.06209234069876253],
+    ['n ≤ 140, n·x² ≤ 4: Pomeranz', 140, 0.1, 0.11353657290090946],
+    ['n ≤ 140, n·x² ≤ 4: Pomeranz', 50, 0.25, 0.0030657620198693003],
+    ['n ≤ 140, n·x² ≤ 4: Pomeranz', 100, 0.1234, 0.08728573435923635],
+    ['n ≤ 140, n·x² > 4: 2·smirnov', 100, 0.25, 5.408871776434847e-6],
+    ['n ≤ 140, n·x² > 4: 2·smirnov', 30, 0.45, 4.60170836663682e-6],
+    ['n > 140, n·x² ≥ 2.2: 2·smirnov', 5000, 0.025, 0.0037948405200437306],
+    ['n > 140, n·x² ≥ 2.2: 2·smirnov', 20000, 0.012, 0.006251252284121751],
+    ['n > 140, n·x² ≥ 370: 0', 10000, 0.2, 0],
+    ['n ≤ 100,000, n·x^1.5 ≤ 1.4: Durbin matrix', 1000, 0.01, 0.9999496745370611],
+    ['n ≤ 100,000, n·x^1.5 ≤ 1.4: Durbin matrix', 20000, 0.0015, 0.999999999980361],
+    ['n > 100,000: Pelz–Good', 200000, 0.0003, 1.0],
+    ['Pelz–Good', 4000, 0.0223606797749979, 0.03608096032508612],
+  ];
+
+  it.each(kstwo)('kstwo.sf, %s (n=%i, x=%d)', (_regime, n, x, sf) => {
+    const p = kstwoSf(x, n);
+    expect(Math.abs(p - sf)).toBeLessThanOrEqual(1e-11 * sf + 1e-300);
+  });
+
+  // scipy 1.17.1: stats.ks_2samp(a, b) on rounded normal samples (numpy default_rng(7), the
+  // current shifted) of these sizes → (statistic, pvalue); method 'auto' is 'asymp' beyond
+  // 10,000 a side: kstwo.sf(d, round(n·m/(n+m))).
+  const asymptotic: [n: number, m: number, d: number, p: number, regime: string][] = [
+    [100, 20000, 0.23444999999999994, 2.5618427760509564e-5, 'effective size 100: 2·smirnov'],
+    [120, 15000, 0.1136666666666667, 0.08534723112373234, 'effective size 119: Pomeranz'],
+    [60, 30000, 0.2421333333333333, 0.0013960972805994176, 'effective size 60: Pomeranz'],
+    [10001, 10001, 0.024397560243975658, 0.00511257034883831, 'effective size 5000.5, rounded half to even'],
+    [9000, 12000, 0.02949999999999997, 0.0002537246437745887, 'effective size 5143: 2·smirnov'],
+    [3000, 40000, 0.033658333333333346, 0.003502973193602496, 'effective size 2791: 2·smirnov'],
+  ];
+
+  it.each(asymptotic)('ks_2samp beyond 10,000 a side: n=%i, m=%i', (n, m, d, p) => {
+    expect(Math.abs(ksTwoSamplePValue(d, n, m) - p)).toBeLessThanOrEqual(1e-11 * p);
+    expect(ksTwoSamplePValue(d, m, n)).toBe(ksTwoSamplePValue(d, n, m));
+  });
+
+  it('rounds the effective size as numpy does: 5000.5 → 5000, not 5001', () => {
+    expect(roundHalfEven(5000.5)).toBe(5000);
+    expect(roundHalfEven(5001.5)).toBe(5002);
+    expect(roundHalfEven(99.502)).toBe(100);
+    const d = 0.024397560243975658;
+    expect(ksTwoSamplePValue(d, 10001, 10001)).toBe(kstwoSf(d, 5000));
+    expect(Math.abs(kstwoSf(d, 5001) - kstwoSf(d, 5000))).toBeGreaterThan(1e-6);
+  });
+
+  it('falls back as scipy does when the exact sum leaves [0, 1] (n = m, D = 1/n)', () => {
+    // scipy: ks_2samp(arange(30), arange(30) + 0.5) warns "Exact calculation unsuccessful.
+    // Switching to method=asymp" and gives kstwo.sf(1/30, 15) = 1.0 (the closed form sums to
+    // 1.0000000000000004 there, for n = 30, h = 1).
+    expect(ksTwoSamplePValue(1 / 30, 30, 30)).toBe(1);
+    const a = sortedFinite(Array.from({ length: 30 }, (_, i) => i));
+    const b = sortedFinite(Array.from({ length: 30 }, (_, i) => i + 0.5));
+    expect(exactNumericStats(a, b).ks_p_value).toBe(1);
   });
 });

@@ -5,8 +5,10 @@
 
 import { typeOneQuantile } from '../sketch/numeric-sketch.ts';
 import { jensenShannonDistance, populationStabilityIndex } from './divergence.ts';
+import { kstwoSf } from './kstwo.ts';
 import type { NumericalStats } from './numerical.ts';
-import { kolmogorovSf } from './special.ts';
+
+export { kstwoSf } from './kstwo.ts';
 
 /** The finite values of `values`, sorted ascending. */
 export function sortedFinite(values: Iterable<number | null | undefined>): Float64Array {
@@ -191,98 +193,34 @@ export const KS_EXACT_MAX_N = 10_000;
 
 /**
  * Two-sided two-sample KS p-value P(D ≥ d) as scipy's `ks_2samp` computes it by default (the
- * test Evidently runs): exact while max(n, m) ≤ 10,000 — d rounded to the lattice h / lcm(n, m),
- * then Hodges' count of the lattice paths that leave the band |x/n − y/m| < h / lcm, or the closed
- * form for n = m — else (or if the exact sum breaks down numerically, as scipy falls back)
- * `kstwo.sf(d, round(n·m/(n+m)))` as scipy computes it around p = 0.05 (`kstwoSf`).
+ * test Evidently runs), regime for regime (scipy/stats/_stats_py.py, `method='auto'`):
+ *   - max(n, m) ≤ 10,000: exact (`_attempt_exact_2kssamp`) — d rounded to the lattice
+ *     h / lcm(n, m), then the closed form for n = m (`_compute_prob_outside_square`) or Hodges'
+ *     count of the lattice paths that leave the band (`_compute_outer_prob_inside_method`);
+ *   - if that sum fails (a result outside [0, 1]; scipy warns "Exact calculation unsuccessful")
+ *     or max(n, m) > 10,000: `kstwo.sf(d, round(n·m/(n+m)))` (`kstwoSf`), with the lattice-rounded
+ *     d after a failed exact attempt and numpy's rounding (half to even) of the effective size.
  */
 export function ksTwoSamplePValue(d: number, n: number, m: number): number {
   if (!(n > 0 && m > 0) || Number.isNaN(d)) return Number.NaN;
+  let statistic = d;
   if (Math.max(n, m) <= KS_EXACT_MAX_N) {
     const g = gcd(n, m);
     const lcm = (n / g) * m;
-    const h = Math.round(d * lcm);
+    const h = roundHalfEven(d * lcm);
     if (h === 0) return 1;
     const p = n === m ? probOutsideSquare(n, h) : probOutsideBand(n, m, g, h);
     if (p >= 0 && p <= 1) return p;
+    statistic = h / lcm;
   }
-  return kstwoSf(d, Math.round((n * m) / (n + m)));
+  const [large, small] = n >= m ? [n, m] : [m, n];
+  return kstwoSf(statistic, roundHalfEven((large * small) / (large + small)));
 }
 
-/**
- * P(D_n > x) for the one-sample KS statistic (scipy `kstwo.sf`, what `ks_2samp` falls back to at
- * the effective size n) where its verdicts are decided: for n > 140 and 1.4 < n·x^1.5, n·x² < 2.2
- * (p-values from ≈ 0.02 to ≈ 0.9, so every p = 0.05) scipy takes 1 − the Pelz–Good series,
- * and so does this. Elsewhere the Kolmogorov limit, within 0.009 of scipy from n = 1,000 on:
- * p ≲ 0.02, p ≈ 1, or n ≤ 140 (where scipy runs exact matrix methods).
- */
-export function kstwoSf(x: number, n: number): number {
-  const nx2 = n * x * x;
-  if (n > 140 && x > 0 && x < 0.5 && nx2 < 2.2 && n * x ** 1.5 > 1.4) {
-    return Math.min(1, Math.max(0, 1 - pelzGoodCdf(n, x)));
-  }
-  return kolmogorovSf(x * Math.sqrt(n));
-}
-
-const PI2 = Math.PI ** 2;
-const PI4 = Math.PI ** 4;
-const PI6 = Math.PI ** 6;
-const SQRT_2PI = Math.sqrt(2 * Math.PI);
-
-/**
- * Pelz–Good (1976) approximation of P(D_n ≤ x), a port of scipy's `_kolmogn_PelzGood`: the
- * Li-Chien–Korolyuk expansion K0 + K1/√n + K2/n + K3/n^1.5 in z = x√n, each term rewritten with
- * Jacobi theta functions so that it converges for small z.
- */
-function pelzGoodCdf(n: number, x: number): number {
-  const z = Math.sqrt(n) * x;
-  const z2 = z * z;
-  const z4 = z2 * z2;
-  const z6 = z4 * z2;
-  const qlog = -PI2 / 8 / z2;
-  if (qlog < -708) return 0;
-  let q = Math.exp(qlog);
-  const k1a = -z2;
-  const k1b = PI2 / 4;
-  const k2a = 6 * z6 + 2 * z4;
-  const k2b = ((2 * z4 - 5 * z2) * PI2) / 4;
-  const k2c = (PI4 * (1 - 2 * z2)) / 16;
-  const k3d = (PI6 * (5 - 30 * z2)) / 64;
-  const k3c = (PI4 * (-60 * z2 + 212 * z4)) / 16;
-  const k3b = (PI2 * (135 * z4 - 96 * z6)) / 4;
-  const k3a = -30 * z6 - 90 * z4 * z4;
-  const terms = [0, 0, 0, 0];
-  // Horner scheme over the odd m = 2k − 1 of Σ c_m q^(m²).
-  const maxk = Math.ceil((16 * z) / Math.PI);
-  for (let k = maxk; k >= 1; k--) {
-    const m2 = (2 * k - 1) ** 2;
-    const qpower = q ** (8 * k);
-    const coefficients = [
-      1,
-      k1a + k1b * m2,
-      k2a + k2b * m2 + k2c * m2 * m2,
-      k3a + k3b * m2 + k3c * m2 * m2 + k3d * m2 * m2 * m2,
-    ];
-    for (let i = 0; i < 4; i++) terms[i] = (terms[i] as number) * qpower + (coefficients[i] as number);
-  }
-  const divisors = [z, 6 * z4, 72 * z ** 7, 6480 * z ** 10];
-  for (let i = 0; i < 4; i++) terms[i] = ((terms[i] as number) * q * SQRT_2PI) / (divisors[i] as number);
-  // The sums over all integers k in K2 and K3.
-  q = Math.exp(-PI2 / 2 / z2);
-  let k2extra = 0;
-  let k3extra = 0;
-  const sqrt3z = Math.sqrt(3) * z;
-  for (let k = maxk; k >= 1; k--) {
-    const k2 = k * k;
-    const qk = q ** k2;
-    k2extra += k2 * qk;
-    k3extra += (sqrt3z + Math.PI * k) * (sqrt3z - Math.PI * k) * k2 * qk;
-  }
-  terms[2] = (terms[2] as number) + (k2extra * PI2 * SQRT_2PI) / (-36 * z2 * z);
-  terms[3] = (terms[3] as number) + (k3extra * PI2 * SQRT_2PI) / (216 * z6);
-  let cdf = 0;
-  for (let i = 0; i < 4; i++) cdf += (terms[i] as number) / n ** (i / 2);
-  return cdf;
+/** numpy's `round`: to the nearest integer, halves to the even one. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 function gcd(a: number, b: number): number {

@@ -35,9 +35,14 @@ const INITIAL_BYTES = 64 * 1024;
 
 /** A growing buffer of whole rows; `rowEnds` marks where each row ends, to split a batch by rows. */
 export class RowBinaryRows {
-  private bytes = Buffer.allocUnsafe(INITIAL_BYTES);
+  private bytes: Buffer;
   private position = 0;
   private readonly ends: number[] = [];
+
+  /** `initialBytes`: room to start with (it grows by doubling). */
+  constructor(initialBytes = INITIAL_BYTES) {
+    this.bytes = Buffer.allocUnsafe(Math.max(64, initialBytes));
+  }
 
   get rowCount(): number {
     return this.ends.length;
