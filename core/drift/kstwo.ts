@@ -11,7 +11,6 @@
  *     (p ≈ 1) Durbin's matrix; else 1 − the Pelz–Good series.
  * Pure; no I/O.
  */
-import { logGamma } from './special.ts';
 
 /**
  * P(D_n > x) (scipy `kstwo.sf(x, n)`), clipped to [0, 1].
@@ -60,50 +59,47 @@ function logFactorialOverPower(n: number): number {
   return Math.log(n) / 2 - n + Math.log(2 * Math.PI) / 2 + rn * series;
 }
 
+/** Beyond this n scipy's smirnov takes an asymptotic form (`SMIRNOV_MAX_COMPUTE_N`). */
+const SMIRNOV_MAX_COMPUTE_N = 1_000_000;
+/** exp of anything below this underflows (cephes `MINLOG`). */
+const MIN_LOG = -708.3964185322641;
+
 /**
- * P(D⁺_n ≥ x), the one-sided Smirnov tail (scipy.special.smirnov): the Birnbaum–Tingey sum
- * x · Σ_{v=0}^{⌊n(1−x)⌋} C(n, v) (x + v/n)^(v−1) (1 − x − v/n)^(n−v), each term in logs (no
- * cancellation: every term is positive). scipy sums the same series (in double-double
- * arithmetic, and approximates beyond n = 1,000,000); the two agree to ~1e-11. The terms rise
- * to one peak and fall (a binomial-like shape), so the sum starts at the peak and stops on each
- * side once terms drop below e^−40 of it: O(√n) terms instead of n.
+ * P(D⁺_n ≥ x), the one-sided Smirnov tail, with scipy.special.smirnov's special cases (xsf
+ * `_smirnov`): n = 1; x ≤ 1/n; −2n·x² below the underflow limit → 0; x ≥ 1 − 1/n; and beyond
+ * n = 1,000,000 its asymptotic exp(−(6n·x + 1)²/(18n)). Otherwise the Birnbaum–Tingey sum
+ * x · Σ_{v=0}^{n−⌊n·x⌋−1} C(n, v) (x + v/n)^(v−1) (1 − x − v/n)^(n−v), every term positive
+ * and taken in logs, stopping as scipy does once the terms left cannot reach a rounding error of
+ * the sum. scipy sums in double-double arithmetic; the two agree to ~2e-11 for n up to 20,000
+ * and ~1e-9 at 500,000 (the log-binomial's rounding), which is O(n) work: ~70 ms at 500,000.
  */
 export function smirnovSf(n: number, x: number): number {
   if (!(n > 0 && x >= 0 && x <= 1)) return Number.NaN;
+  if (n === 1) return 1 - x;
   if (x === 0) return 1;
-  const last = Math.floor(n * (1 - x));
-  const logNFactorial = logGamma(n + 1);
-  const logTerm = (v: number): number => {
+  if (x === 1) return 0;
+  const nx = n * x;
+  const nxFloor = Math.floor(nx);
+  const exactMultiple = nx === nxFloor;
+  if (nxFloor === 0 || (nxFloor === 1 && exactMultiple)) return 1 - x * (1 + x) ** (n - 1);
+  if (-2 * n * x * x < MIN_LOG) return 0;
+  if (nxFloor >= n - 1) return (1 - x) ** n;
+  if (n > SMIRNOV_MAX_COMPUTE_N) {
+    const logp = -((6 * nx + 1) ** 2) / 18 / n;
+    return logp < -Math.LN2 ? Math.exp(logp) : 1 + Math.expm1(logp);
+  }
+  // v = 0 … n − ⌊n·x⌋ − 1: every v with x + v/n < 1.
+  const terms = n - nxFloor;
+  let logBinomial = 0;
+  let sum = 0;
+  for (let v = 0; v < terms; v++) {
     const evn = x + v / n;
-    const rest = 1 - evn;
-    const tail = v === n ? 0 : rest > 0 ? (n - v) * Math.log(rest) : Number.NEGATIVE_INFINITY;
-    return logNFactorial - logGamma(v + 1) - logGamma(n - v + 1) + (v - 1) * Math.log(evn) + tail;
-  };
-  // The peak, by ternary search on the unimodal log terms.
-  let lo = 0;
-  let hi = last;
-  while (hi - lo > 2) {
-    const a = lo + Math.floor((hi - lo) / 3);
-    const b = hi - Math.floor((hi - lo) / 3);
-    if (logTerm(a) < logTerm(b)) lo = a + 1;
-    else hi = b - 1;
+    const term = Math.exp(logBinomial + (v - 1) * Math.log(evn) + (n - v) * Math.log(1 - evn));
+    sum += term;
+    if (term > 0 && 4 * (terms - v) * term < Number.EPSILON * sum && v !== terms - 1) break;
+    logBinomial += Math.log((n - v) / (v + 1));
   }
-  let peak = lo;
-  for (let v = lo + 1; v <= hi; v++) if (logTerm(v) > logTerm(peak)) peak = v;
-  const top = logTerm(peak);
-  if (top === Number.NEGATIVE_INFINITY) return 0;
-  let sum = 1;
-  for (let v = peak - 1; v >= 0; v--) {
-    const t = logTerm(v) - top;
-    if (t < -40) break;
-    sum += Math.exp(t);
-  }
-  for (let v = peak + 1; v <= last; v++) {
-    const t = logTerm(v) - top;
-    if (t < -40) break;
-    sum += Math.exp(t);
-  }
-  return Math.min(1, Math.exp(top + Math.log(sum)) * x);
+  return Math.min(1, sum * x);
 }
 
 /** 2^128 and its inverse: the scaling steps of the matrix and recursion methods below. */
