@@ -44,8 +44,6 @@ import { type PredictionLayout, predictionLayout } from './rows.ts';
 interface SchemaTable {
   categorical: ReadonlySet<string>;
   layout: PredictionLayout;
-  /** The writer schema's features: the keys of every event it decodes. */
-  featureNames: readonly string[];
 }
 
 function modelOf(topic: string): string {
@@ -193,7 +191,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
         const table = predictionsTable(model);
         const layout = predictionLayout(table, features, await predictionsTableColumns(storage, table));
         const categorical = new Set(features.filter((f) => f.type === 'string').map((f) => f.name));
-        const ready = { categorical, layout, featureNames: layout.features.map((f) => f.name) };
+        const ready = { categorical, layout };
         ensuredTables.set(schemaId, ready);
         return ready;
       })();
@@ -291,7 +289,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     }
     const schemaId = value.readUInt32BE(1);
     const table = ensuredTables.get(schemaId);
-    const violations = checkPredictionEvent(event, producedAt, bounds, table?.featureNames);
+    const violations = checkPredictionEvent(event, producedAt, bounds, table?.layout.featureNames);
     if (violations.length > 0) {
       park(state, message, describeViolations(violations), ErrorCode.EVENT_INVALID);
       return undefined;

@@ -212,4 +212,27 @@ describe('PartitionPanes', () => {
       emittedThrough: 60_000,
     });
   });
+
+  it('sketches the same whether the caller names the columns (from the writer schema) or not', () => {
+    const named = new PartitionPanes({ paneMs: 1_000, allowedLatenessMs: 0 });
+    const unnamed = new PartitionPanes({ paneMs: 1_000, allowedLatenessMs: 0 });
+    const names = ['x', 'region'] as const;
+    for (let i = 0; i < 50; i++) {
+      const input = {
+        modelName: 'm',
+        modelVersion: 1,
+        eventTime: i * 10,
+        columns: { x: i % 2 === 0 ? i / 3 : null, region: i % 3 === 0 ? 'north' : 'south' },
+        prediction: i,
+        categorical: new Set(['region']),
+      };
+      named.add({ ...input, columnNames: names }, BigInt(i));
+      unnamed.add(input, BigInt(i));
+    }
+    const summary = (panes: PartitionPanes) =>
+      panes.closeAll().map((p) => [p.column, JSON.stringify(p.sketch.toJSON())]);
+    const fromNamed = summary(named);
+    expect(fromNamed.map(([column]) => column)).toEqual(['x', 'region', 'prediction']);
+    expect(fromNamed).toEqual(summary(unnamed));
+  });
 });

@@ -29,6 +29,11 @@ export interface SketchInput {
   prediction?: number | null;
   /** Columns summarized as category counts (string features); the rest are numeric. */
   categorical?: ReadonlySet<string>;
+  /**
+   * The keys of `columns`, when the caller knows them (the writer schema's features): the same
+   * array for every event of a schema, so its column slots are looked up once, not per value.
+   */
+  columnNames?: readonly string[] | undefined;
 }
 
 /** A pane of one column the watermark passed: what becomes a snapshot (core/sketch-snapshot.ts). */
@@ -48,6 +53,8 @@ interface PaneGroup {
   modelName: string;
   modelVersion: number;
   columns: Map<string, ColumnSlot>;
+  /** The slots of `SketchInput.columnNames` (by that array), then the prediction's. */
+  slotsByNames?: Map<readonly string[], ColumnSlot[]>;
 }
 
 /** One column's sketch of a pane, its kind decided once. */
@@ -219,6 +226,21 @@ export class PartitionPanes {
         pane.groups.set(key, group);
       }
       this.lastGroup = group;
+    }
+    const names = input.columnNames;
+    if (names !== undefined && input.prediction !== undefined) {
+      group.slotsByNames ??= new Map();
+      let slots = group.slotsByNames.get(names);
+      if (!slots) {
+        slots = [...names, PREDICTION_COLUMN].map((column) => this.slotOf(group, column, input.categorical));
+        group.slotsByNames.set(names, slots);
+      }
+      const columns = input.columns;
+      for (let i = 0; i < names.length; i++) {
+        (slots[i] as ColumnSlot).push(columns[names[i] as string] as number | string | null);
+      }
+      (slots[names.length] as ColumnSlot).push(input.prediction);
+      return 'sketched';
     }
     // Own keys only: a decoded Avro record inherits enumerable methods (clone, toBuffer, …).
     for (const column of Object.keys(input.columns)) {

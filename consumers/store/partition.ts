@@ -109,7 +109,7 @@ export class StorePartition {
   ): boolean {
     assertStorableTime(event.event_time); // before anything changes
     const offset = this.advance(message, now, parsedOffset);
-    const late = this.panes?.add(sketchInput(event, categorical), offset) === 'late';
+    const late = this.panes?.add(sketchInput(event, categorical, layout.featureNames), offset) === 'late';
     let encoded = this.encodedRows.get(layout);
     if (!encoded) {
       encoded = new EncodedPredictions(this.lastBatchBytes);

@@ -33,7 +33,11 @@ export function groundTruthRow(truth: GroundTruth, origin: MessageOrigin, ingest
  * Every feature and the prediction. `categorical` names the string features (from the writer
  * schema), which are summarized as bounded category counts instead of t-digests.
  */
-export function sketchInput(event: PredictionEvent, categorical: ReadonlySet<string>): SketchInput {
+export function sketchInput(
+  event: PredictionEvent,
+  categorical: ReadonlySet<string>,
+  columnNames?: readonly string[],
+): SketchInput {
   return {
     modelName: event.model_name,
     modelVersion: event.model_version,
@@ -41,6 +45,7 @@ export function sketchInput(event: PredictionEvent, categorical: ReadonlySet<str
     columns: event.features,
     prediction: event.prediction,
     categorical,
+    columnNames,
   };
 }
 
@@ -51,6 +56,8 @@ export interface PredictionLayout {
   readonly columns: readonly RowBinaryColumn[];
   /** The writer schema's features, typed as their table columns; other features take their defaults. */
   readonly features: readonly RowBinaryColumn[];
+  /** Their names: the keys of every event the schema decodes. */
+  readonly featureNames: readonly string[];
 }
 
 /** The fixed columns before the features and after them, as createPredictionsTableSql makes them. */
@@ -105,7 +112,12 @@ export function predictionLayout(
     }
   }
   const featureColumns = features.map((f) => ({ name: f.name, type: typed(f.name) }));
-  return { table, columns: [...LEADING, ...featureColumns, ...TRAILING], features: featureColumns };
+  return {
+    table,
+    columns: [...LEADING, ...featureColumns, ...TRAILING],
+    features: featureColumns,
+    featureNames: featureColumns.map((c) => c.name),
+  };
 }
 
 /** DateTime holds 1970 to 2106: a time outside it cannot be stored (the event is dead-lettered). */
