@@ -3,7 +3,7 @@
  * benchmarked against. Pure; inputs are sorted Float64Arrays of finite values (`sortedFinite`).
  */
 
-import { typeOneQuantile } from '../sketch/numeric-sketch.ts';
+import { countAtOrBelowSorted, typeOneQuantile } from '../sketch/numeric-sketch.ts';
 import { jensenShannonDistance, populationStabilityIndex } from './divergence.ts';
 import { kstwoSf } from './kstwo.ts';
 import type { NumericalStats } from './numerical.ts';
@@ -165,24 +165,12 @@ export function exactBinShares(sorted: Float64Array, edges: readonly number[]): 
   const shares: number[] = [];
   let previous = 0;
   for (const edge of edges) {
-    const count = upperBound(sorted, edge);
+    const count = countAtOrBelowSorted(sorted, edge);
     shares.push((count - previous) / n);
     previous = count;
   }
   shares.push((n - previous) / n);
   return shares;
-}
-
-/** Number of values ≤ x in a sorted array. */
-function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sorted[mid] as number) <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Floor of the Wasserstein normalization, as in Evidently: W / max(std_ref, 0.001). */

@@ -564,7 +564,7 @@ export function typeOneQuantile(sorted: ArrayLike<number>, k: number, parts: num
 }
 
 /** Number of values ≤ x in sorted values. */
-function countAtOrBelowSorted(sorted: ArrayLike<number>, x: number): number {
+export function countAtOrBelowSorted(sorted: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
