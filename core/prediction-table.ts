@@ -7,58 +7,40 @@
 import type { FeatureSpec } from './feature-spec.ts';
 import { identifier, type Storage, sql } from './storage/index.ts';
 
-/** Columns every predictions table has, besides the features. */
-export const FIXED_PREDICTION_COLUMNS = [
-  'event_id',
-  'model_name',
-  'model_version',
-  'event_time',
-  'event_time_ms',
-  'prediction',
-  'latency_ms',
-  'entity_id',
-  'segment',
-  'kafka_partition',
-  'kafka_offset',
-  'ingested_at',
-  'late',
-] as const;
+/** A fixed column of every predictions table, with its type as system.columns spells it. */
+export interface FixedColumn {
+  readonly name: string;
+  readonly type: string;
+}
 
-/** The fixed columns' types, as system.columns reports them for a table createPredictionsTableSql made. */
-export const FIXED_PREDICTION_COLUMN_TYPES: ReadonlyMap<(typeof FIXED_PREDICTION_COLUMNS)[number], string> = new Map([
-  ['event_id', 'String'],
-  ['model_name', 'String'],
-  ['model_version', 'UInt32'],
-  ['event_time', "DateTime('UTC')"],
-  ['event_time_ms', 'UInt64'],
-  ['prediction', 'Float64'],
-  ['latency_ms', 'Float64'],
-  ['entity_id', 'Nullable(String)'],
-  ['segment', 'Nullable(String)'],
-  ['kafka_partition', 'UInt32'],
-  ['kafka_offset', 'UInt64'],
-  ['ingested_at', "DateTime('UTC')"],
-  ['late', 'UInt8'],
-]);
+/** The fixed columns before the features, in table order. */
+export const LEADING_PREDICTION_COLUMNS: readonly FixedColumn[] = [
+  { name: 'event_id', type: 'String' },
+  { name: 'model_name', type: 'String' },
+  { name: 'model_version', type: 'UInt32' },
+  { name: 'event_time', type: "DateTime('UTC')" },
+  { name: 'event_time_ms', type: 'UInt64' },
+];
+
+/** The fixed columns after the features, in table order. */
+export const TRAILING_PREDICTION_COLUMNS: readonly FixedColumn[] = [
+  { name: 'prediction', type: 'Float64' },
+  { name: 'latency_ms', type: 'Float64' },
+  { name: 'entity_id', type: 'Nullable(String)' },
+  { name: 'segment', type: 'Nullable(String)' },
+  { name: 'kafka_partition', type: 'UInt32' },
+  { name: 'kafka_offset', type: 'UInt64' },
+  { name: 'ingested_at', type: "DateTime('UTC')" },
+  { name: 'late', type: 'UInt8' },
+];
+
+/** Columns every predictions table has, besides the features: name → type. */
+export const FIXED_PREDICTION_COLUMN_TYPES: ReadonlyMap<string, string> = new Map(
+  [...LEADING_PREDICTION_COLUMNS, ...TRAILING_PREDICTION_COLUMNS].map((c) => [c.name, c.type]),
+);
 
 export function predictionsTable(model: string): string {
   return `predictions_${model.replace(/-/g, '_')}`;
-}
-
-const LEADING_COLUMNS = ['event_id', 'model_name', 'model_version', 'event_time', 'event_time_ms'] as const;
-/** All but `late`, the last column (no comma after it). */
-const TRAILING_COLUMNS = [
-  'prediction',
-  'latency_ms',
-  'entity_id',
-  'segment',
-  'kafka_partition',
-  'kafka_offset',
-  'ingested_at',
-] as const;
-
-function fixedColumn(name: (typeof FIXED_PREDICTION_COLUMNS)[number]): string {
-  return `  ${name} ${FIXED_PREDICTION_COLUMN_TYPES.get(name)},`;
 }
 
 function featureColumnType(feature: FeatureSpec): string {
@@ -72,16 +54,17 @@ function featureColumnType(feature: FeatureSpec): string {
  * and ordered by time for per-model time-range queries.
  */
 export function createPredictionsTableSql(model: string, features: readonly FeatureSpec[]): string {
-  const clash = features.find((f) => (FIXED_PREDICTION_COLUMNS as readonly string[]).includes(f.name));
+  const clash = features.find((f) => FIXED_PREDICTION_COLUMN_TYPES.has(f.name));
   if (clash) throw new Error(`feature name ${clash.name} clashes with a fixed column of the predictions table`);
   // Column types come from featureColumnType's closed set; names are validated identifiers.
-  const featureColumns = features.map((f) => `${identifier(f.name).text} ${featureColumnType(f)}`);
+  const columns = [
+    ...LEADING_PREDICTION_COLUMNS.map((c) => `${c.name} ${c.type}`),
+    ...features.map((f) => `${identifier(f.name).text} ${featureColumnType(f)}`),
+    ...TRAILING_PREDICTION_COLUMNS.map((c) => `${c.name} ${c.type}`),
+  ];
   return [
     `CREATE TABLE IF NOT EXISTS ${identifier(predictionsTable(model)).text} (`,
-    ...LEADING_COLUMNS.map(fixedColumn),
-    ...featureColumns.map((c) => `  ${c},`),
-    ...TRAILING_COLUMNS.map(fixedColumn),
-    '  late UInt8',
+    columns.map((c) => `  ${c}`).join(',\n'),
     ') ENGINE = ReplacingMergeTree',
     'PARTITION BY toYYYYMMDD(event_time)',
     'ORDER BY (event_time, event_id)',

@@ -5,6 +5,11 @@
 import { DriftlineError, ErrorCode } from '../../core/errors.ts';
 import type { FeatureSpec } from '../../core/feature-spec.ts';
 import type { MessageOrigin } from '../../core/kafka/avro.ts';
+import {
+  type FixedColumn,
+  LEADING_PREDICTION_COLUMNS,
+  TRAILING_PREDICTION_COLUMNS,
+} from '../../core/prediction-table.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
 import {
   type RowBinaryColumn,
@@ -60,24 +65,13 @@ export interface PredictionLayout {
   readonly featureNames: readonly string[];
 }
 
-/** The fixed columns before the features and after them, as createPredictionsTableSql makes them. */
-const LEADING: readonly RowBinaryColumn[] = [
-  { name: 'event_id', type: 'String' },
-  { name: 'model_name', type: 'String' },
-  { name: 'model_version', type: 'UInt32' },
-  { name: 'event_time', type: 'DateTime' },
-  { name: 'event_time_ms', type: 'UInt64' },
-];
-const TRAILING: readonly RowBinaryColumn[] = [
-  { name: 'prediction', type: 'Float64' },
-  { name: 'latency_ms', type: 'Float64' },
-  { name: 'entity_id', type: 'Nullable(String)' },
-  { name: 'segment', type: 'Nullable(String)' },
-  { name: 'kafka_partition', type: 'UInt32' },
-  { name: 'kafka_offset', type: 'UInt64' },
-  { name: 'ingested_at', type: 'DateTime' },
-  { name: 'late', type: 'UInt8' },
-];
+/** The fixed columns as RowBinary writes them (DateTime('UTC') is a DateTime's UInt32). */
+const asRowBinary = (c: FixedColumn): RowBinaryColumn => ({
+  name: c.name,
+  type: rowBinaryType(c.type) as RowBinaryType,
+});
+const LEADING = LEADING_PREDICTION_COLUMNS.map(asRowBinary);
+const TRAILING = TRAILING_PREDICTION_COLUMNS.map(asRowBinary);
 
 /**
  * The layout of `features` in `table`, whose columns have `tableTypes` (from system.columns):
