@@ -16,7 +16,9 @@ COPY package.json package-lock.json ./
 RUN (npm ci --omit=dev || npm install --omit=dev) && npm cache clean --force
 
 COPY . .
-RUN mkdir -p /data && chown node:node /data
+# The launcher's bundle of the sources (bin/fast-start.js), built now: the app directory is not
+# writable at run time.
+RUN node bin/driftline.js help > /dev/null && mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 

@@ -54,6 +54,7 @@ function freshManifest({ root, manifest: manifestPath }) {
 async function rebuild({ root, cache, manifest: manifestPath }) {
   let build;
   try {
+    mkdirSync(cache, { recursive: true }); // first: a read-only install gives up at once
     ({ build } = await import('esbuild'));
   } catch {
     return undefined;
@@ -61,7 +62,6 @@ async function rebuild({ root, cache, manifest: manifestPath }) {
   const startedAt = Date.now();
   const dir = `cli-${startedAt.toString(36)}-${process.pid}`;
   try {
-    mkdirSync(cache, { recursive: true });
     const result = await build({
       absWorkingDir: root,
       entryPoints: { main: 'cli/main.ts' },
