@@ -16,6 +16,7 @@ export const SUITES = [
   'drift-eval',
   'drift-accuracy',
   'store-pipeline',
+  'kafka-clients',
   'predict-service',
   'pane-memory',
   'detection-delay',
