@@ -11,20 +11,17 @@
  * Time runs from the first message to the last message counted; each (partition, offset) is
  * counted once, so a redelivery cannot inflate a rate.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
 import { parseConfig } from '../core/config.ts';
-import type { ModelSpec } from '../core/feature-spec.ts';
-import { createProducer } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
-import { mulberry32 } from '../core/random.ts';
 import { predictionsTopic } from '../core/topics.ts';
 import { startRuntime } from '../platform/runtime.ts';
 import { ALL_SERVICES } from '../platform/services.ts';
 import { createModelTopic } from '../test-support/model-topic.ts';
+import { housingSpec, produceHousingEvents, until } from './housing-topic.ts';
 import { type BenchResult, benchFlags, emit, numberArgument, runBench } from './protocol.ts';
 
-const FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude'];
 const PARTITIONS = 3;
 const TIMEOUT_MS = 300_000;
 
@@ -54,14 +51,6 @@ class Tally {
   }
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 async function main() {
   const flags = benchFlags();
   const events = numberArgument('events', flags.quick ? 40_000 : 200_000);
@@ -69,48 +58,11 @@ async function main() {
   const runtime = await startRuntime(config, createLogger('warn'), ALL_SERVICES);
   const { kafka, codec } = runtime;
   const connect = { ...runtime.connect, partitions: PARTITIONS };
-  const spec: ModelSpec = {
-    model: `bench-clients-${randomBytes(3).toString('hex')}`,
-    target: 'MedHouseVal',
-    features: FEATURES.map((name) => ({ name, type: 'double' as const, optional: false })),
-  };
+  const spec = housingSpec('bench-clients');
   const topic = predictionsTopic(spec.model);
   const { schemaId } = await createModelTopic(kafka, codec, spec, connect, PARTITIONS);
 
-  const random = mulberry32(42);
-  const base = Date.now() - 2 * 3_600_000;
-  const producer = createProducer(kafka);
-  await producer.connect();
-  for (let start = 0; start < events; start += 5_000) {
-    const chunk = [];
-    for (let i = start; i < Math.min(events, start + 5_000); i++) {
-      const medInc = 0.5 + -Math.log(1 - random()) * 3;
-      const rooms = 3 + random() * 5;
-      const event = {
-        event_id: randomUUID(),
-        model_name: spec.model,
-        model_version: 1,
-        event_time: new Date(base + i * 10),
-        features: {
-          MedInc: medInc,
-          HouseAge: Math.round(1 + random() * 51),
-          AveRooms: rooms,
-          AveBedrms: rooms * (0.18 + random() * 0.06),
-          Population: Math.round(-Math.log(1 - random()) * 1400),
-          AveOccup: 2 + random() * 2,
-          Latitude: 32.5 + random() * 9.5,
-          Longitude: -124.3 + random() * 10,
-        },
-        prediction: 0.4 * medInc + 0.3,
-        latency_ms: 0.3 + random(),
-        entity_id: null,
-        segment: null,
-      };
-      chunk.push({ partition: i % PARTITIONS, value: await codec.encode(schemaId, event) });
-    }
-    await producer.send({ topic, acks: -1, messages: chunk });
-  }
-  await producer.disconnect();
+  await produceHousingEvents(kafka, codec, { spec, topic, schemaId, partitions: PARTITIONS }, events);
 
   const group = (name: string) => `bench-${name}-${randomBytes(3).toString('hex')}`;
   const nothing = () => undefined;
@@ -129,7 +81,7 @@ async function main() {
         }
       },
     });
-    await until(() => tally.done, `kafkajs ${name}: ${events} messages`);
+    await until(() => tally.done, TIMEOUT_MS, `kafkajs ${name}: ${events} messages`);
     await consumer.disconnect();
     return tally.rate();
   }

@@ -19,7 +19,7 @@
  * `--profile` writes a CPU profile and a sampled allocation profile of each store run to
  * reports/store-<name>.cpuprofile and .heapprofile (open them in Chrome DevTools).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -27,62 +27,24 @@ import { join } from 'node:path';
 import type { Consumer, Kafka } from 'kafkajs';
 import { startStoreConsumer } from '../consumers/store/consumer.ts';
 import { parseConfig } from '../core/config.ts';
-import type { ModelSpec } from '../core/feature-spec.ts';
-import { createProducer } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
 import { migrate } from '../core/migrations.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
-import { mulberry32 } from '../core/random.ts';
-import type { PredictionEvent } from '../core/schemas.ts';
 import { openStorage, type Storage } from '../core/storage/index.ts';
 import { predictionsTopic } from '../core/topics.ts';
 import { startRuntime } from '../platform/runtime.ts';
 import { ALL_SERVICES } from '../platform/services.ts';
 import { createModelTopic } from '../test-support/model-topic.ts';
+import { housingSpec, produceHousingEvents, until } from './housing-topic.ts';
 import { atLeast, type BenchResult, benchFlags, emit, numberArgument, runBench } from './protocol.ts';
 
-const FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude'];
 const PARTITIONS = 3;
-const EVENT_SPACING_MS = 10;
 const TARGET_EVENTS_PER_S = 100_000;
 const TARGET_RATIO = 0.5;
-
-function housingEvent(spec: ModelSpec, i: number, random: () => number, base: number): PredictionEvent {
-  const medInc = 0.5 + -Math.log(1 - random()) * 3;
-  const rooms = 3 + random() * 5;
-  return {
-    event_id: randomUUID(),
-    model_name: spec.model,
-    model_version: 1,
-    event_time: new Date(base + i * EVENT_SPACING_MS),
-    features: {
-      MedInc: medInc,
-      HouseAge: Math.round(1 + random() * 51),
-      AveRooms: rooms,
-      AveBedrms: rooms * (0.18 + random() * 0.06),
-      Population: Math.round(-Math.log(1 - random()) * 1400),
-      AveOccup: 2 + random() * 2,
-      Latitude: 32.5 + random() * 9.5,
-      Longitude: -124.3 + random() * 10,
-    },
-    prediction: 0.4 * medInc + 0.3,
-    latency_ms: 0.3 + random(),
-    entity_id: null,
-    segment: null,
-  };
-}
 
 /** Resolves with the time the consumer's group join completed (its first assignment). */
 function joined(consumer: Consumer): Promise<number> {
   return new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve(performance.now())));
-}
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 async function main() {
@@ -93,30 +55,11 @@ async function main() {
   const runtime = await startRuntime(config, logger, ALL_SERVICES);
   const { kafka, codec } = runtime;
   const connect = { ...runtime.connect, partitions: PARTITIONS };
-  const spec: ModelSpec = {
-    model: `bench-housing-${randomBytes(3).toString('hex')}`,
-    target: 'MedHouseVal',
-    features: FEATURES.map((name) => ({ name, type: 'double' as const, optional: false })),
-  };
+  const spec = housingSpec('bench-housing');
   const topic = predictionsTopic(spec.model);
   const { schemaId } = await createModelTopic(kafka, codec, spec, connect, PARTITIONS);
 
-  // Event times: a recent past hour onwards, 10 ms apart (about 33 one-minute panes at 200k).
-  const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
-  const random = mulberry32(42);
-  const producer = createProducer(kafka);
-  await producer.connect();
-  for (let start = 0; start < events; start += 5_000) {
-    const chunk = [];
-    for (let i = start; i < Math.min(events, start + 5_000); i++) {
-      chunk.push({
-        partition: i % PARTITIONS,
-        value: await codec.encode(schemaId, housingEvent(spec, i, random, base)),
-      });
-    }
-    await producer.send({ topic, acks: -1, messages: chunk });
-  }
-  await producer.disconnect();
+  await produceHousingEvents(kafka, codec, { spec, topic, schemaId, partitions: PARTITIONS }, events);
 
   const group = (name: string) => `bench-${name}-${randomBytes(3).toString('hex')}`;
 
