@@ -9,27 +9,18 @@ import type { AvroCodec } from '../core/kafka/avro.ts';
 import { createProducer } from '../core/kafka/client.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { PredictionEvent } from '../core/schemas.ts';
-
-export const HOUSING_FEATURES = [
-  'MedInc',
-  'HouseAge',
-  'AveRooms',
-  'AveBedrms',
-  'Population',
-  'AveOccup',
-  'Latitude',
-  'Longitude',
-] as const;
+import { CALIFORNIA_FEATURES } from '../model/dataset.ts';
+import { createModelTopic } from '../test-support/model-topic.ts';
 
 /** Event time between consecutive events. */
 export const EVENT_SPACING_MS = 10;
 
 /** A model of the housing features under a fresh name starting with `prefix`. */
-export function housingSpec(prefix: string): ModelSpec {
+function housingSpec(prefix: string): ModelSpec {
   return {
     model: `${prefix}-${randomBytes(3).toString('hex')}`,
     target: 'MedHouseVal',
-    features: HOUSING_FEATURES.map((name) => ({ name, type: 'double' as const, optional: false })),
+    features: CALIFORNIA_FEATURES.map((name) => ({ name, type: 'double' as const, optional: false })),
   };
 }
 
@@ -58,11 +49,25 @@ function housingEvent(spec: ModelSpec, i: number, random: () => number, base: nu
   };
 }
 
+/** A fresh model topic of `partitions` holding `events` housing events; its spec, name and schema. */
+export async function housingTopic(
+  runtime: { kafka: Kafka; codec: AvroCodec; connect: { brokers: readonly string[]; connectTimeoutMs: number } },
+  prefix: string,
+  partitions: number,
+  events: number,
+): Promise<{ spec: ModelSpec; topic: string; schemaId: number }> {
+  const { kafka, codec } = runtime;
+  const spec = housingSpec(prefix);
+  const { topic, schemaId } = await createModelTopic(kafka, codec, spec, runtime.connect, partitions);
+  await produceHousingEvents(kafka, codec, { spec, topic, schemaId, partitions }, events);
+  return { spec, topic, schemaId };
+}
+
 /**
  * Produces `events` events to `topic`, round-robin over `partitions`, from a recent past hour on
  * (about 33 one-minute panes at 200,000).
  */
-export async function produceHousingEvents(
+async function produceHousingEvents(
   kafka: Kafka,
   codec: AvroCodec,
   target: { spec: ModelSpec; topic: string; schemaId: number; partitions: number },

@@ -15,11 +15,9 @@ import { randomBytes } from 'node:crypto';
 import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
 import { parseConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
-import { predictionsTopic } from '../core/topics.ts';
 import { startRuntime } from '../platform/runtime.ts';
 import { ALL_SERVICES } from '../platform/services.ts';
-import { createModelTopic } from '../test-support/model-topic.ts';
-import { housingSpec, produceHousingEvents, until } from './housing-topic.ts';
+import { housingTopic, until } from './housing-topic.ts';
 import { type BenchResult, benchFlags, emit, numberArgument, runBench } from './protocol.ts';
 
 const PARTITIONS = 3;
@@ -57,12 +55,7 @@ async function main() {
   const config = parseConfig({ ...process.env, LOG_LEVEL: 'warn' });
   const runtime = await startRuntime(config, createLogger('warn'), ALL_SERVICES);
   const { kafka, codec } = runtime;
-  const connect = { ...runtime.connect, partitions: PARTITIONS };
-  const spec = housingSpec('bench-clients');
-  const topic = predictionsTopic(spec.model);
-  const { schemaId } = await createModelTopic(kafka, codec, spec, connect, PARTITIONS);
-
-  await produceHousingEvents(kafka, codec, { spec, topic, schemaId, partitions: PARTITIONS }, events);
+  const { topic } = await housingTopic(runtime, 'bench-clients', PARTITIONS, events);
 
   const group = (name: string) => `bench-${name}-${randomBytes(3).toString('hex')}`;
   const nothing = () => undefined;
@@ -92,7 +85,7 @@ async function main() {
     const consumer = new PlatformaticConsumer({
       groupId: group(name),
       clientId: `bench-${name}`,
-      bootstrapBrokers: connect.brokers,
+      bootstrapBrokers: runtime.connect.brokers,
       maxWaitTime: 250,
     });
     try {

@@ -31,11 +31,9 @@ import { createLogger } from '../core/logger.ts';
 import { migrate } from '../core/migrations.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
 import { openStorage, type Storage } from '../core/storage/index.ts';
-import { predictionsTopic } from '../core/topics.ts';
 import { startRuntime } from '../platform/runtime.ts';
 import { ALL_SERVICES } from '../platform/services.ts';
-import { createModelTopic } from '../test-support/model-topic.ts';
-import { housingSpec, produceHousingEvents, until } from './housing-topic.ts';
+import { housingTopic, until } from './housing-topic.ts';
 import { atLeast, type BenchResult, benchFlags, emit, numberArgument, runBench } from './protocol.ts';
 
 const PARTITIONS = 3;
@@ -55,11 +53,7 @@ async function main() {
   const runtime = await startRuntime(config, logger, ALL_SERVICES);
   const { kafka, codec } = runtime;
   const connect = { ...runtime.connect, partitions: PARTITIONS };
-  const spec = housingSpec('bench-housing');
-  const topic = predictionsTopic(spec.model);
-  const { schemaId } = await createModelTopic(kafka, codec, spec, connect, PARTITIONS);
-
-  await produceHousingEvents(kafka, codec, { spec, topic, schemaId, partitions: PARTITIONS }, events);
+  const { spec, topic } = await housingTopic(runtime, 'bench-housing', PARTITIONS, events);
 
   const group = (name: string) => `bench-${name}-${randomBytes(3).toString('hex')}`;
 
