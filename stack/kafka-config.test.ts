@@ -73,9 +73,16 @@ describe('cluster ids', () => {
   it('are 22 URL-safe base64 characters', () => {
     const id = newClusterId();
     expect(isClusterId(id)).toBe(true);
-    expect(newClusterId(Buffer.alloc(16, 0xff))).toBe('_____________________w');
+    expect(newClusterId(() => Buffer.alloc(16, 0xff))).toBe('_____________________w');
     expect(isClusterId('not-a-cluster-id')).toBe(false);
-    expect(() => newClusterId(Buffer.alloc(8))).toThrow();
+    expect(() => newClusterId(() => Buffer.alloc(8))).toThrow();
+  });
+
+  it("never start with '-', which kafka-storage would read as an option", () => {
+    const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0x01)]; // '-' first, then 'AQ…'
+    expect(Buffer.alloc(16, 0xf8).toString('base64url').startsWith('-')).toBe(true);
+    expect(newClusterId(() => draws.shift() as Buffer)).toBe(Buffer.alloc(16, 0x01).toString('base64url'));
+    expect(isClusterId(Buffer.alloc(16, 0xf8).toString('base64url'))).toBe(false);
   });
 });
 

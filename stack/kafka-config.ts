@@ -69,14 +69,22 @@ export function renderLog4j2Properties(): string {
   ].join('\n');
 }
 
-/** A new KRaft cluster id: 16 random bytes in URL-safe base64 without padding (22 chars). */
-export function newClusterId(bytes: Buffer = randomBytes(16)): string {
-  if (bytes.length !== 16) throw new Error('a cluster id needs exactly 16 bytes');
-  return bytes.toString('base64url');
+/**
+ * A new KRaft cluster id: 16 random bytes in URL-safe base64 without padding (22 chars), drawn
+ * again while it starts with '-' (as Kafka's own Uuid.randomUuid does): `kafka-storage format
+ * --cluster-id -…` reads such an id as an option and fails (1 in 64 fresh homes did).
+ */
+export function newClusterId(draw: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const bytes = draw();
+    if (bytes.length !== 16) throw new Error('a cluster id needs exactly 16 bytes');
+    const id = bytes.toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export function isClusterId(value: string): boolean {
-  return /^[A-Za-z0-9_-]{22}$/.test(value);
+  return /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/.test(value);
 }
 
 export interface KafkaJvmOptions {
