@@ -99,3 +99,11 @@ export async function until(condition: () => boolean, timeoutMs: number, what: s
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
+
+/** Deletes the bench's topic: a store that follows every predictions topic would read it. */
+export async function deleteTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
+}

@@ -17,7 +17,7 @@ import { parseConfig } from '../core/config.ts';
 import { createLogger } from '../core/logger.ts';
 import { startRuntime } from '../platform/runtime.ts';
 import { ALL_SERVICES } from '../platform/services.ts';
-import { housingTopic, until } from './housing-topic.ts';
+import { deleteTopic, housingTopic, until } from './housing-topic.ts';
 import { type BenchResult, benchFlags, emit, numberArgument, runBench } from './protocol.ts';
 
 const PARTITIONS = 3;
@@ -110,10 +110,7 @@ async function main() {
   const platformaticBare = await viaPlatformatic('platformatic-bare', nothing);
   const platformaticDecode = await viaPlatformatic('platformatic-decode', decode);
 
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  await admin.disconnect();
+  await deleteTopic(kafka, topic);
   await runtime.services.stop();
 
   const results: BenchResult[] = [

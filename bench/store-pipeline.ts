@@ -33,7 +33,7 @@ import { predictionsTable } from '../core/prediction-table.ts';
 import { openStorage, type Storage } from '../core/storage/index.ts';
 import { startRuntime } from '../platform/runtime.ts';
 import { ALL_SERVICES } from '../platform/services.ts';
-import { housingTopic, until } from './housing-topic.ts';
+import { deleteTopic, housingTopic, until } from './housing-topic.ts';
 import { atLeast, type BenchResult, benchFlags, emit, numberArgument, runBench } from './protocol.ts';
 
 const PARTITIONS = 3;
@@ -160,10 +160,7 @@ async function main() {
     rmSync(chdbPath, { recursive: true, force: true });
   }
   // The topic is left to nobody: a store that follows every predictions topic would read it.
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  await admin.disconnect();
+  await deleteTopic(kafka, topic);
   await runtime.services.stop();
 
   const results: BenchResult[] = [
