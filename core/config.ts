@@ -215,7 +215,7 @@ export function parseConfig(env: Env = process.env, cwd: string = process.cwd())
     dashboardToken: reader.string('DASHBOARD_TOKEN'),
     // Every insert makes a part: ClickHouse 18.16 spends ~6.6 µs of CPU a row in 5,000-row
     // inserts and ~4 µs in 20,000-row ones (bench/store-pipeline.ts); STORE_BATCH_MS bounds the wait.
-    storeBatchRows: reader.integer('STORE_BATCH_ROWS', 20_000, 1, 1_000_000),
+    storeBatchRows: reader.integer('STORE_BATCH_ROWS', 40_000, 1, 1_000_000),
     storeBatchMs: reader.integer('STORE_BATCH_MS', 1_000, 10, 600_000),
     paneSeconds: reader.integer('PANE_SECONDS', 60, 1, 86_400),
     allowedLatenessSeconds: reader.integer('ALLOWED_LATENESS_SECONDS', 10, 0, 86_400),

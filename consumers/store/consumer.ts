@@ -46,6 +46,15 @@ interface SchemaTable {
   layout: PredictionLayout;
 }
 
+/** A write's closed-pane snapshots, and which of their two destinations already has them. */
+interface SnapshotDelivery {
+  list: SketchSnapshot[];
+  /** In feature_sketches. */
+  stored: boolean;
+  /** On the feature-sketches topic. */
+  sent: boolean;
+}
+
 function modelOf(topic: string): string {
   return topic.slice(PREDICTIONS_TOPIC_PREFIX.length);
 }
@@ -358,7 +367,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     for (const s of live) s.deadLetters = [];
     const closeAll = closeAllPanes && !final;
     for (const s of live) s.closePanes(clock.now(), idleCloseMs, closeAll);
-    const snapshots = live.flatMap((s) => s.snapshots);
+    const snapshots: SnapshotDelivery = { list: live.flatMap((s) => s.snapshots), stored: false, sent: false };
     for (const s of live) s.snapshots = [];
     if (closeAll) closeAllPanes = false;
     const commits: CommitEntry[] = [];
@@ -369,7 +378,18 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     bufferedRows = 0;
     hasDeadLetters = false;
     dirtySince = undefined;
-    return () => write(byLayout, byTable, letters, snapshots, commits);
+    // The inserts start now, beside the write before this one (see PendingWrite); the rest of the
+    // write waits for its turn.
+    let started: Promise<unknown> | undefined = Promise.allSettled([
+      storeRows(byLayout, byTable, letters),
+      storeSnapshotRows(snapshots),
+    ]);
+    return async () => {
+      // Their outcome is read again below: each step dropped what it stored, so a failed one retries.
+      if (started) await started;
+      started = undefined;
+      return write(byLayout, byTable, letters, snapshots, commits);
+    };
   }
 
   /** Each step drops what it stored, so a retry after a failure goes on where it failed. */
@@ -377,11 +397,46 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     byLayout: Map<PredictionLayout, { batch: EncodedPredictions; state: StorePartition }[]>,
     byTable: Map<string, { row: PendingRow; state: StorePartition }[]>,
     letters: DeadLetter[],
-    snapshots: SketchSnapshot[],
+    snapshots: SnapshotDelivery,
     commits: CommitEntry[],
   ): Promise<CommitEntry[]> {
-    // 1. Rows, one insert per table (and row layout); rows ClickHouse refuses for their values
-    // become dead letters.
+    // 1. Rows, and beside them the snapshots' rows: nothing reads feature_sketches expecting the
+    // predictions stored, and the two inserts overlap (the second one's wait was a fifth of a write).
+    const [rows, sketchRows] = await Promise.allSettled([
+      storeRows(byLayout, byTable, letters),
+      storeSnapshotRows(snapshots),
+    ]);
+    if (rows.status === 'rejected') throw rows.reason;
+    if (sketchRows.status === 'rejected') throw sketchRows.reason;
+    // 2. Dead letters: a poison message's offset is committed only once it is parked.
+    if (letters.length > 0) {
+      await sendInChunks(producer, TOPICS.deadLetter, letters.map(deadLetterMessage));
+      counts.deadLettered += letters.length;
+      letters.length = 0;
+    }
+    // 3. Snapshots to the topic, after the rows: a drift member reading one may query its window's predictions.
+    if (!snapshots.sent && snapshots.list.length > 0) {
+      const messages = await Promise.all(
+        snapshots.list.map(async (snap) => ({
+          // Keyed by model: all of a model's columns in one partition, so a drift member owns whole models.
+          key: snap.model_name,
+          value: await codec.encode(snapshotSchemaId, snap),
+        })),
+      );
+      await sendInChunks(producer, TOPICS.featureSketches, messages);
+      counts.snapshotsEmitted += snapshots.list.length;
+    }
+    snapshots.sent = true;
+    // 4. What is now safely stored may be committed.
+    return commits;
+  }
+
+  /** One insert per table (and row layout); rows ClickHouse refuses for their values become dead letters. */
+  async function storeRows(
+    byLayout: Map<PredictionLayout, { batch: EncodedPredictions; state: StorePartition }[]>,
+    byTable: Map<string, { row: PendingRow; state: StorePartition }[]>,
+    letters: DeadLetter[],
+  ): Promise<void> {
     for (const [layout, pending] of byLayout) {
       const batches = pending.map((p) => p.batch);
       const refused = await insertRowBinaryIsolating(storage, layout.table, layout.columns, batches);
@@ -414,31 +469,15 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       else counts.predictionsStored += stored;
       byTable.delete(table);
     }
-    // 2. Dead letters: a poison message's offset is committed only once it is parked.
-    if (letters.length > 0) {
-      await sendInChunks(producer, TOPICS.deadLetter, letters.map(deadLetterMessage));
-      counts.deadLettered += letters.length;
-      letters.length = 0;
-    }
-    // 3. Snapshots of closed panes, to the topic and the table.
-    if (snapshots.length > 0) {
-      const messages = await Promise.all(
-        snapshots.map(async (snap) => ({
-          // Keyed by model: all of a model's columns in one partition, so a drift member owns whole models.
-          key: snap.model_name,
-          value: await codec.encode(snapshotSchemaId, snap),
-        })),
-      );
-      await sendInChunks(producer, TOPICS.featureSketches, messages);
-      const emittedAt = new Date();
-      const rows = new RowBinaryRows();
-      for (const snap of snapshots) writeFeatureSketchRow(rows, snap, emittedAt);
-      await storage.insertRowBinary('feature_sketches', FEATURE_SKETCH_COLUMNS, [rows.rows()]);
-      counts.snapshotsEmitted += snapshots.length;
-      snapshots.length = 0;
-    }
-    // 4. What is now safely stored may be committed.
-    return commits;
+  }
+
+  async function storeSnapshotRows(snapshots: SnapshotDelivery): Promise<void> {
+    if (snapshots.stored || snapshots.list.length === 0) return;
+    const emittedAt = new Date();
+    const rows = new RowBinaryRows();
+    for (const snap of snapshots.list) writeFeatureSketchRow(rows, snap, emittedAt);
+    await storage.insertRowBinary('feature_sketches', FEATURE_SKETCH_COLUMNS, [rows.rows()]);
+    snapshots.stored = true;
   }
 
   const processor: Processor = {

@@ -158,8 +158,10 @@ class DetachingProcessor extends RecordingProcessor {
   /** Writes holding this value fail. */
   poisonedWrite: string | undefined;
   writesStarted = 0;
+  detached = 0;
 
   detach() {
+    this.detached++;
     const values = this.takeBuffer();
     const next = this.nextOffset();
     return async (): Promise<CommitEntry[]> => {
@@ -433,6 +435,30 @@ describe('ConsumerLifecycle with a processor that detaches its buffers', () => {
       [{ topic: TOPIC, partition: 0, offset: '2' }],
       [{ topic: TOPIC, partition: 0, offset: '3' }],
     ]);
+    await lifecycle.abort();
+  });
+
+  it('detaches the next batch while a write is under way, but holds a third until the first write is done', async () => {
+    const processor = new DetachingProcessor();
+    const { fake, lifecycle } = setup({}, processor);
+    await lifecycle.start();
+    const slow = gate();
+    processor.gate = slow.promise;
+    const flushes: Promise<void>[] = [];
+    for (const offset of [0, 1, 2]) {
+      fake.messages.push(message(offset));
+      await fake.deliver();
+      flushes.push(lifecycle.flush());
+      await sleep(2);
+    }
+    // The first write is under way and the second detached behind it; the third waits to detach.
+    expect(processor.detached).toBe(2);
+    expect(processor.writesStarted).toBe(1);
+    slow.open();
+    await Promise.all(flushes);
+    expect(processor.detached).toBe(3);
+    expect(processor.stored).toEqual(['v0', 'v1', 'v2']);
+    expect(fake.commits.map((c) => c[0]?.offset)).toEqual(['1', '2', '3']);
     await lifecycle.abort();
   });
 

@@ -51,8 +51,10 @@ export interface Processor {
    * Optional, for writing while consumption goes on: takes everything buffered, now (later
    * messages go to fresh buffers), and returns the write of it, which returns what may be
    * committed once it succeeded. After a failure the write is called again and must go on where it
-   * failed (each of its steps drops what it stored). Without `detach`, `flush` runs with
-   * consumption stopped.
+   * failed (each of its steps drops what it stored). Writes are called one at a time, in the
+   * order they were detached, and at most two are outstanding: a processor may start storing at
+   * `detach` (beside the write before) as long as what must follow that write — such as messages
+   * to other consumers — waits for the call. Without `detach`, `flush` runs with consumption stopped.
    */
   detach?(options: { final: boolean }): PendingWrite;
   /** The entries `flush` returned are committed now. */
@@ -245,8 +247,9 @@ export class ConsumerLifecycle implements LifecycleTelemetry {
       );
     }
     return this.loop.serialized(async () => {
-      // One write at a time: commits stay in order, and at most two batches are held.
-      await this.writes.settled();
+      // At most two writes outstanding (the next one's storing may overlap the one before),
+      // commits in order: three batches held at most, counting the one being read.
+      await this.writes.room();
       this.flushQueued = false;
       if (this.aborted) return { written: Promise.resolve() };
       const epoch = this.epoch;

@@ -28,6 +28,21 @@ describe('WriteLane', () => {
     expect(order).toEqual(['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2']);
   });
 
+  it('has room for one more write while at most one is outstanding', async () => {
+    const writes = lane([]);
+    let roomAfterTwo = false;
+    let finishFirst!: () => void;
+    void writes.run(() => new Promise<void>((resolve) => (finishFirst = resolve)));
+    await writes.room(); // one outstanding: room at once
+    void writes.run(async () => {});
+    void writes.room().then(() => (roomAfterTwo = true));
+    await sleep(5);
+    expect(roomAfterTwo).toBe(false);
+    finishFirst();
+    await sleep(1);
+    expect(roomAfterTwo).toBe(true);
+  });
+
   it('retries a failed write in place: the caller hears of the failure, later writes wait for the retry', async () => {
     const events: string[] = [];
     const writes = lane(events);

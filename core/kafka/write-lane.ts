@@ -8,6 +8,8 @@ import type { FlushLoopOptions } from './flush-loop.ts';
 
 export class WriteLane {
   private tail: Promise<void> = Promise.resolve();
+  /** The tail before the last write was started: settles when only that write is left. */
+  private beforeLast: Promise<void> = Promise.resolve();
   private backoffMs: number;
   /** The write waiting for its next attempt, and how to cut that wait short. */
   private waiting: { wake: () => void; giveUp: boolean } | undefined;
@@ -27,6 +29,7 @@ export class WriteLane {
     const first = new Promise<void>((resolve, reject) => {
       firstAttempt = { resolve, reject };
     });
+    this.beforeLast = this.tail;
     this.tail = this.tail.then(async () => {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -51,6 +54,11 @@ export class WriteLane {
       }
     });
     return first;
+  }
+
+  /** Resolves once at most one write is outstanding: room for one more behind it. */
+  room(): Promise<void> {
+    return this.beforeLast;
   }
 
   /** Resolves once every write started so far has succeeded or been given up. */
