@@ -56,7 +56,16 @@ export interface SnapshotPane {
 /** The snapshot of a closed pane of `topic`'s `partition`. */
 export function snapshotOf(pane: SnapshotPane, topic: string, partition: number): SketchSnapshot {
   if (pane.sketch instanceof CategoricalSketch) return categoricalSnapshotOf(pane, pane.sketch, topic, partition);
-  const json = pane.sketch.toJSON();
+  return numericSnapshotOf(pane, pane.sketch.toJSON(), topic, partition);
+}
+
+/** The snapshot of a closed numeric pane whose sketch is `json` (built here or on a sketch thread). */
+export function numericSnapshotOf(
+  pane: Omit<SnapshotPane, 'sketch'>,
+  json: NumericSketchJSON,
+  topic: string,
+  partition: number,
+): SketchSnapshot {
   return {
     model_name: pane.modelName,
     model_version: pane.modelVersion,

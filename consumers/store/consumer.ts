@@ -31,13 +31,14 @@ import { type DeadLetter, deadLetterMessage } from '../../core/kafka/dead-letter
 import type { Logger } from '../../core/logger.ts';
 import { ensurePredictionsTable, predictionsTable, predictionsTableColumns } from '../../core/prediction-table.ts';
 import { type GroundTruth, type PredictionEvent, sketchSnapshotSchema } from '../../core/schemas.ts';
+import { SketchThread } from '../../core/sketch/sketch-thread.ts';
 import { FEATURE_SKETCH_COLUMNS, type SketchSnapshot, writeFeatureSketchRow } from '../../core/sketch-snapshot.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { insertIsolating, insertRowBinaryIsolating } from '../../core/storage/isolating-insert.ts';
 import { RowBinaryRows } from '../../core/storage/row-binary.ts';
 import { PREDICTIONS_TOPIC_PATTERN, PREDICTIONS_TOPIC_PREFIX, TOPICS, valueSubject } from '../../core/topics.ts';
 import { decodeCheckpoint, type PaneOptions, PartitionPanes } from './panes.ts';
-import { type EncodedPredictions, type PendingRow, StorePartition } from './partition.ts';
+import { type EncodedPredictions, type PendingRow, type StoreNumericSketch, StorePartition } from './partition.ts';
 import { type PredictionLayout, predictionLayout } from './rows.ts';
 
 /** What the store needs of a writer schema's table: its categorical features, and its row layout. */
@@ -48,7 +49,9 @@ interface SchemaTable {
 
 /** A write's closed-pane snapshots, and which of their two destinations already has them. */
 interface SnapshotDelivery {
-  list: SketchSnapshot[];
+  /** Resolves once the sketch thread has finished every sketch. */
+  list: Promise<SketchSnapshot[]>;
+  count: number;
   /** In feature_sketches. */
   stored: boolean;
   /** On the feature-sketches topic. */
@@ -148,6 +151,12 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000 });
   await consumer.connect();
 
+  // Numeric pane sketches are sorted and merged on a worker thread, off the thread that reads Kafka.
+  const sketchThread = await SketchThread.start();
+  const paneOptions: PaneOptions<StoreNumericSketch> = {
+    ...options.panes,
+    numericSketch: () => sketchThread.numeric(),
+  };
   const states = new Map<string, StorePartition>();
   /** Partitions rewound to their committed offset since the last rebalance. */
   const rewound = new Set<string>();
@@ -182,7 +191,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       topic,
       partition,
       isPredictions ? predictionsTable(modelOf(topic)) : 'ground_truth',
-      isPredictions ? new PartitionPanes(options.panes, decodeCheckpoint(entry?.metadata)) : null,
+      isPredictions ? new PartitionPanes(paneOptions, decodeCheckpoint(entry?.metadata)) : null,
       entry && BigInt(entry.offset) >= 0n ? BigInt(entry.offset) : undefined,
       clock.now(),
     );
@@ -331,6 +340,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
 
   /** Drops a partition's state (and the lookup shortcut to it). */
   function forget(key: string): void {
+    states.get(key)?.dispose();
     states.delete(key);
     if (current?.key === key) current = undefined;
   }
@@ -367,7 +377,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     for (const s of live) s.deadLetters = [];
     const closeAll = closeAllPanes && !final;
     for (const s of live) s.closePanes(clock.now(), idleCloseMs, closeAll);
-    const snapshots: SnapshotDelivery = { list: live.flatMap((s) => s.snapshots), stored: false, sent: false };
+    const closed = live.flatMap((s) => s.snapshots);
+    const snapshots: SnapshotDelivery = { list: Promise.all(closed), count: closed.length, stored: false, sent: false };
     for (const s of live) s.snapshots = [];
     if (closeAll) closeAllPanes = false;
     const commits: CommitEntry[] = [];
@@ -415,16 +426,16 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       letters.length = 0;
     }
     // 3. Snapshots to the topic, after the rows: a drift member reading one may query its window's predictions.
-    if (!snapshots.sent && snapshots.list.length > 0) {
+    if (!snapshots.sent && snapshots.count > 0) {
       const messages = await Promise.all(
-        snapshots.list.map(async (snap) => ({
+        (await snapshots.list).map(async (snap) => ({
           // Keyed by model: all of a model's columns in one partition, so a drift member owns whole models.
           key: snap.model_name,
           value: await codec.encode(snapshotSchemaId, snap),
         })),
       );
       await sendInChunks(producer, TOPICS.featureSketches, messages);
-      counts.snapshotsEmitted += snapshots.list.length;
+      counts.snapshotsEmitted += snapshots.count;
     }
     snapshots.sent = true;
     // 4. What is now safely stored may be committed.
@@ -472,10 +483,11 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   }
 
   async function storeSnapshotRows(snapshots: SnapshotDelivery): Promise<void> {
-    if (snapshots.stored || snapshots.list.length === 0) return;
+    if (snapshots.stored || snapshots.count === 0) return;
+    const list = await snapshots.list;
     const emittedAt = new Date();
     const rows = new RowBinaryRows();
-    for (const snap of snapshots.list) writeFeatureSketchRow(rows, snap, emittedAt);
+    for (const snap of list) writeFeatureSketchRow(rows, snap, emittedAt);
     await storage.insertRowBinary('feature_sketches', FEATURE_SKETCH_COLUMNS, [rows.rows()]);
     snapshots.stored = true;
   }
@@ -506,6 +518,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
       // uncommitted buffer, and rebuilt from the committed offset and its metadata: exactly what
       // a restart does. Storage deduplicates the rows stored twice.
       rewound.clear();
+      for (const state of states.values()) state.dispose();
       states.clear();
       current = undefined;
       bufferedRows = 0;
@@ -526,6 +539,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     onClose: async () => {
       await producer.disconnect();
       await admin.disconnect();
+      await sketchThread.close();
     },
   });
   await lifecycle.start();

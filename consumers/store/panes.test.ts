@@ -235,4 +235,49 @@ describe('PartitionPanes', () => {
     expect(fromNamed.map(([column]) => column)).toEqual(['x', 'region', 'prediction']);
     expect(fromNamed).toEqual(summary(unnamed));
   });
+
+  it('frees numeric sketches built elsewhere when their panes are dropped unread', () => {
+    /** Stands in for a sketch on the sketch thread: records its values and whether it was freed. */
+    class ElsewhereSketch {
+      values: (number | null)[] = [];
+      discarded = false;
+      push(value: number | null) {
+        this.values.push(value);
+      }
+      discard() {
+        this.discarded = true;
+      }
+    }
+    const made: ElsewhereSketch[] = [];
+    const elsewhere = {
+      ...options,
+      numericSketch: () => {
+        const sketch = new ElsewhereSketch();
+        made.push(sketch);
+        return sketch;
+      },
+    };
+    // A restart re-reads a pane it emitted before: closed again, not handed out, and freed.
+    const restarted = new PartitionPanes(elsewhere, {
+      closedThrough: Number.NEGATIVE_INFINITY,
+      maxEventTime: Number.NEGATIVE_INFINITY,
+      late: {},
+      emittedThrough: 60_000,
+    });
+    restarted.add(input(1_000, 1), 0n);
+    restarted.add(input(75_000, 2), 1n);
+    expect(restarted.closeReady()).toEqual([]);
+    expect(made.map((s) => [s.values, s.discarded])).toEqual([
+      [[1], true],
+      [[2], true],
+      [[2], false],
+      [[4], false],
+    ]);
+    // A pane closed but not handed out, and an open one: both freed by dispose.
+    restarted.add(input(200_000, 3), 2n);
+    restarted.dispose();
+    expect(made.every((s) => s.discarded)).toBe(true);
+    expect(restarted.openPanes).toBe(0);
+    expect(restarted.closeReady()).toEqual([]);
+  });
 });

@@ -8,14 +8,26 @@
  * would have produced, and what makes a restart reproduce the same snapshots.
  */
 
-import { CategoricalSketch, type ColumnSketch, NumericSketch } from '../../core/sketch/index.ts';
+import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
 import { PREDICTION_COLUMN, type SnapshotPane } from '../../core/sketch-snapshot.ts';
 
-export interface PaneOptions {
+export interface PaneOptions<N extends PaneNumericSketch = NumericSketch> {
   /** Pane length in milliseconds (default 60 s). */
   paneMs: number;
   /** How long after a pane's end its events are still accepted, in event time. */
   allowedLatenessMs: number;
+  /**
+   * Makes the sketch of a numeric column of a pane: by default a `NumericSketch` on this thread;
+   * the store passes `SketchThread.numeric` (core/sketch/sketch-thread.ts) to build them on a worker.
+   */
+  numericSketch?: () => N;
+}
+
+/** What a pane's numeric column is sketched with: a NumericSketch, or one built elsewhere. */
+export interface PaneNumericSketch {
+  push(value: number | null): void;
+  /** Frees what the sketch holds elsewhere when it will never be read (a pane dropped unread). */
+  discard?(): void;
 }
 
 /** One decoded prediction, reduced to what sketching needs. */
@@ -37,38 +49,43 @@ export interface SketchInput {
 }
 
 /** A pane of one column the watermark passed: what becomes a snapshot (core/sketch-snapshot.ts). */
-export type ClosedPane = SnapshotPane;
+export type ClosedPane<N extends PaneNumericSketch = NumericSketch> = Omit<SnapshotPane, 'sketch'> & {
+  sketch: CategoricalSketch | N;
+};
 
-interface OpenPane {
+interface OpenPane<N extends PaneNumericSketch> {
   paneStart: number;
   /** Offset of the first message that fell into this pane: a restart must re-read from here. */
   firstOffset: bigint;
   /** The partition's state just before that message: what a restart from there restores. */
   before: PaneState;
   /** `${model}\u0000${version}` → column → sketch */
-  groups: Map<string, PaneGroup>;
+  groups: Map<string, PaneGroup<N>>;
 }
 
-interface PaneGroup {
+interface PaneGroup<N extends PaneNumericSketch> {
   modelName: string;
   modelVersion: number;
-  columns: Map<string, ColumnSlot>;
+  columns: Map<string, ColumnSlot<N>>;
   /** The slots of `SketchInput.columnNames` (by that array), then the prediction's. */
-  slotsByNames?: Map<readonly string[], ColumnSlot[]>;
+  slotsByNames?: Map<readonly string[], ColumnSlot<N>[]>;
 }
 
 /** One column's sketch of a pane, its kind decided once. */
-class ColumnSlot {
-  private readonly numeric: boolean;
-
-  constructor(readonly sketch: ColumnSketch) {
-    this.numeric = sketch instanceof NumericSketch;
-  }
+class ColumnSlot<N extends PaneNumericSketch> {
+  constructor(
+    readonly sketch: CategoricalSketch | N,
+    private readonly numeric: boolean,
+  ) {}
 
   push(value: number | string | null): void {
     // The numeric sketch buffers and merges values in sorted batches itself (core/sketch).
-    if (this.numeric) (this.sketch as NumericSketch).push(typeof value === 'number' ? value : null);
+    if (this.numeric) (this.sketch as N).push(typeof value === 'number' ? value : null);
     else (this.sketch as CategoricalSketch).push(value === null ? null : String(value));
+  }
+
+  discard(): void {
+    if (this.numeric) (this.sketch as N).discard?.();
   }
 }
 
@@ -149,27 +166,29 @@ function finiteOrNull(n: number): number | null {
  * run: whether an event is late then depends only on the messages before it, so a restart that
  * re-reads from a checkpoint decides every event exactly as the first reading did.
  */
-export class PartitionPanes {
-  private readonly open = new Map<number, OpenPane>();
+export class PartitionPanes<N extends PaneNumericSketch = NumericSketch> {
+  private readonly open = new Map<number, OpenPane<N>>();
   private maxEventTime: number;
   /** Late events per group, reported with the group's next closed pane. */
   private readonly late: Map<string, number>;
   private lateTotal = 0;
   private closedThrough: number;
   /** Closed by the watermark, waiting for `closeReady`. */
-  private ready: ClosedPane[] = [];
+  private ready: ClosedPane<N>[] = [];
   /** Panes ending at or before this were emitted before a restart: closed again, not re-emitted. */
   private readonly alreadyEmitted: number;
   private handedOutThrough = Number.NEGATIVE_INFINITY;
   /** The pane and group the previous event went to: the next one nearly always goes there too. */
-  private lastPane: OpenPane | undefined;
-  private lastGroup: PaneGroup | undefined;
+  private lastPane: OpenPane<N> | undefined;
+  private lastGroup: PaneGroup<N> | undefined;
+  private readonly numericSketch: () => N;
 
   /** `restored` comes from the committed offset's metadata after a restart. */
   constructor(
-    private readonly options: PaneOptions,
+    private readonly options: PaneOptions<N>,
     restored: RestoredPanes = NOTHING_RESTORED,
   ) {
+    this.numericSketch = options.numericSketch ?? (() => NumericSketch.create() as unknown as N);
     this.alreadyEmitted = restored.emittedThrough;
     this.handedOutThrough = restored.emittedThrough;
     this.closedThrough = restored.closedThrough;
@@ -237,9 +256,9 @@ export class PartitionPanes {
       }
       const columns = input.columns;
       for (let i = 0; i < names.length; i++) {
-        (slots[i] as ColumnSlot).push(columns[names[i] as string] as number | string | null);
+        (slots[i] as ColumnSlot<N>).push(columns[names[i] as string] as number | string | null);
       }
-      (slots[names.length] as ColumnSlot).push(input.prediction);
+      (slots[names.length] as ColumnSlot<N>).push(input.prediction);
       return 'sketched';
     }
     // Own keys only: a decoded Avro record inherits enumerable methods (clone, toBuffer, …).
@@ -250,10 +269,12 @@ export class PartitionPanes {
     return 'sketched';
   }
 
-  private slotOf(group: PaneGroup, column: string, categorical: ReadonlySet<string> | undefined): ColumnSlot {
+  private slotOf(group: PaneGroup<N>, column: string, categorical: ReadonlySet<string> | undefined): ColumnSlot<N> {
     let slot = group.columns.get(column);
     if (!slot) {
-      slot = new ColumnSlot(categorical?.has(column) ? CategoricalSketch.create() : NumericSketch.create());
+      slot = categorical?.has(column)
+        ? new ColumnSlot<N>(CategoricalSketch.create(), false)
+        : new ColumnSlot<N>(this.numericSketch(), true);
       group.columns.set(column, slot);
     }
     return slot;
@@ -265,7 +286,7 @@ export class PartitionPanes {
   }
 
   /** Removes and returns every pane the watermark has passed, oldest first. */
-  closeReady(): ClosedPane[] {
+  closeReady(): ClosedPane<N>[] {
     const closed = this.ready;
     this.ready = [];
     for (const pane of closed) this.handedOutThrough = Math.max(this.handedOutThrough, pane.paneEnd);
@@ -276,14 +297,14 @@ export class PartitionPanes {
    * Closes every open pane, whatever the watermark: the end of the input, or a partition that
    * has been idle so long that waiting for later events would hold its panes open forever.
    */
-  closeAll(): ClosedPane[] {
+  closeAll(): ClosedPane<N>[] {
     this.ready.push(...this.close(() => true));
     return this.closeReady();
   }
 
-  private close(ready: (pane: OpenPane) => boolean): ClosedPane[] {
+  private close(ready: (pane: OpenPane<N>) => boolean): ClosedPane<N>[] {
     const panes = [...this.open.values()].filter(ready).sort((a, b) => a.paneStart - b.paneStart);
-    const closed: ClosedPane[] = [];
+    const closed: ClosedPane<N>[] = [];
     for (const pane of panes) {
       const paneEnd = pane.paneStart + this.options.paneMs;
       this.open.delete(pane.paneStart);
@@ -296,7 +317,10 @@ export class PartitionPanes {
         // A late event misses every column of its pane, so each column reports it.
         const lateCount = this.late.get(key) ?? 0;
         this.late.delete(key);
-        if (paneEnd <= this.alreadyEmitted) continue;
+        if (paneEnd <= this.alreadyEmitted) {
+          for (const slot of group.columns.values()) slot.discard();
+          continue;
+        }
         for (const [column, slot] of group.columns) {
           closed.push({
             modelName: group.modelName,
@@ -323,7 +347,7 @@ export class PartitionPanes {
    * stored, when that is earlier or no pane is open), with the watermark state as of there.
    */
   checkpoint(nextOffset: bigint): PaneCheckpoint {
-    let oldest: OpenPane | undefined;
+    let oldest: OpenPane<N> | undefined;
     for (const pane of this.open.values()) if (!oldest || pane.firstOffset < oldest.firstOffset) oldest = pane;
     // Panes closed after that message close again on the re-read, identically; the ones already
     // handed out are not emitted twice (emittedThrough).
@@ -331,6 +355,21 @@ export class PartitionPanes {
     if (oldest && oldest.firstOffset < nextOffset)
       return { offset: oldest.firstOffset, ...oldest.before, emittedThrough };
     return { offset: nextOffset, ...this.state(), emittedThrough };
+  }
+
+  /**
+   * Drops every pane, open or closed and not handed out, unread (the partition's state is
+   * dropped: a rebalance, a stop); sketches built elsewhere are freed.
+   */
+  dispose(): void {
+    for (const pane of this.open.values()) {
+      for (const group of pane.groups.values()) for (const slot of group.columns.values()) slot.discard();
+    }
+    this.open.clear();
+    for (const pane of this.ready) if (!(pane.sketch instanceof CategoricalSketch)) pane.sketch.discard?.();
+    this.ready = [];
+    this.lastPane = undefined;
+    this.lastGroup = undefined;
   }
 
   get lateEvents(): number {

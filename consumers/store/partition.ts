@@ -8,12 +8,17 @@ import type { ErrorCode } from '../../core/errors.ts';
 import type { CommitEntry } from '../../core/kafka/consumer-lifecycle.ts';
 import type { DeadLetter } from '../../core/kafka/dead-letter.ts';
 import type { GroundTruth, PredictionEvent } from '../../core/schemas.ts';
-import { type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
+import { CategoricalSketch, type NumericSketch } from '../../core/sketch/index.ts';
+import type { RemoteNumericSketch } from '../../core/sketch/sketch-thread.ts';
+import { numericSnapshotOf, type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
 import type { EncodedRows } from '../../core/storage/isolating-insert.ts';
 import { encodeAhead } from '../../core/storage/json-each-row.ts';
 import { RowBinaryRows } from '../../core/storage/row-binary.ts';
-import { encodeCheckpoint, type PartitionPanes } from './panes.ts';
+import { type ClosedPane, encodeCheckpoint, type PartitionPanes } from './panes.ts';
 import { assertStorableTime, groundTruthRow, type PredictionLayout, sketchInput, writePredictionRow } from './rows.ts';
+
+/** A pane's numeric sketch: built here, or on the store's sketch thread. */
+export type StoreNumericSketch = NumericSketch | RemoteNumericSketch;
 
 /** A row waiting for its insert, with the message it came from (dead-lettered if ClickHouse refuses it). */
 export interface PendingRow {
@@ -63,7 +68,8 @@ export class StorePartition {
     return taken;
   }
   deadLetters: DeadLetter[] = [];
-  snapshots: SketchSnapshot[] = [];
+  /** Snapshots of closed panes; pending while a sketch thread finishes their sketches. */
+  snapshots: (SketchSnapshot | Promise<SketchSnapshot>)[] = [];
   /** Last message taken + 1; undefined until one is taken. */
   private nextOffset: bigint | undefined;
   /** Active-clock time of the last message, for closing the panes of an idle partition. */
@@ -76,7 +82,7 @@ export class StorePartition {
     readonly partition: number,
     readonly table: string,
     /** Null for ground-truth partitions (not sketched). */
-    readonly panes: PartitionPanes | null,
+    readonly panes: PartitionPanes<StoreNumericSketch> | null,
     /** The committed offset the state was restored from: the first message it must see. */
     readonly resumeFrom: bigint | undefined,
     now: number,
@@ -146,7 +152,20 @@ export class StorePartition {
     if (!this.panes) return;
     const idle = this.idle(now, idleMs);
     const closed = closeAll || idle ? this.panes.closeAll() : this.panes.closeReady();
-    for (const pane of closed) this.snapshots.push(snapshotOf(pane, this.topic, this.partition));
+    for (const pane of closed) this.snapshots.push(this.snapshotOf(pane));
+  }
+
+  /** Drops the panes unread (the partition's state is dropped), freeing sketches held on a sketch thread. */
+  dispose(): void {
+    this.panes?.dispose();
+  }
+
+  private snapshotOf(pane: ClosedPane<StoreNumericSketch>): SketchSnapshot | Promise<SketchSnapshot> {
+    const { sketch } = pane;
+    if (sketch instanceof CategoricalSketch || !('finish' in sketch)) {
+      return snapshotOf({ ...pane, sketch }, this.topic, this.partition);
+    }
+    return sketch.finish().then((json) => numericSnapshotOf(pane, json, this.topic, this.partition));
   }
 
   idle(now: number, idleMs: number): boolean {
