@@ -3,6 +3,8 @@
  * values the main thread buffered, in the order it pushed them — so each comes out exactly as a
  * `NumericSketch` pushed the same values on the main thread would.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { NumericSketch } from './numeric-sketch.ts';
 import type { SketchThreadReply, SketchThreadRequest } from './sketch-thread.ts';
@@ -18,6 +20,15 @@ function sketchOf(id: number): NumericSketch {
     sketches.set(id, sketch);
   }
   return sketch;
+}
+
+/** This thread's JS heap and typed-array bytes after full collections (for benches). */
+function settledHeap(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) gc();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
 }
 
 function pushAll(sketch: NumericSketch, values: Float64Array): void {
@@ -43,6 +54,9 @@ port.on('message', (requests: SketchThreadRequest[]) => {
         break;
       case 'count':
         replies.push({ id: request.id, live: sketches.size });
+        break;
+      case 'heap':
+        replies.push({ id: request.id, heap: settledHeap() });
         break;
     }
   }

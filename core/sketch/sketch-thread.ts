@@ -18,12 +18,16 @@ export type SketchThreadRequest =
   | { op: 'push'; id: number; values: Float64Array }
   | { op: 'finish'; id: number; values: Float64Array }
   | { op: 'drop'; ids: number[] }
-  | { op: 'count'; id: number };
+  | { op: 'count'; id: number }
+  | { op: 'heap'; id: number };
 
-export type SketchThreadReply = { id: number; json: NumericSketchJSON } | { id: number; live: number };
+export type SketchThreadReply =
+  | { id: number; json: NumericSketchJSON }
+  | { id: number; live: number }
+  | { id: number; heap: number };
 
 /** Values a sketch buffers before it hands them over; a sketch starts small and doubles to this. */
-const MAX_CHUNK = 4_096;
+const MAX_CHUNK = 1_024;
 const FIRST_CHUNK = 16;
 
 const WORKER_SOURCE = fileURLToPath(new URL('./sketch-thread-worker.ts', import.meta.url));
@@ -91,6 +95,15 @@ export class SketchThread {
   async liveSketches(): Promise<number> {
     const reply = await this.request({ op: 'count', id: this.nextId++ });
     return 'live' in reply ? reply.live : Number.NaN;
+  }
+
+  /**
+   * The worker's JS heap and typed-array bytes after full collections (benches measure pane
+   * memory with it). Answered after every value handed over before it was taken in.
+   */
+  async settledHeap(): Promise<number> {
+    const reply = await this.request({ op: 'heap', id: this.nextId++ });
+    return 'heap' in reply ? reply.heap : Number.NaN;
   }
 
   /** Stops the worker; sketches not finished are lost, and their `finish` rejects. */
