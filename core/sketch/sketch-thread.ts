@@ -83,6 +83,8 @@ export class SketchThread {
       worker.once('online', resolve);
       worker.once('error', reject);
     });
+    // Never what keeps a process alive: a store that stops without closing it still exits.
+    worker.unref();
     return new SketchThread(worker);
   }
 
