@@ -17,6 +17,66 @@ describe('Batcher', () => {
     expect(batcher.size).toBe(0);
   });
 
+  it('with nothing in flight, sends the items of one turn at once: no linger', async () => {
+    const batches: number[][] = [];
+    const batcher = new Batcher<number>({
+      maxBatch: 100,
+      lingerMs: 60_000,
+      maxPending: 1_000,
+      flush: async (items) => {
+        batches.push(items);
+      },
+    });
+    const sent = Promise.all([batcher.add(1), batcher.add(2)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1, 2]]);
+    await sent;
+  });
+
+  it('while a flush is in flight, items wait for it to land and then go together', async () => {
+    const batches: number[][] = [];
+    const gates: (() => void)[] = [];
+    const batcher = new Batcher<number>({
+      maxBatch: 100,
+      lingerMs: 60_000,
+      maxPending: 1_000,
+      flush: (items) => {
+        batches.push(items);
+        return new Promise<void>((resolve) => gates.push(resolve));
+      },
+    });
+    const first = batcher.add(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [batcher.add(2), batcher.add(3)];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const nextTurn = batcher.add(4);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(batches).toEqual([[1]]); // the rest wait for the flight
+    gates[0]?.();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    gates[1]?.();
+    await Promise.all([...later, nextTurn]);
+  });
+
+  it('a slow flight holds the others back no longer than the linger', async () => {
+    const batches: number[][] = [];
+    const batcher = new Batcher<number>({
+      maxBatch: 100,
+      lingerMs: 10,
+      maxPending: 1_000,
+      flush: async (items) => {
+        batches.push(items);
+        if (items.includes(1)) await new Promise((resolve) => setTimeout(resolve, 60_000));
+      },
+    });
+    void batcher.add(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    await batcher.add(2); // goes after lingerMs, beside the stuck flight
+    expect(batches).toEqual([[1], [2]]);
+  });
+
   it('flushes as soon as maxBatch items wait, without waiting for the linger', async () => {
     const batches: number[][] = [];
     const batcher = new Batcher<number>({

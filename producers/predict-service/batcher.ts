@@ -1,13 +1,18 @@
 /**
- * Collects items from concurrent callers and flushes them together, by size or after a short
- * linger, whichever comes first. Each caller's promise settles with the flush that carried its
- * item, so an HTTP request answers only once its event is acknowledged.
+ * Collects items from concurrent callers and flushes them together. With no flush in flight,
+ * what arrived in the same turn of the event loop goes at once; while `maxInFlight` flushes are
+ * out, items wait for one to land and go together then (or after `lingerMs`, whichever comes
+ * first) — so batches grow with the load instead of every item waiting out a linger. Each
+ * caller's promise settles with the flush that carried its item, so an HTTP request answers
+ * only once its event is acknowledged.
  */
 export interface BatcherOptions<T> {
   /** Flush as soon as this many items wait. */
   maxBatch: number;
-  /** Flush at most this long after the first waiting item arrived. */
+  /** Flush at most this long after the first waiting item arrived, even with flushes in flight. */
   lingerMs: number;
+  /** Flushes out at once before items wait for one to land (default 1). */
+  maxInFlight?: number;
   /** Bound on waiting + in-flight items; past it `add` rejects at once (backpressure). */
   maxPending: number;
   /**
@@ -33,6 +38,7 @@ export class BatcherFullError extends Error {
 export class Batcher<T> {
   private waiting: Waiting<T>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private pending = 0;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -44,7 +50,10 @@ export class Batcher<T> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       if (this.waiting.length >= this.options.maxBatch) this.flushNow();
-      else this.timer ??= setTimeout(() => this.flushNow(), this.options.lingerMs);
+      else if (this.inFlight.size < (this.options.maxInFlight ?? 1)) {
+        // After this turn: the items of requests that arrived together go together.
+        this.immediate ??= setImmediate(() => this.flushNow());
+      } else this.timer ??= setTimeout(() => this.flushNow(), this.options.lingerMs);
     });
   }
 
@@ -62,6 +71,8 @@ export class Batcher<T> {
   private flushNow(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    clearImmediate(this.immediate);
+    this.immediate = undefined;
     if (this.waiting.length === 0) return;
     const batch = this.waiting;
     this.waiting = [];
@@ -78,6 +89,8 @@ export class Batcher<T> {
       .finally(() => {
         this.pending -= batch.length;
         this.inFlight.delete(flight);
+        // What waited for this flight goes now.
+        if (this.waiting.length > 0 && this.inFlight.size < (this.options.maxInFlight ?? 1)) this.flushNow();
       });
     this.inFlight.add(flight);
   }
