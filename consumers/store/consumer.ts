@@ -135,6 +135,9 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   const bounds = options.eventTimeBounds ?? DEFAULT_EVENT_TIME_BOUNDS;
   const { kafka, codec, storage } = options;
 
+  // Numeric pane sketches are sorted and merged on a worker thread, off the thread that reads
+  // Kafka. Started first: nothing connected is left open if it cannot start.
+  const sketchThread = await SketchThread.start();
   const admin = await connectAdmin(kafka, options.connect);
   await ensureTopics(
     admin,
@@ -151,8 +154,6 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000 });
   await consumer.connect();
 
-  // Numeric pane sketches are sorted and merged on a worker thread, off the thread that reads Kafka.
-  const sketchThread = await SketchThread.start();
   const paneOptions: PaneOptions<StoreNumericSketch> = {
     ...options.panes,
     numericSketch: () => sketchThread.numeric(),
@@ -391,10 +392,7 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     dirtySince = undefined;
     // The inserts start now, beside the write before this one (see PendingWrite); the rest of the
     // write waits for its turn.
-    let started: Promise<unknown> | undefined = Promise.allSettled([
-      storeRows(byLayout, byTable, letters),
-      storeSnapshotRows(snapshots),
-    ]);
+    let started: Promise<unknown> | undefined = insert(byLayout, byTable, letters, snapshots);
     return async () => {
       // Their outcome is read again below: each step dropped what it stored, so a failed one retries.
       if (started) await started;
@@ -411,12 +409,8 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     snapshots: SnapshotDelivery,
     commits: CommitEntry[],
   ): Promise<CommitEntry[]> {
-    // 1. Rows, and beside them the snapshots' rows: nothing reads feature_sketches expecting the
-    // predictions stored, and the two inserts overlap (the second one's wait was a fifth of a write).
-    const [rows, sketchRows] = await Promise.allSettled([
-      storeRows(byLayout, byTable, letters),
-      storeSnapshotRows(snapshots),
-    ]);
+    // 1. Rows and the snapshots' rows (what `detach` started did not store, after a failure).
+    const [rows, sketchRows] = await insert(byLayout, byTable, letters, snapshots);
     if (rows.status === 'rejected') throw rows.reason;
     if (sketchRows.status === 'rejected') throw sketchRows.reason;
     // 2. Dead letters: a poison message's offset is committed only once it is parked.
@@ -440,6 +434,19 @@ export async function startStoreConsumer(options: StoreConsumerOptions): Promise
     snapshots.sent = true;
     // 4. What is now safely stored may be committed.
     return commits;
+  }
+
+  /**
+   * The rows and, beside them, the snapshots' rows: nothing reads feature_sketches expecting the
+   * predictions stored, and overlapping the two inserts saves the second one's wait.
+   */
+  function insert(
+    byLayout: Map<PredictionLayout, { batch: EncodedPredictions; state: StorePartition }[]>,
+    byTable: Map<string, { row: PendingRow; state: StorePartition }[]>,
+    letters: DeadLetter[],
+    snapshots: SnapshotDelivery,
+  ): Promise<[PromiseSettledResult<void>, PromiseSettledResult<void>]> {
+    return Promise.allSettled([storeRows(byLayout, byTable, letters), storeSnapshotRows(snapshots)]);
   }
 
   /** One insert per table (and row layout); rows ClickHouse refuses for their values become dead letters. */
