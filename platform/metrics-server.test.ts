@@ -34,11 +34,26 @@ function consumers() {
     commits: 2,
     paused: false,
   };
+  const alert = {
+    delivered: 5,
+    failed: 1,
+    deliveredByChannel: { slack: 3, webhook: 2 },
+    failedByChannel: { slack: 0, webhook: 1 },
+    paused: false,
+  };
   const list: MonitoredConsumer[] = [
     { name: 'store', stats: () => ({ ...store }) },
     { name: 'retrain', stats: () => ({ ...retrain, cycles: { ...retrain.cycles } }) },
+    {
+      name: 'alert',
+      stats: () => ({
+        ...alert,
+        deliveredByChannel: { ...alert.deliveredByChannel },
+        failedByChannel: { ...alert.failedByChannel },
+      }),
+    },
   ];
-  return { store, retrain, list };
+  return { store, retrain, alert, list };
 }
 
 async function start(list: readonly MonitoredConsumer[]): Promise<string> {
@@ -53,7 +68,7 @@ function metricValue(text: string, series: string): number | undefined {
 
 describe('metrics server', () => {
   it("serves every consumer's stats as counters and gauges, current at each scrape", async () => {
-    const { store, retrain, list } = consumers();
+    const { store, retrain, alert, list } = consumers();
     const url = await start(list);
 
     const response = await fetch(`${url}/metrics`);
@@ -74,17 +89,22 @@ describe('metrics server', () => {
     expect(metricValue(text, 'driftline_retrain_cycles_total{state="refused"}')).toBe(2);
     expect(metricValue(text, 'driftline_consumer_paused{consumer="store"}')).toBe(0);
     expect(metricValue(text, 'driftline_consumer_paused{consumer="retrain"}')).toBe(0);
+    expect(metricValue(text, 'driftline_alert_delivered_by_channel_total{channel="slack"}')).toBe(3);
+    expect(metricValue(text, 'driftline_alert_failed_by_channel_total{channel="webhook"}')).toBe(1);
+    expect(metricValue(text, 'driftline_alert_failed_by_channel_total{channel="slack"}')).toBe(0);
 
     store.predictionsStored = 1_200;
     store.bufferedRows = 0;
     store.paused = true;
     retrain.cycles.promoted = 2;
+    alert.failedByChannel.slack = 4;
     const later = await (await fetch(`${url}/metrics`)).text();
     expect(metricValue(later, 'driftline_store_predictions_stored_total')).toBe(1_200);
     expect(metricValue(later, 'driftline_store_buffered_rows')).toBe(0);
     expect(metricValue(later, 'driftline_store_paused')).toBe(1);
     expect(metricValue(later, 'driftline_consumer_paused{consumer="store"}')).toBe(1);
     expect(metricValue(later, 'driftline_retrain_cycles_total{state="promoted"}')).toBe(2);
+    expect(metricValue(later, 'driftline_alert_failed_by_channel_total{channel="slack"}')).toBe(4);
   });
 
   it("serves each lifecycle's lag per owned partition, messages per topic and flush durations", async () => {

@@ -54,8 +54,13 @@ const FLUSH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 /** A scrape does not wait longer than this for the lag (Kafka may be down: the rest is still served). */
 const LAG_TIMEOUT_MS = 2_000;
 
-/** The label of a stat that is a record of counts (retrain's `cycles` by run state). */
-const RECORD_LABELS: Readonly<Record<string, string>> = { cycles: 'state' };
+/** The label of a stat that is a record of counts (retrain's `cycles` by run state, alert deliveries by channel). */
+const RECORD_LABELS: Readonly<Record<string, string>> = {
+  cycles: 'state',
+  deliveredByChannel: 'channel',
+  failedByChannel: 'channel',
+  retriesByChannel: 'channel',
+};
 
 /** The consumers' stats as Prometheus metrics, and `refresh()` to copy the current stats in. */
 export interface ConsumerMetrics {

@@ -517,11 +517,17 @@ describe('alert consumer: Slack, email and webhook', () => {
       ).map((o) => [o.partition, BigInt(o.high)]),
     );
     hook.down = true;
-    await h.start({ ALERT_RETRY_BUDGET_SECONDS: '2' });
+    const consumer = await h.start({ ALERT_RETRY_BUDGET_SECONDS: '2' });
     const [offset] = await h.send(driftEvent(h.model, 1, ['MedInc', 'AveRooms']));
     await until(async () => (await h.committed()) === (offset as bigint) + 1n, 'the event to be committed', 60_000);
     expect(h.slackOf()).toHaveLength(1);
     expect(h.mailOf()).toHaveLength(1);
+    // The counts say which channel is failing (the metrics' `channel` label).
+    const stats = consumer.stats();
+    expect(stats.failedByChannel).toMatchObject({ webhook: 1, slack: 0, email: 0 });
+    expect(stats.deliveredByChannel).toMatchObject({ webhook: 0, slack: 1, email: 1 });
+    expect(stats.retriesByChannel.webhook).toBeGreaterThanOrEqual(1);
+    expect(stats.retriesByChannel.slack).toBe(0);
     const [alert] = await listAlerts(storage, { model: h.model });
     const webhook = alert?.messages[0]?.deliveries.find((d) => d.channel === 'webhook');
     expect(webhook?.status).toBe('failed');

@@ -100,6 +100,10 @@ export interface AlertStats {
   delivered: number;
   failed: number;
   retries: number;
+  /** The same three per configured channel (slack, email, webhook): which one is failing. */
+  deliveredByChannel: Record<string, number>;
+  failedByChannel: Record<string, number>;
+  retriesByChannel: Record<string, number>;
   /** Deliveries resumed or skipped because `alerts` already had them (after a restart). */
   resumed: number;
   deadLettered: number;
@@ -233,6 +237,9 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     resumed: 0,
     deadLettered: 0,
   };
+  // Every configured channel from the start, at 0: a metric's labels are fixed when it is made.
+  const perChannel = () => Object.fromEntries(channels.map((c) => [c.name, 0])) as Record<string, number>;
+  const byChannel = { delivered: perChannel(), failed: perChannel(), retries: perChannel() };
   const versions = new Map<string, VersionState>();
   let queue: Item[] = [];
   /** Per topic and partition (partitionKey): last message taken + 1. */
@@ -417,7 +424,10 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
       const ownThread = plan.message.kind === 'open' || plan.message.kind === 'deployed';
       const thread = ownThread ? undefined : state.threads.get(channel.name);
       attempt.count++;
-      if (attempt.count > 1) stats.retries++;
+      if (attempt.count > 1) {
+        stats.retries++;
+        byChannel.retries[channel.name] = (byChannel.retries[channel.name] ?? 0) + 1;
+      }
       let delivered: Delivered;
       try {
         delivered = await channel.send(plan.message, thread);
@@ -474,6 +484,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
         now(),
       );
       stats.delivered++;
+      byChannel.delivered[channel.name] = (byChannel.delivered[channel.name] ?? 0) + 1;
       plan.unrecorded.set(channel.name, row);
       // A ClickHouse failure here fails the flush; the retry inserts the row without sending again.
       await storage.insert('alerts', [row]);
@@ -517,6 +528,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     ]);
     plan.settled.add(channel);
     stats.failed++;
+    byChannel.failed[channel] = (byChannel.failed[channel] ?? 0) + 1;
     log.error({ alertId: plan.decision.alert_id, channel, reason }, 'alert delivery failed for good; dead-lettered');
   }
 
@@ -656,7 +668,15 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     telemetry: lifecycle,
     stats: () => {
       const life = lifecycle.stats();
-      return { ...stats, commits: life.commits, failedFlushes: life.failedFlushes, paused: life.paused };
+      return {
+        ...stats,
+        deliveredByChannel: { ...byChannel.delivered },
+        failedByChannel: { ...byChannel.failed },
+        retriesByChannel: { ...byChannel.retries },
+        commits: life.commits,
+        failedFlushes: life.failedFlushes,
+        paused: life.paused,
+      };
     },
     flush: () => lifecycle.flush(),
     stop: () => lifecycle.stop(),
