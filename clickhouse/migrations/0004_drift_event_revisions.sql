@@ -10,7 +10,8 @@
 -- revision stays on the drift-events topic.
 --
 -- One statement, so the four columns are added together: ClickHouse 18.16 has no
--- ADD COLUMN IF NOT EXISTS to make a partly applied migration safe to run again.
+-- ADD COLUMN IF NOT EXISTS, so migrate() (core/migrations.ts) counts an ADD COLUMN statement
+-- whose columns all exist as applied; with one statement that is all or nothing.
 ALTER TABLE drift_events
   ADD COLUMN sources_expected UInt32 DEFAULT 0,
   ADD COLUMN partial UInt8 DEFAULT 0,
