@@ -25,6 +25,7 @@ import { startRuntime } from '../platform/runtime.ts';
 import { build } from '../producers/predict-service/app.ts';
 import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
 import { ModelSlot } from '../producers/predict-service/model-slot.ts';
+import { deleteTopic } from './housing-topic.ts';
 import { atLeast, type BenchResult, below, benchFlags, emit, numberArgument, runBench, runNode } from './protocol.ts';
 
 const FEATURES = ['MedInc', 'HouseAge', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Latitude', 'Longitude'];
@@ -156,10 +157,7 @@ async function main() {
     await sink.close();
     slot.close();
     await bare.close();
-    const admin = runtime.kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [predictionsTopic(model.name)] }).catch(() => {});
-    await admin.disconnect();
+    await deleteTopic(runtime.kafka, predictionsTopic(model.name));
     await runtime.services.stop();
   }
 }

@@ -231,15 +231,17 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     opened: 0,
     updated: 0,
     resolved: 0,
-    delivered: 0,
-    failed: 0,
-    retries: 0,
     resumed: 0,
     deadLettered: 0,
   };
-  // Every configured channel from the start, at 0: a metric's labels are fixed when it is made.
+  // Deliveries, failures for good and retries per channel (the totals are their sums). Every
+  // configured channel from the start, at 0: a metric's labels are fixed when it is made.
   const perChannel = () => Object.fromEntries(channels.map((c) => [c.name, 0])) as Record<string, number>;
   const byChannel = { delivered: perChannel(), failed: perChannel(), retries: perChannel() };
+  const count = (record: Record<string, number>, channel: string) => {
+    record[channel] = (record[channel] ?? 0) + 1;
+  };
+  const total = (record: Record<string, number>) => Object.values(record).reduce((sum, n) => sum + n, 0);
   const versions = new Map<string, VersionState>();
   let queue: Item[] = [];
   /** Per topic and partition (partitionKey): last message taken + 1. */
@@ -424,10 +426,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
       const ownThread = plan.message.kind === 'open' || plan.message.kind === 'deployed';
       const thread = ownThread ? undefined : state.threads.get(channel.name);
       attempt.count++;
-      if (attempt.count > 1) {
-        stats.retries++;
-        byChannel.retries[channel.name] = (byChannel.retries[channel.name] ?? 0) + 1;
-      }
+      if (attempt.count > 1) count(byChannel.retries, channel.name);
       let delivered: Delivered;
       try {
         delivered = await channel.send(plan.message, thread);
@@ -483,8 +482,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
         },
         now(),
       );
-      stats.delivered++;
-      byChannel.delivered[channel.name] = (byChannel.delivered[channel.name] ?? 0) + 1;
+      count(byChannel.delivered, channel.name);
       plan.unrecorded.set(channel.name, row);
       // A ClickHouse failure here fails the flush; the retry inserts the row without sending again.
       await storage.insert('alerts', [row]);
@@ -527,8 +525,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
       ),
     ]);
     plan.settled.add(channel);
-    stats.failed++;
-    byChannel.failed[channel] = (byChannel.failed[channel] ?? 0) + 1;
+    count(byChannel.failed, channel);
     log.error({ alertId: plan.decision.alert_id, channel, reason }, 'alert delivery failed for good; dead-lettered');
   }
 
@@ -670,6 +667,9 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
       const life = lifecycle.stats();
       return {
         ...stats,
+        delivered: total(byChannel.delivered),
+        failed: total(byChannel.failed),
+        retries: total(byChannel.retries),
         deliveredByChannel: { ...byChannel.delivered },
         failedByChannel: { ...byChannel.failed },
         retriesByChannel: { ...byChannel.retries },

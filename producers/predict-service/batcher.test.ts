@@ -1,32 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { Batcher, BatcherFullError } from './batcher.ts';
 
+/** A batcher whose flushes record their items (and succeed), with `lingerMs` and `maxBatch` as given. */
+function recording(options: { lingerMs: number; maxBatch?: number }) {
+  const batches: number[][] = [];
+  const batcher = new Batcher<number>({
+    maxBatch: 100,
+    maxPending: 1_000,
+    ...options,
+    flush: async (items) => {
+      batches.push(items);
+    },
+  });
+  return { batcher, batches };
+}
+
 describe('Batcher', () => {
   it('sends concurrent items together and settles each with its batch', async () => {
-    const batches: number[][] = [];
-    const batcher = new Batcher<number>({
-      maxBatch: 100,
-      lingerMs: 10,
-      maxPending: 1_000,
-      flush: async (items) => {
-        batches.push(items);
-      },
-    });
+    const { batcher, batches } = recording({ lingerMs: 10 });
     await Promise.all([1, 2, 3].map((n) => batcher.add(n)));
     expect(batches).toEqual([[1, 2, 3]]);
     expect(batcher.size).toBe(0);
   });
 
   it('with nothing in flight, sends the items of one turn at once: no linger', async () => {
-    const batches: number[][] = [];
-    const batcher = new Batcher<number>({
-      maxBatch: 100,
-      lingerMs: 60_000,
-      maxPending: 1_000,
-      flush: async (items) => {
-        batches.push(items);
-      },
-    });
+    const { batcher, batches } = recording({ lingerMs: 60_000 });
     const sent = Promise.all([batcher.add(1), batcher.add(2)]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(batches).toEqual([[1, 2]]);
@@ -78,15 +76,7 @@ describe('Batcher', () => {
   });
 
   it('flushes as soon as maxBatch items wait, without waiting for the linger', async () => {
-    const batches: number[][] = [];
-    const batcher = new Batcher<number>({
-      maxBatch: 2,
-      lingerMs: 60_000,
-      maxPending: 1_000,
-      flush: async (items) => {
-        batches.push(items);
-      },
-    });
+    const { batcher, batches } = recording({ lingerMs: 60_000, maxBatch: 2 });
     await Promise.all([batcher.add(1), batcher.add(2)]);
     expect(batches).toEqual([[1, 2]]);
   });

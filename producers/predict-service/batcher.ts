@@ -50,7 +50,7 @@ export class Batcher<T> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       if (this.waiting.length >= this.options.maxBatch) this.flushNow();
-      else if (this.inFlight.size < (this.options.maxInFlight ?? 1)) {
+      else if (this.roomInFlight()) {
         // After this turn: the items of requests that arrived together go together.
         this.immediate ??= setImmediate(() => this.flushNow());
       } else this.timer ??= setTimeout(() => this.flushNow(), this.options.lingerMs);
@@ -66,6 +66,11 @@ export class Batcher<T> {
   async drain(): Promise<void> {
     this.flushNow();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Fewer than `maxInFlight` flushes out: what waits may go now. */
+  private roomInFlight(): boolean {
+    return this.inFlight.size < (this.options.maxInFlight ?? 1);
   }
 
   private flushNow(): void {
@@ -90,7 +95,7 @@ export class Batcher<T> {
         this.pending -= batch.length;
         this.inFlight.delete(flight);
         // What waited for this flight goes now.
-        if (this.waiting.length > 0 && this.inFlight.size < (this.options.maxInFlight ?? 1)) this.flushNow();
+        if (this.waiting.length > 0 && this.roomInFlight()) this.flushNow();
       });
     this.inFlight.add(flight);
   }
