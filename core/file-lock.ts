@@ -24,7 +24,11 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (await isStale(path, options.staleMs)) {
+      const state = await lockState(path, options.staleMs);
+      // Released between our open and our look: try again, and unlink nothing, since a third
+      // holder may already have taken it.
+      if (state === 'gone') continue;
+      if (state === 'stale') {
         await unlink(path).catch(() => undefined);
         continue;
       }
@@ -39,14 +43,14 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   }
 }
 
-async function isStale(path: string, staleMs: number | undefined): Promise<boolean> {
+async function lockState(path: string, staleMs: number | undefined): Promise<'gone' | 'stale' | 'held'> {
   const [text, info] = await Promise.all([readFile(path, 'utf8').catch(() => ''), stat(path).catch(() => undefined)]);
-  if (!info) return true;
-  if (staleMs !== undefined && Date.now() - info.mtimeMs > staleMs) return true;
+  if (!info) return 'gone';
+  if (staleMs !== undefined && Date.now() - info.mtimeMs > staleMs) return 'stale';
   const pid = Number(text.trim());
   // A lock being written has no pid yet: give its owner a moment.
-  if (!Number.isSafeInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > 5_000;
-  return !alive(pid);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > 5_000 ? 'stale' : 'held';
+  return alive(pid) ? 'held' : 'stale';
 }
 
 function alive(pid: number): boolean {
