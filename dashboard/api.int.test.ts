@@ -28,6 +28,7 @@ const home = mkdtempSync(join(tmpdir(), 'dl-dashboard-api-'));
 const chdbPath = freshChdbPath();
 const registry = new ModelRegistry(join(home, 'models'));
 let features: string[] = [];
+let trained: Awaited<ReturnType<typeof trainModel>>;
 
 /** Actions are not what these tests are about: they only record being called. */
 const calls: string[] = [];
@@ -47,17 +48,17 @@ const actions: DashboardActions = {
 };
 
 beforeAll(async () => {
-  const trained = await trainModel({ epochs: 1 });
+  trained = await trainModel({ epochs: 1 });
   features = trained.spec.features.map((f) => f.name);
   await registry.saveVersion({
     ...trained,
     spec: { ...trained.spec, model: MODEL },
     profile: { ...trained.profile, model: MODEL },
   });
-  trained.predictor.dispose();
 }, 120_000);
 
 afterAll(() => {
+  trained?.predictor.dispose();
   rmSync(home, { recursive: true, force: true });
   rmSync(chdbPath, { recursive: true, force: true });
 });
@@ -253,6 +254,55 @@ FROM system.numbers LIMIT 10000`,
       expect.objectContaining({ run_id: `run-${MODEL}`, state: 'rejected', champion_rmse: 0.6, challenger_version: 2 }),
     ]);
     expect((await get(`/api/alerts?model=${MODEL}&since=1h`)).body).toEqual([]);
+  });
+
+  it("GET /api/models/:model: each deployment at the event time of its version's first traffic after it", async () => {
+    // A model of its own: promoting here must not move the champion the other tests read.
+    const model = `${MODEL}-${adapter.name}`;
+    const save = () =>
+      registry.saveVersion({ ...trained, spec: { ...trained.spec, model }, profile: { ...trained.profile, model } });
+    await save();
+    await save();
+    const spec = (await registry.readVersion(model, 1)).spec;
+    const table = identifier(predictionsTable(model)).text;
+    await storage.command(createPredictionsTableSql(model, spec.features));
+    try {
+      // Replayed traffic: event time two days back, whatever the wall clock says.
+      const replayStart = NOW - 2 * 86_400_000;
+      const insert = (version: number, firstEventMs: number, ingestedAt: string) =>
+        storage.command(
+          `INSERT INTO ${table}
+  (event_id, model_name, model_version, event_time, event_time_ms, ${features.map((f) => identifier(f).text).join(', ')},
+   prediction, latency_ms, kafka_partition, kafka_offset, ingested_at, late)
+SELECT concat('${version}-', toString(number)), '${model}', ${version}, toDateTime(intDiv(${firstEventMs} + number * 50, 1000)),
+  ${firstEventMs} + number * 50, ${features.map(() => '1.5').join(', ')}, 2, 1.5, 0, number, ${ingestedAt}, 0
+FROM system.numbers LIMIT 100`,
+        );
+      const nextSecond = () => new Promise((r) => setTimeout(r, 1_100));
+      // Version 1 was promoted when it was saved; its replayed traffic is stored after that.
+      await insert(1, replayStart, 'now()');
+      await nextSecond();
+      await registry.promote(model, 2);
+      const promotedSecond = Math.floor(Date.now() / 1000);
+      // Version 2's traffic is stored after its promotion; rows of it stored ten seconds before
+      // (as a previous champion's are) do not count.
+      await insert(2, replayStart + 30_000, 'now()');
+      await insert(2, replayStart + 10_000, `toDateTime(${promotedSecond - 10})`);
+      await nextSecond();
+      // Back to version 1, which has served nothing since: no event time yet.
+      await registry.rollback(model);
+      const body = (await get(`/api/models/${model}`)).body as { champion: number; deployments: { at: number }[] };
+      expect(body.champion).toBe(1);
+      expect(body.deployments).toEqual([
+        expect.objectContaining({ action: 'promote', version: 1, from: null, eventAt: replayStart }),
+        expect.objectContaining({ action: 'promote', version: 2, from: 1, eventAt: replayStart + 30_000 }),
+        expect.objectContaining({ action: 'rollback', version: 1, from: 2, eventAt: null }),
+      ]);
+      // `at` stays the wall-clock time of the change.
+      expect(Math.abs(body.deployments[2]!.at - Date.now())).toBeLessThan(60_000);
+    } finally {
+      await storage.command(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
+    }
   });
 
   it('answers bad input with a 4xx naming the field', async () => {

@@ -334,6 +334,59 @@ export async function readPredictionSeries(storage: Storage, model: string, sinc
   }
 }
 
+// ---- deployments on the event-time axis --------------------------------------------------
+
+/** A registry deployment (promote or rollback), and where it sits on the charts' event-time axis. */
+export interface PlacedDeployment {
+  /** Wall-clock time of the promotion or rollback, ms. */
+  at: number;
+  action: 'promote' | 'rollback';
+  version: number;
+  from: number | null;
+  /**
+   * Event time of the first prediction the deployed version made after it, ms; null before it
+   * served any. The charts are in event time, which is wall-clock time only for live traffic (a
+   * replay compresses hours into seconds), so a marker at `at` would land beside the wrong windows.
+   */
+  eventAt: number | null;
+}
+
+/** Deployments older than the newest this many keep `eventAt` null: one query each. */
+const PLACED_DEPLOYMENTS = 20;
+
+/**
+ * The first event time among the version's predictions stored since the deployment's second:
+ * a prediction the new champion made is stored after it was deployed, and the previous
+ * champion's earlier traffic was stored before.
+ */
+export function deploymentEventTimeSql(model: string, version: number, atMs: number): string {
+  return sql`SELECT min(event_time_ms) AS t, count() AS n
+FROM ${identifier(predictionsTable(model))}
+WHERE model_version = ${version} AND ingested_at >= ${new Date(Math.floor(atMs / 1000) * 1000)}`.text;
+}
+
+export async function placeDeployments(
+  storage: Storage,
+  model: string,
+  history: readonly { at: string; action: 'promote' | 'rollback'; version: number; from: number | null }[],
+): Promise<PlacedDeployment[]> {
+  const placeFrom = history.length - PLACED_DEPLOYMENTS;
+  return Promise.all(
+    history.map(async (h, i): Promise<PlacedDeployment> => {
+      const at = Date.parse(h.at);
+      const placed = { at, action: h.action, version: h.version, from: h.from, eventAt: null };
+      if (i < placeFrom) return placed;
+      try {
+        const [row] = await storage.query<{ t: number; n: number }>(deploymentEventTimeSql(model, h.version, at));
+        return row && num(row.n) > 0 ? { ...placed, eventAt: num(row.t) } : placed;
+      } catch (error) {
+        if (isUnknownTable(error)) return placed;
+        throw error;
+      }
+    }),
+  );
+}
+
 // ---- retraining runs ----------------------------------------------------------------------
 
 export interface RetrainRunRow extends Record<string, unknown> {

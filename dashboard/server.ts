@@ -29,6 +29,7 @@ import {
   changedKinds,
   monitoredModelsSql,
   parseSince,
+  placeDeployments,
   readChangeStamp,
   readColumnDistribution,
   readCurrentState,
@@ -182,7 +183,7 @@ export async function buildDashboard(options: DashboardOptions): Promise<Fastify
         trigger: v.origin?.trigger ?? 'train',
         reason: v.origin?.reason ?? null,
       })),
-      deployments: (pointer?.history ?? []).map((h) => ({ ...h, at: Date.parse(h.at) })),
+      deployments: await placeDeployments(storage, model, pointer?.history ?? []),
     };
   });
 

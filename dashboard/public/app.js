@@ -87,7 +87,7 @@
     while (charts.length) charts.pop().destroy();
   }
 
-  /** Vertical lines at deployments (ms), labelled with the version. */
+  /** Vertical lines at deployments, labelled with the version: at the event time of the deployed version's first traffic (wall-clock time until it has some). */
   function deploymentMarkers(deployments) {
     return {
       hooks: {
@@ -96,7 +96,7 @@
             const ctx = u.ctx;
             ctx.save();
             for (const d of deployments) {
-              const x = u.valToPos(d.at / 1000, 'x', true);
+              const x = u.valToPos((d.eventAt ?? d.at) / 1000, 'x', true);
               if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
               ctx.strokeStyle = '#7a5af8';
               ctx.setLineDash([4, 3]);
