@@ -24,6 +24,7 @@ interface ComposeService {
   ports?: (string | number | { published?: string | number })[];
   container_name?: string;
   profiles?: string[];
+  healthcheck?: { test?: string[] };
 }
 
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -154,6 +155,15 @@ describe('docker-compose.yml', () => {
     // Consumers serve /healthz and /metrics inside their containers.
     for (const [name, service] of scalable.filter(([, s]) => argv(s)[0] === 'consume')) {
       expect(environmentNames(service), name).toContain('METRICS_PORT');
+    }
+  });
+
+  it('gives every long-running Driftline service a health check on its own /healthz', () => {
+    const longRunning = driftline.filter(([, s]) => ['serve', 'consume', 'dashboard'].includes(argv(s)[0] ?? ''));
+    expect(longRunning.map(([name]) => name).sort()).toEqual(['alert', 'dashboard', 'drift', 'predict', 'retrain', 'store']);
+    for (const [name, service] of longRunning) {
+      const test = service.healthcheck?.test ?? [];
+      expect(test.join(' '), name).toMatch(/http:\/\/127\.0\.0\.1:\d+\/healthz/);
     }
   });
 

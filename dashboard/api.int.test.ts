@@ -305,6 +305,32 @@ FROM system.numbers LIMIT 100`,
     }
   });
 
+  it('GET /metrics counts requests by route pattern and status; /healthz is ok while ClickHouse answers', async () => {
+    const before = await metricValue(`/api/models/:model`, '200');
+    await get(`/api/models/${MODEL}`);
+    await get(`/api/models/${MODEL}`);
+    await get('/api/models/no-such-model');
+    expect(await metricValue(`/api/models/:model`, '200')).toBe(before + 2);
+    expect(await metricValue(`/api/models/:model`, '404')).toBeGreaterThanOrEqual(1);
+    const text = (await app.inject({ url: '/metrics' })).body;
+    // One series per route, whatever the model in the URL.
+    expect(text).not.toContain(`route="/api/models/${MODEL}"`);
+    expect(text).toMatch(/driftline_dashboard_request_duration_seconds_count\{route="\/api\/models\/:model"\} \d+/);
+    expect(text).toContain('driftline_dashboard_live_clients 0');
+    expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+
+  /** The requests counter for GET on a route with a status, from the dashboard's /metrics. */
+  async function metricValue(route: string, status: string): Promise<number> {
+    const text = (await app.inject({ url: '/metrics' })).body;
+    const line = text
+      .split('\n')
+      .find((l) =>
+        l.startsWith(`driftline_dashboard_requests_total{route="${route}",method="GET",status="${status}"}`),
+      );
+    return line === undefined ? 0 : Number(line.split(' ').at(-1));
+  }
+
   it('answers bad input with a 4xx naming the field', async () => {
     expect(await get(`/api/models/${MODEL}/windows?since=yesterday`)).toMatchObject({
       status: 400,

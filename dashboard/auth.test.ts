@@ -41,6 +41,8 @@ describe('registerAccess on a fastify app', () => {
     await registerAccess(app, { token });
     app.get('/', async () => 'page');
     app.get('/api/things', async () => ({ things: [] }));
+    app.get('/metrics', async () => 'driftline_dashboard_requests_total 1');
+    app.get('/healthz', async () => ({ status: 'ok' }));
     app.post('/api/act', async () => {
       acted++;
       return { ok: true };
@@ -69,6 +71,17 @@ describe('registerAccess on a fastify app', () => {
     expect(act.statusCode).toBe(401);
     expect(acted()).toBe(0);
     expect((await app.inject({ url: '/login' })).statusCode).toBe(200);
+  });
+
+  it('with a token: /metrics answers a scraper without it 401 and one with it 200; /healthz is open', async () => {
+    await build(TOKEN);
+    const refused = await app.inject({ url: '/metrics' });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ field: 'authorization' });
+    const scraped = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(scraped.statusCode).toBe(200);
+    expect(scraped.body).toContain('driftline_dashboard_requests_total');
+    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
   });
 
   it('takes the bearer token for reads and actions (no CSRF token needed: browsers never add it by themselves)', async () => {

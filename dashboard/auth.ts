@@ -66,8 +66,8 @@ export function checkListenHost(
   return `the dashboard listens on ${host} only with DASHBOARD_TOKEN set or --host given explicitly; without a token it serves loopback (127.0.0.1)`;
 }
 
-/** Paths open without the token: the login form. */
-const PUBLIC = new Set(['/login']);
+/** Paths open without the token: the login form, and the health check (it tells nothing but up or down). */
+const PUBLIC = new Set(['/login', '/healthz']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -91,7 +91,8 @@ export async function registerAccess(app: FastifyInstance, options: { token: str
     request.access = accessOf(request.headers, request.cookies, token);
     const path = request.url.split('?')[0] ?? '';
     if (request.access !== null || PUBLIC.has(path)) return;
-    if (path.startsWith('/api/')) {
+    // Scripts and scrapers get a 401 to act on; a browser is sent to the login form.
+    if (path.startsWith('/api/') || path === '/metrics') {
       return reply.code(401).send({
         error: 'unauthorized',
         field: 'authorization',

@@ -38,3 +38,43 @@ describe('startDashboard', () => {
     }
   });
 });
+
+describe('GET /healthz', () => {
+  const config = parseConfig({ DRIFTLINE_HOME: '/nonexistent' });
+
+  it('answers 503 naming ClickHouse when its ping fails, and 200 once it answers', async () => {
+    let down = true;
+    const flaky = {
+      async ping() {
+        if (down) throw new Error('ClickHouse is unavailable at http://127.0.0.1:8123');
+      },
+    } as Storage;
+    const dashboard = await startDashboard({ config, logger, storage: flaky, actions, port: 0 });
+    try {
+      const refused = await fetch(`${dashboard.url}/healthz`);
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toEqual({
+        status: 'unavailable',
+        storage: 'ClickHouse is unavailable at http://127.0.0.1:8123',
+      });
+      down = false;
+      const healthy = await fetch(`${dashboard.url}/healthz`);
+      expect(healthy.status).toBe(200);
+      expect(await healthy.json()).toEqual({ status: 'ok' });
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it('answers 503 when ClickHouse does not answer within 2 s, instead of hanging the probe', async () => {
+    const silent = { ping: () => new Promise<void>(() => {}) } as unknown as Storage;
+    const dashboard = await startDashboard({ config, logger, storage: silent, actions, port: 0 });
+    try {
+      const response = await fetch(`${dashboard.url}/healthz`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ storage: 'ClickHouse did not answer in time' });
+    } finally {
+      await dashboard.close();
+    }
+  });
+});

@@ -18,11 +18,13 @@ import Fastify, {
 import { listAlerts, openAlertVersions } from '../consumers/alert/store.ts';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import { MODEL_NAME_PATTERN } from '../core/feature-spec.ts';
+import { withDeadline } from '../core/kafka/client.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Storage } from '../core/storage/index.ts';
 import type { ModelRegistry } from '../model/registry.ts';
 import type { DashboardActions } from './actions.ts';
 import { registerAccess } from './auth.ts';
+import { type DashboardMetrics, dashboardMetrics } from './metrics.ts';
 import {
   BadInput,
   type ChangeStamp,
@@ -72,6 +74,10 @@ function loadAssets(): Map<string, { type: string; body: Buffer }> {
 }
 
 type ModelParams = { model: string };
+
+/** `/healthz` answers 503 when ClickHouse has not answered a ping within this. */
+const HEALTH_TIMEOUT_MS = 2_000;
+
 type Query = { since?: string; model?: string; version?: string };
 
 export async function buildDashboard(options: DashboardOptions): Promise<FastifyInstance> {
@@ -106,6 +112,24 @@ export async function buildDashboard(options: DashboardOptions): Promise<Fastify
   });
 
   await registerAccess(app, { token: options.token });
+
+  const metrics = dashboardMetrics();
+  app.addHook('onResponse', async (request, reply) => {
+    // The pattern, not the URL: one series per route, whatever models and files are asked for.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.request(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await withDeadline(storage.ping(), HEALTH_TIMEOUT_MS, () => new Error('ClickHouse did not answer in time'));
+      return { status: 'ok' };
+    } catch (error) {
+      return reply.code(503).send({ status: 'unavailable', storage: (error as Error).message });
+    }
+  });
 
   const send = (reply: FastifyReply, type: string, body: Buffer | string) =>
     reply.header('cache-control', 'no-cache').type(type).send(body);
@@ -260,7 +284,7 @@ export async function buildDashboard(options: DashboardOptions): Promise<Fastify
 
   app.post('/api/alerts/test', async () => ({ results: await actions.testAlert() }));
 
-  registerLiveStream(app, { storage, registry, pollMs: options.pollMs ?? 2_000, logger });
+  registerLiveStream(app, { storage, registry, pollMs: options.pollMs ?? 2_000, logger, metrics });
   return app;
 }
 
@@ -271,8 +295,9 @@ export async function buildDashboard(options: DashboardOptions): Promise<Fastify
  */
 function registerLiveStream(
   app: FastifyInstance,
-  options: { storage: Storage; registry: ModelRegistry; pollMs: number; logger: Logger },
+  options: { storage: Storage; registry: ModelRegistry; pollMs: number; logger: Logger; metrics: DashboardMetrics },
 ): void {
+  const { metrics } = options;
   const listeners = new Set<FastifyReply>();
   let timer: NodeJS.Timeout | undefined;
   let last: ChangeStamp | undefined;
@@ -287,6 +312,7 @@ function registerLiveStream(
   async function poll(): Promise<void> {
     if (polling) return;
     polling = true;
+    metrics.polls.inc();
     try {
       const stamp = await readChangeStamp(options.storage, await deploymentStamp());
       const kinds = changedKinds(last, stamp);
@@ -296,6 +322,7 @@ function registerLiveStream(
         for (const reply of listeners) reply.raw.write(message);
       }
     } catch (error) {
+      metrics.pollFailures.inc();
       options.logger.warn({ err: error }, 'dashboard live poll failed; trying again');
     } finally {
       polling = false;
@@ -311,6 +338,7 @@ function registerLiveStream(
     });
     reply.raw.write(': connected\n\n');
     listeners.add(reply);
+    metrics.liveClients.set(listeners.size);
     if (!timer) {
       last = undefined;
       void poll();
@@ -318,6 +346,7 @@ function registerLiveStream(
     }
     request.raw.on('close', () => {
       listeners.delete(reply);
+      metrics.liveClients.set(listeners.size);
       if (listeners.size === 0 && timer) {
         clearInterval(timer);
         timer = undefined;
@@ -330,5 +359,6 @@ function registerLiveStream(
     timer = undefined;
     for (const reply of listeners) reply.raw.end();
     listeners.clear();
+    metrics.liveClients.set(0);
   });
 }
