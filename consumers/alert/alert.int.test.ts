@@ -165,7 +165,11 @@ describe('alert consumer: Slack, email and webhook', () => {
     topic: string;
     deploymentsTopic: string;
     groupId: string;
-    start(env?: Record<string, string>, groupId?: string): Promise<AlertConsumer>;
+    start(
+      env?: Record<string, string>,
+      groupId?: string,
+      options?: Partial<Parameters<typeof startAlertConsumer>[0]>,
+    ): Promise<AlertConsumer>;
     send(...events: DriftEvent[]): Promise<bigint[]>;
     deploy(deployment: ModelDeployment): Promise<bigint>;
     committed(topic?: string): Promise<bigint | undefined>;
@@ -200,7 +204,7 @@ describe('alert consumer: Slack, email and webhook', () => {
       topic,
       deploymentsTopic,
       groupId,
-      async start(extra = {}, group = groupId) {
+      async start(extra = {}, group = groupId, more = {}) {
         const config = parseConfig({ ...env, ...extra });
         const alert = await startAlertConsumer({
           kafka,
@@ -220,6 +224,7 @@ describe('alert consumer: Slack, email and webhook', () => {
           deploymentsTopic,
           retry: { initialMs: 200, maxMs: 1_000 },
           tickMs: 50,
+          ...more,
         });
         cleanup.push(() => alert.stop());
         return alert;
@@ -347,31 +352,93 @@ describe('alert consumer: Slack, email and webhook', () => {
     });
   });
 
-  it('every channel down: nothing committed past the undelivered alert; back up, it is delivered once', async () => {
+  it("one channel down holds back only its own messages: the others deliver at once; back up, it gets each once, in order, in its alert's thread", async () => {
+    const h = await harness();
+    await h.start();
+    const [quiet] = await h.send(driftEvent(h.model, 1));
+    await until(async () => (await h.committed()) === (quiet as bigint) + 1n, 'the quiet event to be committed');
+    mail.down = true;
+    const offsets = await h.send(
+      driftEvent(h.model, 2, ['MedInc', 'AveRooms'], { transition: true, previous_state: 'ok' }),
+      driftEvent(h.model, 3, ['MedInc', 'AveRooms', 'HouseAge'], { consecutive_drift: 2, retrain_recommended: true }),
+      driftEvent(h.model, 4, [], { transition: true, previous_state: 'drift' }),
+      // A second alert opens while the first one's email is still held back.
+      driftEvent(h.model, 5, ['Latitude'], { transition: true, previous_state: 'ok' }),
+    );
+    // Slack and the webhook do not wait for email: the whole story, in order, while it is down.
+    await until(
+      () => h.slackOf().length === 4 && h.hookOf().length === 4,
+      'Slack and the webhook to get every message',
+    );
+    const posts = h.slackOf();
+    expect(posts.map((p) => p.text.split(':')[0])).toEqual([
+      '[WARNING] Drift alert opened',
+      '[CRITICAL] Drift alert update',
+      '[RESOLVED] Drift alert resolved',
+      '[WARNING] Drift alert opened',
+    ]);
+    expect(posts[1]?.threadTs).toBe(posts[0]?.ts);
+    expect(posts[2]?.threadTs).toBe(posts[0]?.ts);
+    expect(posts[3]?.threadTs).toBeUndefined();
+    expect(h.hookOf().map((d) => d.json.type)).toEqual([
+      'driftline.alert.open',
+      'driftline.alert.update',
+      'driftline.alert.resolve',
+      'driftline.alert.open',
+    ]);
+    // Nothing is committed past the message email still owes.
+    expect(h.mailOf()).toHaveLength(0);
+    expect(await h.committed()).toBe(offsets[0]);
+
+    mail.down = false;
+    const last = offsets.at(-1) as bigint;
+    await until(async () => (await h.committed()) === last + 1n, 'every event to be committed', 60_000);
+    const mails = h.mailOf();
+    expect(mails.map((m) => m.subject)).toEqual([
+      expect.stringMatching(/^\[Driftline\] \[WARNING\] Drift alert opened/),
+      expect.stringMatching(/^Re: /),
+      expect.stringMatching(/^Re: /),
+      expect.stringMatching(/^\[Driftline\] \[WARNING\] Drift alert opened/),
+    ]);
+    expect(mails[1]?.raw).toContain('Drift alert update');
+    expect(mails[2]?.raw).toContain('Drift alert resolved');
+    // The first alert's replies thread under its own opening, the second alert starts afresh.
+    expect(mails[1]?.inReplyTo).toBe(mails[0]?.messageId);
+    expect(mails[2]?.inReplyTo).toBe(mails[0]?.messageId);
+    expect(mails[3]?.inReplyTo).toBeUndefined();
+    // Each message went once to each channel: none was sent again.
+    expect(h.slackOf()).toHaveLength(4);
+    expect(h.hookOf().filter((d) => d.status === 200)).toHaveLength(4);
+  });
+
+  it('every channel down: consumption goes on until maxQueued events wait, then pauses; back up, each is delivered once', async () => {
     const h = await harness();
     slack.down = true;
     mail.down = true;
     hook.down = true;
-    const consumer = await h.start();
-    const [first] = await h.send(driftEvent(h.model, 1));
-    await until(async () => (await h.committed()) === (first as bigint) + 1n, 'the quiet event to be committed');
-    const [opening] = await h.send(driftEvent(h.model, 2, ['MedInc', 'AveRooms']));
-    // Several failed attempts per channel, with consumption paused and the commit held.
-    await until(() => slack.calls.filter((c) => c.channel === `#${h.model}`).length >= 3, 'Slack retries');
-    await until(() => h.hookOf().length >= 3, 'webhook retries');
+    const consumer = await h.start({}, undefined, { maxQueued: 3 });
+    const offsets = await h.send(
+      driftEvent(h.model, 1, ['MedInc', 'AveRooms'], { transition: true, previous_state: 'ok' }),
+      driftEvent(h.model, 2, ['MedInc', 'AveRooms', 'HouseAge'], { consecutive_drift: 2 }),
+      driftEvent(h.model, 3, [], { transition: true, previous_state: 'drift' }),
+      driftEvent(h.model, 4, ['Latitude'], { transition: true, previous_state: 'ok' }),
+    );
+    await until(() => slack.calls.filter((c) => c.channel === `#${h.model}`).length >= 2, 'Slack retries');
     await until(() => consumer.stats().paused, 'consumption to pause');
-    expect(await h.committed()).toBe(opening);
+    expect(await h.committed()).toBe(offsets[0]);
+    // The three that fit were decided while waiting (the log channel has them); the fourth waits in Kafka.
+    expect(consumer.stats()).toMatchObject({ opened: 1, updated: 1, resolved: 1 });
     expect(h.slackOf()).toHaveLength(0);
-    expect(h.mailOf()).toHaveLength(0);
 
     slack.down = false;
     mail.down = false;
     hook.down = false;
-    await until(async () => (await h.committed()) === (opening as bigint) + 1n, 'the alert to be committed', 60_000);
-    expect(h.slackOf()).toHaveLength(1);
-    expect(h.mailOf()).toHaveLength(1);
-    expect(h.hookOf().filter((d) => d.status === 200)).toHaveLength(1);
-    expect(consumer.stats().paused).toBe(false);
+    const last = offsets.at(-1) as bigint;
+    await until(async () => (await h.committed()) === last + 1n, 'every event to be committed', 60_000);
+    expect(h.slackOf()).toHaveLength(4);
+    expect(h.mailOf()).toHaveLength(4);
+    expect(h.hookOf().filter((d) => d.status === 200)).toHaveLength(4);
+    await until(() => !consumer.stats().paused, 'consumption to resume');
   });
 
   it('a restart mid-episode sends no second "opened"; events read again are not sent again; the resolution goes to the same thread', async () => {

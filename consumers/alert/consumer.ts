@@ -5,7 +5,9 @@
  * decided messages to every channel. The invariant: a decision is inserted into `alerts` before any channel is tried, each
  * delivery is recorded right after it, and an offset is committed only past events whose every
  * delivery is settled (delivered, or failed and dead-lettered after ALERT_RETRY_BUDGET_SECONDS);
- * an event read again reuses its recorded decision and skips delivered channels. README
+ * an event read again reuses its recorded decision and skips delivered channels. Decisions are
+ * made in event order; each channel then delivers in that order on a lane of its own, so a channel
+ * waiting for a retry holds back only its own later messages. README
  * ("Alert consumer") has the retry rules and the one crash window left.
  */
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
@@ -41,13 +43,13 @@ import {
 import { type AlertMessage, buildAlertMessage, buildDeploymentMessage } from './message.ts';
 import {
   type AlertRow,
+  alertThreads,
   DECISION_CHANNEL,
   decisionRow,
   deliveryRow,
   deploymentRows,
   eventRows,
   openAlertVersions,
-  type RestoredAlertVersion,
   restoreVersion,
 } from './store.ts';
 
@@ -82,8 +84,8 @@ export interface AlertConsumerOptions {
    * not alert on the history of drift-events; `beginning` reads it all.
    */
   startAt?: 'end' | 'beginning';
-  /** Longest wait for a retry inside one flush before the flush gives up and pauses (default 2 s). */
-  inlineWaitMs?: number;
+  /** Events held while a channel waits before consumption pauses (default 500). */
+  maxQueued?: number;
 }
 
 export interface AlertStats {
@@ -161,13 +163,16 @@ interface Item {
 
 interface VersionState {
   track: AlertTrack;
-  threads: Map<ChannelName, string>;
+  /** Per alert, per channel: its thread (the first message delivered there). */
+  threads: Map<string, Map<ChannelName, string>>;
 }
 
 const DEFAULT_GROUP = 'driftline-alert';
-/** Events held in memory at most; beyond, a message is read again later (bounded buffer). */
-const MAX_QUEUED = 500;
-const INLINE_BUDGET_MS = 5_000;
+/**
+ * Events held in memory at most while a channel waits; beyond, consumption pauses until the
+ * channel delivers or gives up (and a message that does not fit is read again later).
+ */
+const DEFAULT_MAX_QUEUED = 500;
 
 function inputOf(event: DriftEvent): AlertInput {
   return {
@@ -199,7 +204,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
   const topic = options.topic ?? TOPICS.driftEvents;
   const deploymentsTopic = options.deploymentsTopic ?? TOPICS.modelDeployments;
   const now = options.now ?? Date.now;
-  const inlineWaitMs = options.inlineWaitMs ?? 2_000;
+  const maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
   const { kafka, codec, storage, settings, channels } = options;
   const secrets = options.secrets ?? [];
 
@@ -259,15 +264,11 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     const key = keyOf(model, version);
     let state = versions.get(key);
     if (!state) {
-      const restored: RestoredAlertVersion = await restoreVersion(storage, model, version);
-      state = { track: restored.track, threads: restored.threads };
+      const restored = await restoreVersion(storage, model, version);
+      state = { track: restored.track, threads: new Map() };
       versions.set(key, state);
-      if (restored.track.open) {
-        log.info(
-          { model, version, alertId: restored.track.open.alertId, threads: Object.fromEntries(restored.threads) },
-          'open alert restored',
-        );
-      }
+      if (restored.track.open)
+        log.info({ model, version, alertId: restored.track.open.alertId }, 'open alert restored');
     }
     return state;
   }
@@ -305,9 +306,10 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     // Durable before anything is sent: a restart finds it and never decides this event again.
     await storage.insert('alerts', [row]);
     state.track = step.track;
-    if (step.decision.kind === 'open') state.threads = new Map();
-    if (step.decision.kind === 'open') stats.opened++;
-    else if (step.decision.kind === 'update') stats.updated++;
+    if (step.decision.kind === 'open') {
+      state.threads.set(row.alert_id, new Map());
+      stats.opened++;
+    } else if (step.decision.kind === 'update') stats.updated++;
     else stats.resolved++;
     log.info(
       {
@@ -401,95 +403,108 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     return subs;
   }
 
+  /** An alert's threads: in memory since its opening, or read from `alerts` after a restart. */
+  async function threadsOf(state: VersionState, plan: Plan): Promise<Map<ChannelName, string>> {
+    const { alert_id: alertId, model_name: model, model_version: version } = plan.decision;
+    let threads = state.threads.get(alertId);
+    if (!threads) {
+      threads = await alertThreads(storage, model, version, alertId);
+      state.threads.set(alertId, threads);
+    }
+    return threads;
+  }
+
   /**
-   * Tries every unsettled channel of one item once (those whose retry time came). Returns the
-   * earliest time a channel may be tried again, or undefined when every channel is settled.
+   * Tries one channel of one message, if its retry time came. True when that channel is settled
+   * (delivered, or failed for good and dead-lettered); false while it waits for a retry.
    */
-  async function deliver(item: Item, plan: Plan, state: VersionState): Promise<number | undefined> {
-    let waitUntil: number | undefined;
-    for (const channel of channels) {
-      if (plan.settled.has(channel.name)) continue;
-      const pendingRow = plan.unrecorded.get(channel.name);
-      if (pendingRow) {
-        await storage.insert('alerts', [pendingRow]);
-        plan.unrecorded.delete(channel.name);
-        plan.settled.add(channel.name);
-        continue;
-      }
-      const attempt = plan.attempts.get(channel.name) ?? { count: 0, nextAtMs: 0, lastError: undefined };
-      plan.attempts.set(channel.name, attempt);
-      if (attempt.nextAtMs > now()) {
-        waitUntil = Math.min(waitUntil ?? Number.POSITIVE_INFINITY, attempt.nextAtMs);
-        continue;
-      }
-      // An opening starts a thread, a deployment notice belongs to none.
-      const ownThread = plan.message.kind === 'open' || plan.message.kind === 'deployed';
-      const thread = ownThread ? undefined : state.threads.get(channel.name);
-      attempt.count++;
-      if (attempt.count > 1) count(byChannel.retries, channel.name);
-      let delivered: Delivered;
-      try {
-        delivered = await channel.send(plan.message, thread);
-      } catch (error) {
-        const failure =
-          error instanceof DriftlineError && error.code === ErrorCode.ALERT_DELIVERY_FAILED
-            ? error
-            : new DriftlineError(
-                ErrorCode.ALERT_DELIVERY_FAILED,
-                `${channel.name}: ${scrub(describeError(error), secrets)}`,
-                { retriable: true },
-              );
-        attempt.lastError = failure;
-        const elapsed = now() - plan.decision.recorded_at_ms;
-        if (failure.retriable && elapsed < settings.retryBudgetMs) {
-          const after = failure.details.retryAfterMs;
-          attempt.nextAtMs = now() + (typeof after === 'number' ? after : backoffMs(attempt.count));
-          waitUntil = Math.min(waitUntil ?? Number.POSITIVE_INFINITY, attempt.nextAtMs);
-          log.warn(
-            {
-              alertId: plan.decision.alert_id,
-              channel: channel.name,
-              attempt: attempt.count,
-              retryAt: new Date(attempt.nextAtMs),
-              reason: failure.message,
-            },
-            'alert delivery failed; will retry',
-          );
-        } else {
-          await giveUp(item, plan, channel.name, attempt, failure, elapsed);
-        }
-        continue;
-      }
-      // The thread is the alert's first message that got through on this channel (the opening
-      // one, unless it failed there). A webhook has no threads.
-      if (
-        delivered.messageId !== '' &&
-        channel.name !== 'webhook' &&
-        plan.message.kind !== 'deployed' &&
-        !state.threads.has(channel.name)
-      ) {
-        state.threads.set(channel.name, delivered.messageId);
-      }
-      const row = deliveryRow(
-        plan.decision,
-        {
-          channel: channel.name,
-          status: 'delivered',
-          messageId: delivered.messageId,
-          thread: thread ?? '',
-          attempts: attempt.count,
-          error: '',
-        },
-        now(),
-      );
-      count(byChannel.delivered, channel.name);
-      plan.unrecorded.set(channel.name, row);
-      // A ClickHouse failure here fails the flush; the retry inserts the row without sending again.
-      await storage.insert('alerts', [row]);
+  async function deliverTo(channel: AlertChannel, item: Item, plan: Plan, state: VersionState): Promise<boolean> {
+    if (plan.settled.has(channel.name)) return true;
+    const pendingRow = plan.unrecorded.get(channel.name);
+    if (pendingRow) {
+      await storage.insert('alerts', [pendingRow]);
       plan.unrecorded.delete(channel.name);
       plan.settled.add(channel.name);
+      return true;
     }
-    return waitUntil;
+    const attempt = plan.attempts.get(channel.name) ?? { count: 0, nextAtMs: 0, lastError: undefined };
+    plan.attempts.set(channel.name, attempt);
+    if (attempt.nextAtMs > now()) return false;
+    // A deployment notice belongs to no alert and no thread; an opening starts its alert's threads.
+    const threads = plan.message.kind === 'deployed' ? undefined : await threadsOf(state, plan);
+    const thread = plan.message.kind === 'open' ? undefined : threads?.get(channel.name);
+    attempt.count++;
+    if (attempt.count > 1) count(byChannel.retries, channel.name);
+    let delivered: Delivered;
+    try {
+      delivered = await channel.send(plan.message, thread);
+    } catch (error) {
+      const failure =
+        error instanceof DriftlineError && error.code === ErrorCode.ALERT_DELIVERY_FAILED
+          ? error
+          : new DriftlineError(
+              ErrorCode.ALERT_DELIVERY_FAILED,
+              `${channel.name}: ${scrub(describeError(error), secrets)}`,
+              { retriable: true },
+            );
+      attempt.lastError = failure;
+      const elapsed = now() - plan.decision.recorded_at_ms;
+      if (failure.retriable && elapsed < settings.retryBudgetMs) {
+        const after = failure.details.retryAfterMs;
+        attempt.nextAtMs = now() + (typeof after === 'number' ? after : backoffMs(attempt.count));
+        log.warn(
+          {
+            alertId: plan.decision.alert_id,
+            channel: channel.name,
+            attempt: attempt.count,
+            retryAt: new Date(attempt.nextAtMs),
+            reason: failure.message,
+          },
+          'alert delivery failed; will retry (later messages on this channel wait behind it)',
+        );
+        return false;
+      }
+      await giveUp(item, plan, channel.name, attempt, failure, elapsed);
+      return true;
+    }
+    // The thread is the alert's first message that got through on this channel (the opening
+    // one, unless it failed there). A webhook has no threads.
+    if (threads && delivered.messageId !== '' && channel.name !== 'webhook' && !threads.has(channel.name)) {
+      threads.set(channel.name, delivered.messageId);
+    }
+    const row = deliveryRow(
+      plan.decision,
+      {
+        channel: channel.name,
+        status: 'delivered',
+        messageId: delivered.messageId,
+        thread: thread ?? '',
+        attempts: attempt.count,
+        error: '',
+      },
+      now(),
+    );
+    count(byChannel.delivered, channel.name);
+    plan.unrecorded.set(channel.name, row);
+    // A ClickHouse failure here fails the flush; the retry inserts the row without sending again.
+    await storage.insert('alerts', [row]);
+    plan.unrecorded.delete(channel.name);
+    plan.settled.add(channel.name);
+    return true;
+  }
+
+  /**
+   * One channel's lane: its messages in event order, up to the first that must wait. A channel
+   * that is down or rate-limited holds back only its own later messages (its threads and order
+   * stay right), never another channel's.
+   */
+  async function runLane(channel: AlertChannel): Promise<void> {
+    for (const item of queue) {
+      if (item.done) continue;
+      for (const { plan, state } of item.plans ?? []) {
+        if (!(await deliverTo(channel, item, plan, state))) return;
+      }
+    }
   }
 
   /** Dead letter first, then the `failed` row: a crash in between repeats the dead letter, never loses it. */
@@ -531,46 +546,43 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
 
   async function flushDeadLetters(): Promise<void> {
     if (deadLetters.length === 0) return;
-    await sendInChunks(producer, TOPICS.deadLetter, deadLetters.map(deadLetterMessage));
-    stats.deadLettered += deadLetters.length;
+    // Taken before sending: lanes give up concurrently, and a letter added meanwhile waits its turn.
+    const letters = deadLetters;
     deadLetters = [];
+    try {
+      await sendInChunks(producer, TOPICS.deadLetter, letters.map(deadLetterMessage));
+    } catch (error) {
+      deadLetters = [...letters, ...deadLetters];
+      throw error;
+    }
+    stats.deadLettered += letters.length;
   }
 
   async function flush(): Promise<CommitEntry[]> {
     await flushDeadLetters();
-    const flushStarted = now();
+    // Decisions in event order (they need only ClickHouse), ahead of the deliveries.
+    for (const item of queue) {
+      if (item.plans) continue;
+      const { payload } = item;
+      if (payload.type === 'drift') {
+        const state = await versionState(payload.event.model_name, payload.event.model_version);
+        const plan = await planFor(payload.event, state);
+        item.plans = plan ? [{ plan, state }] : [];
+      } else {
+        item.plans = await planDeployment(payload.deployment, payload.input);
+      }
+    }
+    const lanes = await Promise.allSettled(channels.map((channel) => runLane(channel)));
+    const failed = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const item of queue) {
       if (item.done) continue;
-      if (!item.plans) {
-        const { payload } = item;
-        if (payload.type === 'drift') {
-          const state = await versionState(payload.event.model_name, payload.event.model_version);
-          const plan = await planFor(payload.event, state);
-          item.plans = plan ? [{ plan, state }] : [];
-        } else {
-          item.plans = await planDeployment(payload.deployment, payload.input);
-        }
+      item.done = (item.plans ?? []).every(({ plan }) => channels.every((c) => plan.settled.has(c.name)));
+      if (!item.done) continue;
+      // A settled resolution closes its alert's threads for good.
+      for (const { plan, state } of item.plans ?? []) {
+        if (plan.decision.kind === 'resolve') state.threads.delete(plan.decision.alert_id);
       }
-      for (const { plan, state } of item.plans) {
-        for (;;) {
-          const waitUntil = await deliver(item, plan, state);
-          if (waitUntil === undefined) break;
-          const wait = waitUntil - now();
-          if (wait > inlineWaitMs || now() + wait - flushStarted > INLINE_BUDGET_MS) {
-            // Keep order: nothing after this event is handled, and the commit stays before it.
-            throw new DriftlineError(
-              ErrorCode.ALERT_DELIVERY_FAILED,
-              `alert ${plan.decision.alert_id} waits for ${[...plan.attempts.entries()]
-                .filter(([name]) => !plan.settled.has(name))
-                .map(([name, a]) => `${name} (${a.lastError?.message ?? 'pending'})`)
-                .join(', ')}`,
-              { retriable: true, details: { retryInMs: wait } },
-            );
-          }
-          await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
-        }
-      }
-      item.done = true;
     }
     // Commit up to the first event not settled, per topic and partition.
     const firstOpen = new Map<string, bigint>();
@@ -579,6 +591,16 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
       if (!item.done && !firstOpen.has(key)) firstOpen.set(key, item.offset);
     }
     queue = queue.filter((item) => !item.done);
+    if (queue.length >= maxQueued) {
+      // Full behind a waiting channel: pause consumption rather than read and drop messages again.
+      throw new DriftlineError(
+        ErrorCode.ALERT_DELIVERY_FAILED,
+        `${queue.length} alert events wait for ${waitingChannels()}`,
+        {
+          retriable: true,
+        },
+      );
+    }
     const commits: CommitEntry[] = [];
     for (const [key, next] of nextOffsets) {
       const offset = firstOpen.get(key) ?? next;
@@ -587,9 +609,22 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     return commits;
   }
 
+  /** The channels holding messages back, with their last errors (for the log). */
+  function waitingChannels(): string {
+    const waiting = new Map<string, string>();
+    for (const item of queue) {
+      for (const { plan } of item.plans ?? []) {
+        for (const [name, attempt] of plan.attempts) {
+          if (!plan.settled.has(name) && !waiting.has(name)) waiting.set(name, attempt.lastError?.message ?? 'pending');
+        }
+      }
+    }
+    return [...waiting].map(([name, error]) => `${name} (${error})`).join(', ') || 'their decisions';
+  }
+
   async function handle(from: string, partition: number, message: KafkaMessage): Promise<undefined | { seek: bigint }> {
     const offset = BigInt(message.offset);
-    if (queue.length >= MAX_QUEUED) return { seek: offset };
+    if (queue.length >= maxQueued) return { seek: offset };
     if (!message.value) throw new DriftlineError(ErrorCode.DECODE_FAILED, 'message has no value');
     const at = { topic: from, partition, offset: message.offset };
     // A registry outage throws a retriable error: the lifecycle reads this message again.

@@ -157,16 +157,15 @@ export async function openAlertVersions(storage: Storage, model: string): Promis
 
 export interface RestoredAlertVersion {
   track: AlertTrack;
-  /** Per channel, the alert's thread: its first delivered message there. */
-  threads: Map<ChannelName, string>;
 }
 
 /** The newest alert of a model version, open or not, and the newest window an alert was decided on. */
 export async function restoreVersion(storage: Storage, model: string, version: number): Promise<RestoredAlertVersion> {
-  const rows = (
+  const decisions = (
     await storage.query<AlertRow>(
       sql`SELECT ${COLUMNS} FROM alerts FINAL
-          WHERE model_name = ${model} AND model_version = ${version} AND alert_id IN (
+          WHERE model_name = ${model} AND model_version = ${version} AND channel = ${DECISION_CHANNEL}
+            AND alert_id IN (
             SELECT argMax(alert_id, recorded_at_ms) FROM alerts
             WHERE model_name = ${model} AND model_version = ${version} AND channel = ${DECISION_CHANNEL}
               AND kind != ${DEPLOYED_KIND})
@@ -178,21 +177,11 @@ export async function restoreVersion(storage: Storage, model: string, version: n
         WHERE model_name = ${model} AND model_version = ${version} AND channel = ${DECISION_CHANNEL}
           AND kind != ${DEPLOYED_KIND}`.text,
   );
-  const decisions = rows.filter((r) => r.channel === DECISION_CHANNEL);
   const last = decisions.at(-1);
   const first = decisions[0];
-  if (!last || !first || Number(latest?.n ?? 0) === 0) return { track: EMPTY_TRACK, threads: new Map() };
+  if (!last || !first || Number(latest?.n ?? 0) === 0) return { track: EMPTY_TRACK };
   const latestWindowEndMs = Number(latest?.latest ?? Number.NEGATIVE_INFINITY);
-  const threads = new Map<ChannelName, string>();
-  for (const row of rows) {
-    if (row.channel !== DECISION_CHANNEL && row.status === 'delivered' && row.message_id !== '') {
-      const channel = row.channel as ChannelName;
-      if (!threads.has(channel)) threads.set(channel, row.message_id);
-    }
-  }
-  // A resolved alert keeps its threads: a resolution read again after a restart (decided, not yet
-  // delivered everywhere) still goes to the alert's thread. The next opening starts new ones.
-  if (last.kind === 'resolve') return { track: { latestWindowEndMs, open: null }, threads };
+  if (last.kind === 'resolve') return { track: { latestWindowEndMs, open: null } };
   return {
     track: {
       latestWindowEndMs,
@@ -205,8 +194,31 @@ export async function restoreVersion(storage: Storage, model: string, version: n
         retrainRecommended: Boolean(last.retrain_recommended),
       },
     },
-    threads,
   };
+}
+
+/**
+ * Per channel, an alert's thread: its first message delivered there (the opening, unless it
+ * failed on that channel). Read when a restart left the alert's threads out of memory.
+ */
+export async function alertThreads(
+  storage: Storage,
+  model: string,
+  version: number,
+  alertId: string,
+): Promise<Map<ChannelName, string>> {
+  const rows = await storage.query<{ channel: string; message_id: string }>(
+    sql`SELECT channel, message_id FROM alerts FINAL
+        WHERE model_name = ${model} AND model_version = ${version} AND alert_id = ${alertId}
+          AND channel != ${DECISION_CHANNEL} AND status = 'delivered' AND message_id != ''
+        ORDER BY recorded_at_ms`.text,
+  );
+  const threads = new Map<ChannelName, string>();
+  for (const row of rows) {
+    const channel = row.channel as ChannelName;
+    if (!threads.has(channel)) threads.set(channel, row.message_id);
+  }
+  return threads;
 }
 
 export interface ListedAlert {
