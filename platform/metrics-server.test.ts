@@ -39,6 +39,7 @@ function consumers() {
     failed: 1,
     deliveredByChannel: { slack: 3, webhook: 2 },
     failedByChannel: { slack: 0, webhook: 1 },
+    waitingByChannel: { slack: 0, webhook: 7 },
     paused: false,
   };
   const list: MonitoredConsumer[] = [
@@ -50,6 +51,7 @@ function consumers() {
         ...alert,
         deliveredByChannel: { ...alert.deliveredByChannel },
         failedByChannel: { ...alert.failedByChannel },
+        waitingByChannel: { ...alert.waitingByChannel },
       }),
     },
   ];
@@ -92,12 +94,16 @@ describe('metrics server', () => {
     expect(metricValue(text, 'driftline_alert_delivered_by_channel_total{channel="slack"}')).toBe(3);
     expect(metricValue(text, 'driftline_alert_failed_by_channel_total{channel="webhook"}')).toBe(1);
     expect(metricValue(text, 'driftline_alert_failed_by_channel_total{channel="slack"}')).toBe(0);
+    // A record of levels is a gauge per label: no _total.
+    expect(text).toContain('# TYPE driftline_alert_waiting_by_channel gauge');
+    expect(metricValue(text, 'driftline_alert_waiting_by_channel{channel="webhook"}')).toBe(7);
 
     store.predictionsStored = 1_200;
     store.bufferedRows = 0;
     store.paused = true;
     retrain.cycles.promoted = 2;
     alert.failedByChannel.slack = 4;
+    alert.waitingByChannel.webhook = 0;
     const later = await (await fetch(`${url}/metrics`)).text();
     expect(metricValue(later, 'driftline_store_predictions_stored_total')).toBe(1_200);
     expect(metricValue(later, 'driftline_store_buffered_rows')).toBe(0);
@@ -105,6 +111,7 @@ describe('metrics server', () => {
     expect(metricValue(later, 'driftline_consumer_paused{consumer="store"}')).toBe(1);
     expect(metricValue(later, 'driftline_retrain_cycles_total{state="promoted"}')).toBe(2);
     expect(metricValue(later, 'driftline_alert_failed_by_channel_total{channel="slack"}')).toBe(4);
+    expect(metricValue(later, 'driftline_alert_waiting_by_channel{channel="webhook"}')).toBe(0);
   });
 
   it("serves each lifecycle's lag per owned partition, messages per topic and flush durations", async () => {

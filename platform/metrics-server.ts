@@ -46,6 +46,7 @@ const GAUGE_STATS: ReadonlySet<string> = new Set([
   'unmonitoredVersions',
   'running',
   'lastEvaluationTimestampSeconds',
+  'waitingByChannel',
 ]);
 
 /** Flush-and-commit durations, s: a flush is a ClickHouse insert and a produce, from ms to an outage's retries. */
@@ -54,12 +55,13 @@ const FLUSH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 /** A scrape does not wait longer than this for the lag (Kafka may be down: the rest is still served). */
 const LAG_TIMEOUT_MS = 2_000;
 
-/** The label of a stat that is a record of counts (retrain's `cycles` by run state, alert deliveries by channel). */
+/** The label of a stat that is a record (retrain's `cycles` by run state, alert deliveries by channel). */
 const RECORD_LABELS: Readonly<Record<string, string>> = {
   cycles: 'state',
   deliveredByChannel: 'channel',
   failedByChannel: 'channel',
   retriesByChannel: 'channel',
+  waitingByChannel: 'channel',
 };
 
 /** The consumers' stats as Prometheus metrics, and `refresh()` to copy the current stats in. */
@@ -103,17 +105,26 @@ export function consumerMetrics(consumers: readonly MonitoredConsumer[]): Consum
         updates.push(() => setCounter(counter, numeric(current[stat])));
       } else if (value !== null && typeof value === 'object') {
         const label = RECORD_LABELS[stat] ?? 'kind';
-        const counter = new Counter({ name: `${name}_total`, help, labelNames: [label], registers: [registry] });
         const keys = Object.keys(value);
-        updates.push(() => {
+        const each = (set: (key: string, now: number) => void) => () => {
           const record = current[stat];
           if (record === null || typeof record !== 'object') return;
-          counter.reset();
           for (const key of keys) {
             const now = numeric((record as Record<string, unknown>)[key]);
-            if (now !== undefined && now >= 0) counter.inc({ [label]: key }, now);
+            if (now !== undefined && now >= 0) set(key, now);
           }
-        });
+        };
+        if (GAUGE_STATS.has(stat)) {
+          const gauge = new Gauge({ name, help, labelNames: [label], registers: [registry] });
+          updates.push(each((key, now) => gauge.set({ [label]: key }, now)));
+        } else {
+          const counter = new Counter({ name: `${name}_total`, help, labelNames: [label], registers: [registry] });
+          const fill = each((key, now) => counter.inc({ [label]: key }, now));
+          updates.push(() => {
+            counter.reset();
+            fill();
+          });
+        }
       }
     }
   }

@@ -354,7 +354,7 @@ describe('alert consumer: Slack, email and webhook', () => {
 
   it("one channel down holds back only its own messages: the others deliver at once; back up, it gets each once, in order, in its alert's thread", async () => {
     const h = await harness();
-    await h.start();
+    const consumer = await h.start();
     const [quiet] = await h.send(driftEvent(h.model, 1));
     await until(async () => (await h.committed()) === (quiet as bigint) + 1n, 'the quiet event to be committed');
     mail.down = true;
@@ -386,8 +386,9 @@ describe('alert consumer: Slack, email and webhook', () => {
       'driftline.alert.resolve',
       'driftline.alert.open',
     ]);
-    // Nothing is committed past the message email still owes.
+    // Nothing is committed past the message email still owes; its backlog shows in the stats.
     expect(h.mailOf()).toHaveLength(0);
+    expect(consumer.stats().waitingByChannel).toMatchObject({ email: 4, slack: 0, webhook: 0, log: 0 });
     expect(await h.committed()).toBe(offsets[0]);
 
     mail.down = false;

@@ -106,6 +106,8 @@ export interface AlertStats {
   deliveredByChannel: Record<string, number>;
   failedByChannel: Record<string, number>;
   retriesByChannel: Record<string, number>;
+  /** Per channel, the messages decided and not yet settled there: its backlog while it waits for a retry. */
+  waitingByChannel: Record<string, number>;
   /** Deliveries resumed or skipped because `alerts` already had them (after a restart). */
   resumed: number;
   deadLettered: number;
@@ -609,6 +611,16 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     return commits;
   }
 
+  function waitingByChannel(): Record<string, number> {
+    const waiting = perChannel();
+    for (const item of queue) {
+      for (const { plan } of item.plans ?? []) {
+        for (const channel of channels) if (!plan.settled.has(channel.name)) count(waiting, channel.name);
+      }
+    }
+    return waiting;
+  }
+
   /** The channels holding messages back, with their last errors (for the log). */
   function waitingChannels(): string {
     const waiting = new Map<string, string>();
@@ -708,6 +720,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
         deliveredByChannel: { ...byChannel.delivered },
         failedByChannel: { ...byChannel.failed },
         retriesByChannel: { ...byChannel.retries },
+        waitingByChannel: waitingByChannel(),
         commits: life.commits,
         failedFlushes: life.failedFlushes,
         paused: life.paused,
