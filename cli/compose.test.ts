@@ -160,7 +160,14 @@ describe('docker-compose.yml', () => {
 
   it('gives every long-running Driftline service a health check on its own /healthz', () => {
     const longRunning = driftline.filter(([, s]) => ['serve', 'consume', 'dashboard'].includes(argv(s)[0] ?? ''));
-    expect(longRunning.map(([name]) => name).sort()).toEqual(['alert', 'dashboard', 'drift', 'predict', 'retrain', 'store']);
+    expect(longRunning.map(([name]) => name).sort()).toEqual([
+      'alert',
+      'dashboard',
+      'drift',
+      'predict',
+      'retrain',
+      'store',
+    ]);
     for (const [name, service] of longRunning) {
       const test = service.healthcheck?.test ?? [];
       expect(test.join(' '), name).toMatch(/http:\/\/127\.0\.0\.1:\d+\/healthz/);

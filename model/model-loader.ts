@@ -30,6 +30,14 @@ export class ModelLoader extends ModelRegistry {
   /** Loads a version (or the champion) ready to predict, in this or any other process. */
   async loadVersion(model: string, ref: VersionRef): Promise<LoadedModel> {
     const artifacts = await this.readVersion(model, ref);
+    if (artifacts.served === 'external' || artifacts.preprocessing === undefined) {
+      throw new DriftlineError(
+        ErrorCode.USAGE,
+        `${model} version ${artifacts.version} is registered for monitoring only (driftline models register): it is served elsewhere, Driftline has no network of it to serve`,
+        { details: { model, version: artifacts.version } },
+      );
+    }
+    const { preprocessing } = artifacts;
     await initTf();
     const dir = this.location(model, artifacts.version);
     let network: tf.LayersModel;
@@ -43,7 +51,7 @@ export class ModelLoader extends ModelRegistry {
         { details: { path: dir }, cause: error },
       );
     }
-    const predictor = new Predictor(network, artifacts.preprocessing);
+    const predictor = new Predictor(network, preprocessing);
     return {
       ...artifacts,
       name: model,

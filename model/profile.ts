@@ -10,8 +10,8 @@ import { NumericSketch, type NumericSketchJSON } from '../core/sketch/index.ts';
 export interface ReferenceProfile {
   format: 1;
   model: string;
-  /** Which rows were profiled. */
-  source: 'training-split';
+  /** Which rows were profiled: a trained version's training split, or a registered version's reference file. */
+  source: 'training-split' | 'reference-file';
   rows: number;
   /** One sketch (count, nulls, min, max, mean, variance, t-digest, exact percentiles) per feature, by name. */
   features: Record<string, NumericSketchJSON>;

@@ -10,7 +10,7 @@ import { modulesLoadedBy, packagesIn } from '../test-support/loaded-modules.ts';
 import { type Dataset, loadCaliforniaHousing } from './dataset.ts';
 import { ModelLoader } from './model-loader.ts';
 import { defaultRegistryRoot, ModelRegistry } from './registry.ts';
-import { type TrainedModel, trainModel } from './train.ts';
+import { type TrainedModel, type TrainingMetrics, trainModel } from './train.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -90,7 +90,7 @@ describe('ModelRegistry', () => {
     expect((await caught(registry.promote(model, 9))).code).toBe(ErrorCode.MODEL_NOT_FOUND);
     expect(await registry.listModels()).toEqual([{ model, versions: [1, 2, 3], champion: 1 }]);
     const versions = await registry.listVersions(model);
-    expect(versions.map((v) => [v.version, v.champion, v.metrics.seed])).toEqual([
+    expect(versions.map((v) => [v.version, v.champion, (v.metrics as TrainingMetrics).seed])).toEqual([
       [1, true, 1],
       [2, false, 2],
       [3, false, 3],

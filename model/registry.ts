@@ -12,6 +12,10 @@
  * different processes do not lose each other's updates. Everything a reader needs is in these
  * files, so any process (the predict service) can load what another (train) wrote.
  *
+ * A version registered with `driftline models register` is *monitored only*: a model served
+ * elsewhere, with no network here (spec.json says `served: "external"`), its profile and metrics
+ * taken from a reference file. The drift, alert and dashboard sides treat it like any other.
+ *
  * This module is the JSON side of the registry and never loads TF.js (registry.test.ts checks):
  * the drift consumer reads reference profiles through it. The network files are written by the
  * trained model itself (`predictor.save`) and loaded by model-loader.ts.
@@ -25,7 +29,7 @@ import { MODEL_NAME_PATTERN, type ModelSpec } from '../core/feature-spec.ts';
 import { withFileLock } from '../core/file-lock.ts';
 import type { Preprocessing } from './preprocess.ts';
 import { parseReferenceProfile, type ReferenceProfile } from './profile.ts';
-import type { TrainingMetrics } from './train.ts';
+import type { VersionMetrics } from './train.ts';
 
 export const SPEC_FILE = 'spec.json';
 export const METRICS_FILE = 'metrics.json';
@@ -50,10 +54,19 @@ export function defaultRegistryRoot(config: Pick<Config, 'home'>): string {
   return join(config.home, 'models');
 }
 
+/**
+ * Who serves a version: `driftline` (trained here: its network and preprocessing are in the
+ * registry) or `external` (registered from a reference file; served by its owner).
+ */
+export type Served = 'driftline' | 'external';
+
 /** What spec.json holds: the model's input contract plus the preprocessing fitted in training. */
 export interface StoredSpec extends ModelSpec {
   format: 1;
-  preprocessing: Preprocessing;
+  /** Absent on a version registered for monitoring only. */
+  preprocessing?: Preprocessing;
+  /** Absent: `driftline`. */
+  served?: Served;
 }
 
 export interface RegistryPointer {
@@ -74,8 +87,11 @@ export interface ModelSummary {
 /** What made a version; `driftline train` writes none (read as trigger `train`). */
 export interface VersionOrigin {
   format: 1;
-  /** `train` (driftline train), `manual` (driftline retrain), `drift` / `performance` (a drift event), `airflow` (a DAG run). */
-  trigger: 'train' | 'manual' | 'drift' | 'performance' | 'airflow';
+  /**
+   * `train` (driftline train), `manual` (driftline retrain), `drift` / `performance` (a drift
+   * event), `airflow` (a DAG run), `register` (driftline models register: monitored only).
+   */
+  trigger: 'train' | 'manual' | 'drift' | 'performance' | 'airflow' | 'register';
   /** The drift event that triggered the retraining, if one did. */
   drift_event_id: string | null;
   /** The retraining cycle (`retrain_runs.run_id`) that made the version. */
@@ -95,7 +111,7 @@ export type VersionStatus = 'promoted' | 'rejected' | 'candidate';
 export interface VersionSummary {
   version: number;
   champion: boolean;
-  metrics: TrainingMetrics;
+  metrics: VersionMetrics;
   origin: VersionOrigin | null;
   status: VersionStatus;
 }
@@ -105,21 +121,26 @@ export interface VersionArtifacts {
   model: string;
   version: number;
   spec: ModelSpec;
-  preprocessing: Preprocessing;
-  metrics: TrainingMetrics;
+  served: Served;
+  /** Undefined for a version served elsewhere. */
+  preprocessing: Preprocessing | undefined;
+  metrics: VersionMetrics;
   profile: ReferenceProfile;
 }
 
-/** What `saveVersion` writes; a `TrainedModel` (train.ts) is one. */
+/**
+ * What `saveVersion` writes; a `TrainedModel` (train.ts) is one. Without `predictor` (and
+ * `preprocessing`) the version is monitored only: served elsewhere.
+ */
 export interface VersionToSave {
   spec: ModelSpec;
-  preprocessing: Preprocessing;
-  metrics: TrainingMetrics;
+  preprocessing?: Preprocessing;
+  metrics: VersionMetrics;
   profile: ReferenceProfile;
-  /** What made the version (retraining cycles); none for `driftline train`. */
+  /** What made the version (retraining cycles, a registration); none for `driftline train`. */
   origin?: VersionOrigin;
   /** Writes the network's files (model.json, weights.bin) into an existing directory. */
-  predictor: { save(dir: string): Promise<void> };
+  predictor?: { save(dir: string): Promise<void> };
 }
 
 export type VersionRef = number | 'champion';
@@ -150,7 +171,7 @@ export class ModelRegistry {
     const versions: VersionSummary[] = [];
     for (const version of await this.versionNumbers(model)) {
       const dir = this.versionDir(model, version);
-      const metrics = await readJSON<TrainingMetrics>(join(dir, METRICS_FILE));
+      const metrics = await readJSON<VersionMetrics>(join(dir, METRICS_FILE));
       const origin = (await exists(join(dir, ORIGIN_FILE)))
         ? await readJSON<VersionOrigin>(join(dir, ORIGIN_FILE))
         : null;
@@ -183,8 +204,13 @@ export class ModelRegistry {
     const temp = await mkdtemp(join(modelDir, TEMP_PREFIX));
     let version: number;
     try {
-      const stored: StoredSpec = { format: 1, ...trained.spec, preprocessing: trained.preprocessing };
-      await trained.predictor.save(temp);
+      if ((trained.predictor === undefined) !== (trained.preprocessing === undefined)) {
+        throw new TypeError('a version has both a network and its preprocessing, or neither (served elsewhere)');
+      }
+      const stored: StoredSpec = trained.predictor
+        ? { format: 1, ...trained.spec, preprocessing: trained.preprocessing as Preprocessing }
+        : { format: 1, ...trained.spec, served: 'external' };
+      await trained.predictor?.save(temp);
       await writeFile(join(temp, SPEC_FILE), `${JSON.stringify(stored, null, 2)}\n`);
       await writeFile(join(temp, METRICS_FILE), `${JSON.stringify(trained.metrics, null, 2)}\n`);
       await writeFile(join(temp, PROFILE_FILE), `${JSON.stringify(trained.profile)}\n`);
@@ -211,13 +237,19 @@ export class ModelRegistry {
     const version = await this.resolve(model, ref);
     const dir = this.versionDir(model, version);
     const stored = await readJSON<StoredSpec>(join(dir, SPEC_FILE));
-    if (stored.model !== model || !Array.isArray(stored.features) || !Array.isArray(stored.preprocessing?.features)) {
+    const served: Served = stored.served ?? 'driftline';
+    if (
+      stored.model !== model ||
+      !Array.isArray(stored.features) ||
+      (served === 'driftline' && !Array.isArray(stored.preprocessing?.features)) ||
+      (served !== 'driftline' && served !== 'external')
+    ) {
       throw invalidArtifact(`${join(dir, SPEC_FILE)} is not a spec of model ${model}`, join(dir, SPEC_FILE));
     }
-    const { format: _format, preprocessing, ...spec } = stored;
-    const metrics = await readJSON<TrainingMetrics>(join(dir, METRICS_FILE));
+    const { format: _format, preprocessing, served: _served, ...spec } = stored;
+    const metrics = await readJSON<VersionMetrics>(join(dir, METRICS_FILE));
     const profile = parseReferenceProfile(await readJSON<unknown>(join(dir, PROFILE_FILE)));
-    return { model, version, spec, preprocessing, metrics, profile };
+    return { model, version, spec, served, preprocessing, metrics, profile };
   }
 
   /** Makes `version` the champion; the current champion becomes the one `rollback` returns to. */

@@ -68,7 +68,24 @@ export interface EpochProgress {
   elapsedMs: number;
 }
 
-/** What metrics.json holds. */
+/** What metrics.json holds: a trained version's, or a registered one's (`evaluatedOn: 'reference'`). */
+export type VersionMetrics = TrainingMetrics | ReferenceMetrics;
+
+/**
+ * A version registered for monitoring only (`driftline models register`): its predictions
+ * against the targets of its reference file stand in for a holdout.
+ */
+export interface ReferenceMetrics extends RegressionMetrics {
+  evaluatedOn: 'reference';
+  /** Rows of the reference file with both a prediction and a target (as `holdout`). */
+  rows: { train: 0; holdout: number };
+  /** When it was registered (ISO), shown where a trained version shows its training time. */
+  trainedAt: string;
+  /** The reference file it was registered from. */
+  reference: string;
+}
+
+/** What metrics.json holds for a version trained here. */
 export interface TrainingMetrics extends RegressionMetrics {
   /** Metrics are on the holdout split. */
   evaluatedOn: 'holdout';

@@ -176,9 +176,11 @@ export function createRetrainer(options: RetrainerOptions): Retrainer {
     try {
       const champion = await registry.champion(trigger.model);
       row.champion_version = champion ?? 0;
+      const served = champion === null ? undefined : (await registry.readVersion(trigger.model, champion)).served;
       const guard = checkBeforeTraining({
         trigger,
         champion,
+        servedElsewhere: settings.mode !== 'airflow' && served === 'external',
         running: running.has(trigger.model),
         lastCycleAt: await lastCycleAt(trigger.model),
         now: startedAt,
@@ -316,7 +318,10 @@ export function createRetrainer(options: RetrainerOptions): Retrainer {
 
     // 2. The challenger, trained on the mix and measured on the recent holdout.
     t = now();
-    const hp = championArtifacts.metrics.hyperparameters;
+    const { metrics: championMetrics } = championArtifacts;
+    // Refused before this point (SERVED_ELSEWHERE): a version registered from a reference file has no training set-up.
+    if (championMetrics.evaluatedOn !== 'holdout') throw new Error(`${model} v${champion} was not trained here`);
+    const hp = championMetrics.hyperparameters;
     cycleLog.info(
       {
         labelled,

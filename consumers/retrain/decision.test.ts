@@ -84,6 +84,14 @@ describe('guardrails', () => {
       refusal: Refusal.NO_CHAMPION,
     });
   });
+  it("refuses a champion served elsewhere, even manually: a challenger trained here would not be its owner's model", () => {
+    for (const trigger of [drift, manual]) {
+      const refused = checkBeforeTraining({ ...base, servedElsewhere: true, trigger });
+      expect(refused).toMatchObject({ ok: false, refusal: Refusal.SERVED_ELSEWHERE });
+      expect(refused.ok ? '' : refused.reason).toContain('served elsewhere (driftline models register)');
+    }
+    expect(checkBeforeTraining({ ...base, servedElsewhere: false, trigger: drift })).toEqual({ ok: true });
+  });
   it('needs the minimum of labels', () => {
     expect(checkLabels(2000, 2000, 24)).toEqual({ ok: true });
     const refused = checkLabels(1999, 2000, 24);

@@ -77,6 +77,8 @@ export const Refusal = {
   STALE_VERSION: 'stale_version',
   /** The model has no champion to challenge. */
   NO_CHAMPION: 'no_champion',
+  /** The champion is served elsewhere (registered for monitoring only): its owner retrains it. */
+  SERVED_ELSEWHERE: 'served_elsewhere',
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];
 
@@ -86,6 +88,11 @@ export type GuardVerdict = { ok: true } | { ok: false; refusal: Refusal; reason:
 export function checkBeforeTraining(input: {
   trigger: RetrainTrigger;
   champion: number | null;
+  /**
+   * The champion is registered for monitoring only and training would be in this process: a
+   * challenger trained here would not be the owner's model. (A DAG run may retrain it.)
+   */
+  servedElsewhere?: boolean;
   running: boolean;
   /** Start of the newest cycle that trained or started a DAG run (ms), if any. */
   lastCycleAt: number | undefined;
@@ -95,6 +102,13 @@ export function checkBeforeTraining(input: {
   const { trigger, champion } = input;
   if (champion === null)
     return { ok: false, refusal: Refusal.NO_CHAMPION, reason: `model ${trigger.model} has no champion` };
+  if (input.servedElsewhere) {
+    return {
+      ok: false,
+      refusal: Refusal.SERVED_ELSEWHERE,
+      reason: `${trigger.model} v${champion} is served elsewhere (driftline models register): its owner retrains it and registers the new version, or RETRAIN_MODE=airflow starts their DAG`,
+    };
+  }
   if (trigger.kind !== 'manual' && trigger.modelVersion !== champion) {
     return {
       ok: false,
