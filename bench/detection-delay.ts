@@ -119,6 +119,7 @@ async function main() {
             paneStart: closed.paneStart,
             paneEnd: closed.paneEnd,
             source: sourceName(topic, s),
+            kind: 'numeric',
             sketch: (closed.sketch as NumericSketch).toJSON(),
           },
           0,

@@ -4,7 +4,15 @@
  * writes it (`feature_sketches`, clickhouse/migrations/0002_feature_sketches.sql); the drift
  * consumer reads it back from either. Both sides map through these functions only.
  */
-import { CategoricalSketch, type ColumnSketch, type NumericSketchJSON, OTHER_CATEGORY } from './sketch/index.ts';
+import {
+  CategoricalSketch,
+  type CategoricalSketchJSON,
+  type ColumnSketch,
+  type ColumnSketchJSON,
+  DEFAULT_MAX_CATEGORIES,
+  type NumericSketchJSON,
+  OTHER_CATEGORY,
+} from './sketch/index.ts';
 import type { RowBinaryColumn, RowBinaryRows } from './storage/row-binary.ts';
 import { sql } from './storage/sql.ts';
 
@@ -126,6 +134,35 @@ function categoricalSnapshotOf(
     categories,
     centroid_point_masses: [],
   };
+}
+
+/**
+ * The CategoricalSketch JSON a categorical snapshot carries (`CategoricalSketch.fromJSON`'s
+ * input): its categories, the mass lumped as `__other__`, and the nulls. A snapshot does not carry
+ * the sketch's error bound, so the rebuilt sketch reports 0.
+ */
+export function categoricalSketchJsonOf(
+  s: Pick<SketchSnapshot, 'count' | 'null_count' | 'categories'>,
+): CategoricalSketchJSON {
+  const tracked = s.categories.filter((c) => c.value !== OTHER_CATEGORY);
+  const other = s.categories.filter((c) => c.value === OTHER_CATEGORY).reduce((sum, c) => sum + c.count, 0);
+  return {
+    format: 1,
+    maxCategories: Math.max(DEFAULT_MAX_CATEGORIES, tracked.length),
+    count: s.count,
+    nullCount: s.null_count,
+    otherCount: other,
+    maxError: 0,
+    values: tracked.map((c) => c.value),
+    counts: tracked.map((c) => c.count),
+  };
+}
+
+/** A snapshot's sketch with its kind. */
+export function columnSketchJsonOf(s: SketchSnapshot): ColumnSketchJSON {
+  return s.kind === 'categorical'
+    ? { kind: 'categorical', sketch: categoricalSketchJsonOf(s) }
+    : { kind: 'numeric', sketch: numericSketchJsonOf(s) };
 }
 
 /** The NumericSketch JSON a numeric snapshot carries (`NumericSketch.fromJSON`'s input). */

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { NumericSketch } from '../core/sketch/index.ts';
+import { CategoricalSketch, NumericSketch } from '../core/sketch/index.ts';
 import {
   BadInput,
   bucketMs,
   type ChangeStamp,
+  categoryBars,
   changedKinds,
   currentState,
   type DriftEventRow,
@@ -201,5 +202,29 @@ describe('distributionBins', () => {
     expect(view.current).toEqual([]);
     expect(view.reference.length).toBe(40);
     expect(view.currentMean).toBeNull();
+  });
+});
+
+describe('categoryBars', () => {
+  it("gives each category's share on both sides, most prominent first, the window merged from its parts", () => {
+    const reference = CategoricalSketch.of(['north', 'north', 'south', 'south', 'south', 'east']).toJSON();
+    const parts = [CategoricalSketch.of(['north', 'north', 'north']).toJSON(), CategoricalSketch.of(['west']).toJSON()];
+    const view = categoryBars(reference, parts);
+    expect(view).toEqual({
+      kind: 'categorical',
+      categories: ['north', 'south', 'west', 'east'],
+      reference: [2 / 6, 3 / 6, 0, 1 / 6],
+      current: [3 / 4, 0, 1 / 4, 0],
+      referenceCount: 6,
+      currentCount: 4,
+    });
+  });
+  it('sums the categories past the twentieth into one bar', () => {
+    const values = Array.from({ length: 25 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    const view = categoryBars(CategoricalSketch.of(values).toJSON(), []);
+    expect(view.categories).toHaveLength(21);
+    expect(view.categories.at(-1)).toBe('(5 more)');
+    expect(view.reference.at(-1)).toBeCloseTo(5 / 25, 12);
+    expect(view.current).toEqual(view.categories.map(() => 0));
   });
 });

@@ -4,14 +4,21 @@
  * page. Times are milliseconds since the epoch; DateTime columns are read as `toUnixTimestamp`.
  */
 import { queryNewestPane, queryPaneSketches } from '../consumers/drift/queries.ts';
+import type { SketchPart } from '../consumers/drift/windows.ts';
 import { numericDistribution } from '../core/drift/numeric-distribution.ts';
 import { DriftlineError } from '../core/errors.ts';
 import { DEFAULT_EVENT_TIME_BOUNDS } from '../core/event-contract.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
-import { binDensities, centralRange } from '../core/report/histogram.ts';
-import { NumericSketch, type NumericSketchJSON } from '../core/sketch/index.ts';
+import { binDensities, categoryShares, centralRange } from '../core/report/histogram.ts';
+import {
+  CategoricalSketch,
+  type CategoricalSketchJSON,
+  NumericSketch,
+  type NumericSketchJSON,
+} from '../core/sketch/index.ts';
 import { PREDICTION_COLUMN } from '../core/sketch-snapshot.ts';
 import { identifier, type Storage, sql } from '../core/storage/index.ts';
+import type { ReferenceProfile } from '../model/profile.ts';
 
 /** The time ranges the page offers; every panel follows the one chosen. */
 export const RANGES = {
@@ -464,6 +471,7 @@ export async function readChangeStamp(storage: Storage, deployments: string): Pr
 // ---- reference vs current distribution of one column ------------------------------------
 
 export interface DistributionView {
+  kind: 'numeric';
   /** Bin edges (bins + 1 of them) over the central 99 % of both distributions. */
   edges: number[];
   /** Density (share per unit of x) per bin; empty for a side without values. */
@@ -488,6 +496,7 @@ export function distributionBins(
   const dc = numericDistribution(cur);
   const ds = [dr, dc].filter((d) => d !== undefined);
   const view: DistributionView = {
+    kind: 'numeric',
     edges: [],
     reference: [],
     current: [],
@@ -506,6 +515,37 @@ export function distributionBins(
   return view;
 }
 
+/** A categorical column: each category's share on both sides (the most prominent first), as the HTML report draws them. */
+export interface CategoryView {
+  kind: 'categorical';
+  categories: string[];
+  reference: number[];
+  current: number[];
+  referenceCount: number;
+  currentCount: number;
+}
+
+/** Category bars shown at most; the rest are summed into one "(n more)" bar. */
+const CATEGORY_BARS = 20;
+
+export function categoryBars(
+  reference: CategoricalSketchJSON,
+  current: readonly CategoricalSketchJSON[],
+): CategoryView {
+  const ref = CategoricalSketch.fromJSON(reference);
+  const cur = CategoricalSketch.create();
+  for (const part of current) cur.merge(CategoricalSketch.fromJSON(part));
+  const rows = categoryShares(ref, cur, CATEGORY_BARS);
+  return {
+    kind: 'categorical',
+    categories: rows.map((r) => r.label),
+    reference: rows.map((r) => r.reference),
+    current: rows.map((r) => r.current),
+    referenceCount: ref.count,
+    currentCount: cur.count,
+  };
+}
+
 /**
  * The distribution of `column` (a feature or `prediction`) in the reference profile of `version`
  * and in the version's newest window of pane sketches (the newest `windowPanes` panes the store
@@ -513,19 +553,30 @@ export function distributionBins(
  */
 export async function readColumnDistribution(
   storage: Storage,
-  profile: { features: Record<string, NumericSketchJSON>; prediction: NumericSketchJSON },
+  profile: Pick<ReferenceProfile, 'features' | 'categorical' | 'prediction'>,
   options: { model: string; version: number; column: string; windowPanes: number },
-): Promise<DistributionView & { windowStart: number | null; windowEnd: number | null }> {
+): Promise<(DistributionView | CategoryView) & { windowStart: number | null; windowEnd: number | null }> {
   const { model, version, column } = options;
-  const reference = column === PREDICTION_COLUMN ? profile.prediction : profile.features[column];
-  if (reference === undefined) {
+  const numeric = column === PREDICTION_COLUMN ? profile.prediction : profile.features[column];
+  const categorical = profile.categorical?.[column];
+  if (numeric === undefined && categorical === undefined) {
     throw new BadInput('column', `model ${model} v${version} has no column ${JSON.stringify(column)}`, 404);
   }
+  const view = (parts: readonly SketchPart[]) =>
+    numeric !== undefined
+      ? distributionBins(
+          numeric,
+          parts.flatMap((p) => (p.column === column && p.kind === 'numeric' ? [p.sketch] : [])),
+        )
+      : categoryBars(
+          categorical as CategoricalSketchJSON,
+          parts.flatMap((p) => (p.column === column && p.kind === 'categorical' ? [p.sketch] : [])),
+        );
   const newest = await queryNewestPane(storage, model, version).catch((error: unknown) => {
     if (isUnknownTable(error)) return undefined;
     throw error;
   });
-  if (!newest) return { ...distributionBins(reference, []), windowStart: null, windowEnd: null };
+  if (!newest) return { ...view([]), windowStart: null, windowEnd: null };
   // The pane length is read off the newest sketches, as `driftline report` does.
   const last = await queryPaneSketches(storage, model, version, newest.paneEnd - 1000, newest.paneEnd);
   const paneMs = (last[0]?.paneEnd ?? newest.paneEnd) - (last[0]?.paneStart ?? newest.paneEnd - 1000);
@@ -534,6 +585,5 @@ export async function readColumnDistribution(
     windowPanes: options.windowPanes,
     maxSkewMs: DEFAULT_EVENT_TIME_BOUNDS.maxSkewMs,
   });
-  const current = parts.filter((p) => p.column === column).map((p) => p.sketch);
-  return { ...distributionBins(reference, current), windowStart, windowEnd: newest.paneEnd };
+  return { ...view(parts), windowStart, windowEnd: newest.paneEnd };
 }

@@ -23,9 +23,11 @@ import { predictionsTable } from '../core/prediction-table.ts';
 import type { DriftEvent, PredictionEvent } from '../core/schemas.ts';
 import { identifier, openStorage, type Storage, sql } from '../core/storage/index.ts';
 import { TOPICS } from '../core/topics.ts';
+import { startDashboard } from '../dashboard/main.ts';
 import { loadCaliforniaHousing, splitDataset } from '../model/dataset.ts';
 import { ModelRegistry } from '../model/registry.ts';
 import { columnStats } from '../producers/replay/scenarios.ts';
+import { launchChromium } from '../test-support/browser.ts';
 import { createModelTopic } from '../test-support/model-topic.ts';
 import { completeWindows, eventTimePanes, QUICK_RETRIES } from '../test-support/pipeline-settings.ts';
 import { readTopic } from '../test-support/read-topic.ts';
@@ -43,6 +45,8 @@ const WINDOW_PANES = 5;
 const ROWS = 4_000; // 20 panes; the shift starts at row 2,000 = pane 10
 const SHIFT_PANE = ROWS / 2 / ROWS_PER_PANE;
 const SHIFTED = ['AveRooms', 'MedInc'];
+/** Halfway, every event comes from the north as well: a categorical input drifts too. */
+const DRIFTED = [...SHIFTED, 'region'].sort();
 const BASE_TIME = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
 
 /** The owner's model: not Driftline's, and nothing Driftline could load. */
@@ -89,7 +93,7 @@ describe('a model served elsewhere', () => {
     if (home) await rm(home, { recursive: true, force: true });
   });
 
-  it('is registered from its validation file, and a shift in its own events is flagged naming the shifted features', async () => {
+  it('is registered from its validation file, and a shift in its own events, numeric and categorical, is flagged naming the shifted features', async () => {
     const model = `ext-${randomBytes(4).toString('hex')}`;
     const data = await loadCaliforniaHousing();
     const { train: validation, holdout: live } = splitDataset(data, 1);
@@ -152,7 +156,8 @@ describe('a model served elsewhere', () => {
     });
     cleanup.push(() => drift.stop());
 
-    // 3. The owner's producer: events of its live traffic, MedInc and AveRooms up by 1 σ halfway.
+    // 3. The owner's producer: events of its live traffic; halfway MedInc and AveRooms go up by
+    //    1 σ and every region reads north.
     const stats = columnStats(live.x, data.featureNames.length);
     const shifted = SHIFTED.map((name) => data.featureNames.indexOf(name));
     for (let start = 0; start < ROWS; start += ROWS_PER_PANE) {
@@ -167,7 +172,7 @@ describe('a model served elsewhere', () => {
           event_time: new Date(BASE_TIME + i * STEP_MS),
           features: {
             ...Object.fromEntries(data.featureNames.map((name, c) => [name, x[c] as number])),
-            region: regionOf(x[latitude] as number),
+            region: i >= ROWS / 2 ? 'north' : regionOf(x[latitude] as number),
           },
           prediction: ownersModel(x),
           latency_ms: 3,
@@ -193,9 +198,23 @@ describe('a model served elsewhere', () => {
     const first = events.find((e) => e.state === 'drift') as DriftEvent;
     expect(first).toBeDefined();
     expect(paneOf(first) - SHIFT_PANE).toBeLessThanOrEqual(2);
-    expect([...first.drifted_features].sort()).toEqual(SHIFTED);
-    // Every numeric feature and the prediction are compared; the categorical one is not.
-    expect(first.columns.map((c) => c.column).sort()).toEqual([...data.featureNames, 'prediction'].sort());
+    // The numeric shift shows first; the categorical one once enough of the window is northern.
+    expect(first.drifted_features).toEqual(expect.arrayContaining(SHIFTED));
+    expect(DRIFTED).toEqual(expect.arrayContaining([...first.drifted_features]));
+    const last = events.at(-1) as DriftEvent;
+    expect([...last.drifted_features].sort()).toEqual(DRIFTED);
+    // Every feature, numeric or categorical, and the prediction are compared.
+    expect(last.columns.map((c) => c.column).sort()).toEqual([...data.featureNames, 'prediction', 'region'].sort());
+    // The categorical one by its category counts against the validation file's (Jensen–Shannon
+    // for a reference of more than 1,000 rows, as Evidently's preset).
+    expect(last.columns.find((c) => c.column === 'region')).toMatchObject({
+      kind: 'categorical',
+      method: 'jensenshannon',
+      drifted: true,
+      current_count: WINDOW_PANES * ROWS_PER_PANE,
+    });
+    const quiet = before.at(-1)?.columns.find((c) => c.column === 'region');
+    expect(quiet).toMatchObject({ kind: 'categorical', drifted: false });
     // The error it is judged against is the one its validation file showed.
     expect(first.performance.holdout_rmse).toBeCloseTo(metrics.rmse, 12);
 
@@ -209,5 +228,21 @@ describe('a model served elsewhere', () => {
       sql`SELECT count() AS n FROM feature_sketches WHERE model_name = ${model} AND column_name = 'region'`.text,
     );
     expect(Number(sketches?.n)).toBeGreaterThan(0);
+
+    // The dashboard shows the categorical column as category shares: reference vs the newest window.
+    const dashboard = await startDashboard({ config, logger, storage, port: 0 });
+    cleanup.push(() => dashboard.close());
+    const response = await fetch(`${dashboard.url}/api/models/${model}/columns/region`);
+    expect(response.status).toBe(200);
+    const view = (await response.json()) as { kind: string; categories: string[]; current: number[] };
+    expect(view.kind, JSON.stringify(view)).toBe('categorical');
+    expect(view.current[view.categories.indexOf('north')], JSON.stringify(view)).toBe(1);
+    const browser = await launchChromium();
+    cleanup.push(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`${dashboard.url}/#/model/${model}?range=24h&column=region`);
+    await page.waitForSelector('body[data-loaded="model"]');
+    await expect(page.locator('#chart-distribution .category-row').count()).resolves.toBe(view.categories.length);
+    await expect(page.locator('#distribution-note').textContent()).resolves.toContain('category shares');
   }, 240_000);
 });

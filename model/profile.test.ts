@@ -42,7 +42,13 @@ describe('reference profile', () => {
   });
 
   it('rejects a malformed profile with DECODE_FAILED', () => {
-    for (const bad of [null, { ...profile, format: 2 }, { ...profile, target: { count: 1 } }]) {
+    for (const bad of [
+      null,
+      { ...profile, format: 2 },
+      { ...profile, target: { count: 1 } },
+      { ...profile, categorical: 'region' },
+      { ...profile, categorical: { region: { format: 1, count: 3, values: ['a'], counts: [1] } } },
+    ]) {
       expect(() => parseReferenceProfile(bad)).toThrow(DriftlineError);
     }
     try {

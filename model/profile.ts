@@ -5,7 +5,12 @@
  */
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import type { ModelSpec } from '../core/feature-spec.ts';
-import { NumericSketch, type NumericSketchJSON } from '../core/sketch/index.ts';
+import {
+  CategoricalSketch,
+  type CategoricalSketchJSON,
+  NumericSketch,
+  type NumericSketchJSON,
+} from '../core/sketch/index.ts';
 
 export interface ReferenceProfile {
   format: 1;
@@ -13,8 +18,10 @@ export interface ReferenceProfile {
   /** Which rows were profiled: a trained version's training split, or a registered version's reference file. */
   source: 'training-split' | 'reference-file';
   rows: number;
-  /** One sketch (count, nulls, min, max, mean, variance, t-digest, exact percentiles) per feature, by name. */
+  /** One sketch (count, nulls, min, max, mean, variance, t-digest, exact percentiles) per numeric feature, by name. */
   features: Record<string, NumericSketchJSON>;
+  /** Category counts per categorical (string) feature, by name; absent when there are none. */
+  categorical?: Record<string, CategoricalSketchJSON>;
   /** The model's predictions on the same rows. */
   prediction: NumericSketchJSON;
   /** The observed target on the same rows. */
@@ -62,6 +69,12 @@ export function parseReferenceProfile(value: unknown): ReferenceProfile {
     );
   }
   for (const sketch of [...Object.values(o.features), o.prediction, o.target]) NumericSketch.fromJSON(sketch);
+  if (o.categorical !== undefined) {
+    if (typeof o.categorical !== 'object' || o.categorical === null) {
+      throw new DriftlineError(ErrorCode.DECODE_FAILED, 'invalid reference profile: categorical must be an object');
+    }
+    for (const sketch of Object.values(o.categorical)) CategoricalSketch.fromJSON(sketch);
+  }
   return o as ReferenceProfile;
 }
 

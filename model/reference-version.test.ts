@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftlineError } from '../core/errors.ts';
-import { NumericSketch } from '../core/sketch/index.ts';
+import { CategoricalSketch, NumericSketch } from '../core/sketch/index.ts';
 import { monitoredVersion, type ReferenceColumn } from './reference-version.ts';
 
 const registeredAt = new Date('2026-11-28T12:00:00Z');
@@ -49,8 +49,12 @@ describe('monitoredVersion', () => {
     });
     expect(version.predictor).toBeUndefined();
     expect(version.preprocessing).toBeUndefined();
-    // Numeric features are profiled; the categorical one is not drift-checked by the stream.
+    // Numeric features as t-digests with exact percentiles, the categorical one as category counts.
     expect(Object.keys(version.profile.features)).toEqual(['x']);
+    expect(version.profile.categorical).toEqual({
+      region: CategoricalSketch.of(columns.get('region')?.values as string[]).toJSON(),
+    });
+    expect(version.profile.categorical?.region?.counts).toEqual([133, 67]);
     expect(version.profile).toMatchObject({ format: 1, model: 'credit-risk', source: 'reference-file', rows: 200 });
     const x = NumericSketch.fromJSON(version.profile.features.x);
     expect(x.count).toBe(199);
@@ -82,6 +86,7 @@ describe('monitoredVersion', () => {
     });
     expect(version.spec.features.map((f) => f.name)).toEqual(['region']);
     expect(version.profile.features).toEqual({});
+    expect(Object.keys(version.profile.categorical ?? {})).toEqual(['region']);
   });
 
   it('refuses, naming the column: a missing or textual prediction or target, a bad feature name, a fixed column', () => {

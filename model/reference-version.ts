@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import { type FeatureSpec, MODEL_NAME_PATTERN, type ModelSpec } from '../core/feature-spec.ts';
 import { FIXED_PREDICTION_COLUMN_TYPES } from '../core/prediction-table.ts';
-import { NumericSketch } from '../core/sketch/index.ts';
+import { CategoricalSketch, NumericSketch } from '../core/sketch/index.ts';
 import { regressionMetrics } from './metrics.ts';
 import type { ReferenceProfile } from './profile.ts';
 import type { VersionToSave } from './registry.ts';
@@ -80,6 +80,15 @@ export function monitoredVersion(input: MonitoredVersionInput): VersionToSave {
     prediction: sketch(prediction),
     target: sketch(target),
   };
+  const categorical = features.filter((f) => f.type === 'string');
+  if (categorical.length > 0) {
+    profile.categorical = Object.fromEntries(
+      categorical.map((f) => [
+        f.name,
+        CategoricalSketch.of((columns.get(f.name) as ReferenceColumn & { kind: 'categorical' }).values).toJSON(),
+      ]),
+    );
+  }
   const registeredAt = input.registeredAt.toISOString();
   return {
     spec,

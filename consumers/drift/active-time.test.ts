@@ -19,6 +19,7 @@ function part(source: string, pane: number): SketchPart {
     paneStart: T0 + pane * 1_000,
     paneEnd: T0 + (pane + 1) * 1_000,
     source,
+    kind: 'numeric',
     sketch: NumericSketch.of([pane]).toJSON(),
   };
 }

@@ -93,7 +93,7 @@ export interface DriftConsumerOptions {
 export interface DriftStats {
   /** Sketches taken into windows. */
   snapshotsRead: number;
-  /** Sketches of other models, of categorical columns, or of versions without a profile. */
+  /** Sketches of other models, or of versions without a profile. */
   snapshotsSkipped: number;
   /** Sketches that arrived after their pane was decided. */
   lateSnapshots: number;
@@ -341,10 +341,6 @@ export async function startDriftConsumer(options: DriftConsumerOptions): Promise
       maxSkewMs,
       windowPanes: settings.windowPanes,
     });
-    if (verdict.kind === 'skipped') {
-      stats.snapshotsSkipped++;
-      return;
-    }
     if (verdict.kind === 'refused') {
       deadLetters.push({
         message,

@@ -9,7 +9,7 @@ import {
   evaluateDataset,
 } from '../../core/drift/index.ts';
 import type { RealizedPerformance } from '../../core/schemas.ts';
-import { type ColumnSketch, NumericSketch } from '../../core/sketch/index.ts';
+import { CategoricalSketch, type ColumnSketch, NumericSketch } from '../../core/sketch/index.ts';
 import { PREDICTION_COLUMN } from '../../core/sketch-snapshot.ts';
 import type { ReferenceProfile } from '../../model/profile.ts';
 import type { Window } from './windows.ts';
@@ -17,14 +17,14 @@ import type { Window } from './windows.ts';
 export interface ReferenceColumn {
   name: string;
   isPrediction: boolean;
-  sketch: NumericSketch;
+  sketch: ColumnSketch;
 }
 
 /** What a model version is compared with: its profile's sketches and its holdout error. */
 export interface Reference {
   model: string;
   version: number;
-  /** The features in profile order, then the prediction. */
+  /** The numeric features in profile order, the categorical ones, then the prediction. */
   columns: ReferenceColumn[];
   holdout: { rmse: number; mae: number };
 }
@@ -32,7 +32,7 @@ export interface Reference {
 export function referenceOf(
   model: string,
   version: number,
-  profile: Pick<ReferenceProfile, 'features' | 'prediction'>,
+  profile: Pick<ReferenceProfile, 'features' | 'categorical' | 'prediction'>,
   holdout: { rmse: number; mae: number },
 ): Reference {
   const columns: ReferenceColumn[] = Object.entries(profile.features).map(([name, json]) => ({
@@ -40,6 +40,9 @@ export function referenceOf(
     isPrediction: false,
     sketch: NumericSketch.fromJSON(json),
   }));
+  for (const [name, json] of Object.entries(profile.categorical ?? {})) {
+    columns.push({ name, isPrediction: false, sketch: CategoricalSketch.fromJSON(json) });
+  }
   columns.push({ name: PREDICTION_COLUMN, isPrediction: true, sketch: NumericSketch.fromJSON(profile.prediction) });
   return { model, version, columns, holdout: { rmse: holdout.rmse, mae: holdout.mae } };
 }
@@ -62,13 +65,24 @@ export function evaluateWindow(
   const pairs: ColumnPair[] = reference.columns.map((column) => ({
     column: column.name,
     reference: column.sketch,
-    current: window.columns.get(column.name) ?? NumericSketch.create(),
+    current: currentOf(column.sketch, window.columns.get(column.name)),
   }));
   const result = evaluateDataset(pairs, options);
   return {
     result,
     sketches: new Map(pairs.map((p) => [p.column, { reference: p.reference, current: p.current }])),
   };
+}
+
+/**
+ * The window's sketch of a column, or an empty one of the reference's kind (insufficient_data)
+ * when the window has none — or one of the other kind, which a stream whose schema types the
+ * column differently from the reference would send: there is nothing to compare it with.
+ */
+function currentOf(reference: ColumnSketch, current: ColumnSketch | undefined): ColumnSketch {
+  const empty = () => (reference instanceof NumericSketch ? NumericSketch.create() : CategoricalSketch.create());
+  if (current === undefined) return empty();
+  return current instanceof NumericSketch === reference instanceof NumericSketch ? current : empty();
 }
 
 /** Sums over the window's labelled predictions (what the realized-error query returns). */

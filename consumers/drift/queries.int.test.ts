@@ -9,7 +9,7 @@ import { parseConfig } from '../../core/config.ts';
 import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
-import { NumericSketch } from '../../core/sketch/index.ts';
+import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { storageAdapters } from '../../test-support/storage.ts';
 import { evaluateWindow, realizedPerformance, referenceOf } from './evaluation.ts';
@@ -219,6 +219,35 @@ describe.each(adapters)('drift queries on ClickHouse $name', (adapter) => {
     ]);
     const part = parts.find((p) => p.paneStart === T0 + 2_000 && p.column === 'x' && p.source.endsWith(':1'));
     expect(NumericSketch.fromJSON(part?.sketch).toJSON()).toEqual(NumericSketch.of([2, 2.5, 1]).toJSON());
+  });
+
+  it('reloads categorical pane sketches as category counts, for restores as for arrivals', async () => {
+    const categorical = {
+      ...sketchRow(model, 'region', 5, 0, [], new Date(T0)),
+      column_kind: 'categorical',
+      count: 5,
+      null_count: 1,
+      min: null,
+      max: null,
+      mean: null,
+      m2: 0,
+      compression: 0,
+      centroid_means: [],
+      centroid_counts: [],
+      category_values: ['north', 'south', '__other__'],
+      category_counts: [3, 1, 1],
+    };
+    await storage.insert('feature_sketches', [categorical]);
+    const parts = await queryPaneSketches(storage, model, 1, T0 + 5_000, T0 + 6_000);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatchObject({ column: 'region', kind: 'categorical' });
+    expect(CategoricalSketch.fromJSON(parts[0]?.sketch).toJSON()).toMatchObject({
+      count: 5,
+      nullCount: 1,
+      otherCount: 1,
+      values: ['north', 'south'],
+      counts: [3, 1],
+    });
   });
 
   it('restores from the newest revision of the newest window, and keeps partial windows open to revision', async () => {

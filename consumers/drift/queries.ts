@@ -197,7 +197,7 @@ export async function queryFirstPane(
 function paneSketchesSql(model: string, version: number, after: number, through: number): string {
   return sql`SELECT ${STORED_SKETCH_COLUMNS}
 FROM feature_sketches FINAL
-WHERE model_name = ${model} AND model_version = ${version} AND column_kind = 'numeric'
+WHERE model_name = ${model} AND model_version = ${version}
   AND pane_end > ${new Date(after)} AND pane_end <= ${new Date(through)}
 ORDER BY pane_start, column_name, source_topic, source_partition`.text;
 }
@@ -225,7 +225,7 @@ export async function queryPaneSketches(
     const part = partOf(snapshot);
     const problems = [
       ...paneProblems(snapshot, { ...check, timestampMs: Number(row.emitted_at_s) * 1000 }),
-      ...sketchProblems(part.sketch),
+      ...sketchProblems(part),
     ];
     if (problems.length === 0) parts.push(part);
   }

@@ -42,7 +42,45 @@ function reason(s: SketchSnapshot, ctx: SketchContext = context): string {
 }
 
 describe('sketch snapshots on arrival', () => {
-  it('takes a numeric snapshot as a window part named by source partition, and skips categorical ones', () => {
+  it('takes a categorical snapshot as a window part of category counts, __other__ as the lumped mass', () => {
+    const categorical = snapshot({
+      kind: 'categorical',
+      count: 7,
+      null_count: 2,
+      min: null,
+      max: null,
+      mean: null,
+      m2: 0,
+      compression: 0,
+      centroid_means: [],
+      centroid_counts: [],
+      categories: [
+        { value: 'north', count: 4 },
+        { value: 'south', count: 2 },
+        { value: '__other__', count: 1 },
+      ],
+    });
+    const verdict = checkSnapshot(categorical, context);
+    expect(verdict).toMatchObject({ kind: 'accepted', part: { kind: 'categorical', column: 'a' } });
+    const part = verdict.kind === 'accepted' ? verdict.part : undefined;
+    expect(part?.sketch).toMatchObject({
+      count: 7,
+      nullCount: 2,
+      otherCount: 1,
+      values: ['north', 'south'],
+      counts: [4, 2],
+    });
+
+    // Counts that do not add up, too many categories, a category longer than an event allows.
+    expect(reason({ ...categorical, count: 9 })).toMatch(/counts and otherCount sum to 7, not count 9/);
+    const many = Array.from({ length: 10_001 }, (_, i) => ({ value: `c${i}`, count: 1 }));
+    expect(reason({ ...categorical, count: 10_001, categories: many })).toMatch(/at most 10000 categories/);
+    expect(reason({ ...categorical, count: 1, categories: [{ value: 'x'.repeat(300), count: 1 }] })).toMatch(
+      /at most 256 characters; got 300/,
+    );
+  });
+
+  it('takes a numeric snapshot as a window part named by source partition', () => {
     const verdict = checkSnapshot(snapshot(), context);
     expect(verdict).toMatchObject({
       kind: 'accepted',
@@ -56,11 +94,11 @@ describe('sketch snapshots on arrival', () => {
       },
     });
     const part = verdict.kind === 'accepted' ? verdict.part : undefined;
+    expect(part?.kind).toBe('numeric');
     expect(NumericSketch.fromJSON(part?.sketch).toJSON()).toEqual({
       ...NumericSketch.of([1, 2, 3, 4]).toJSON(),
       nullCount: 1,
     });
-    expect(checkSnapshot(snapshot({ kind: 'categorical' }), context)).toEqual({ kind: 'skipped' });
   });
 
   it('refuses a sketch that cannot be rebuilt, naming why', () => {
@@ -167,7 +205,8 @@ describe('sketch snapshots on arrival', () => {
   });
 
   it('lists every problem of a sketch at once', () => {
-    expect(sketchProblems({ ...NumericSketch.of([1, 2]).toJSON(), nullCount: -1, format: 3 as 2 })).toEqual([
+    const sketch = { ...NumericSketch.of([1, 2]).toJSON(), nullCount: -1, format: 3 as 2 };
+    expect(sketchProblems({ kind: 'numeric', sketch })).toEqual([
       'format must be 1 or 2; got 3',
       'nullCount must be a non-negative integer',
     ]);

@@ -6,9 +6,21 @@
  * it with up to `MAX_PARTS_PER_WINDOW` others, write its window's times into DateTime columns) is
  * checked here, and what fails is dead-lettered with the reason.
  */
-import { CLICKHOUSE_DATETIME_MAX_MS, CLICKHOUSE_DATETIME_MIN_MS, MAX_ABS_VALUE } from '../../core/event-contract.ts';
-import { NumericSketch, type NumericSketchJSON } from '../../core/sketch/index.ts';
-import { numericSketchJsonOf, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
+import {
+  CLICKHOUSE_DATETIME_MAX_MS,
+  CLICKHOUSE_DATETIME_MIN_MS,
+  MAX_ABS_VALUE,
+  MAX_STRING_LENGTH,
+} from '../../core/event-contract.ts';
+import {
+  CategoricalSketch,
+  type CategoricalSketchJSON,
+  type ColumnSketchJSON,
+  DEFAULT_MAX_CATEGORIES,
+  NumericSketch,
+  type NumericSketchJSON,
+} from '../../core/sketch/index.ts';
+import { columnSketchJsonOf, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
 import { PREDICTIONS_TOPIC_PATTERN, predictionsTopic } from '../../core/topics.ts';
 import { type SketchPart, sourceName } from './windows.ts';
 
@@ -44,23 +56,18 @@ export interface SketchContext {
   windowPanes: number;
 }
 
-export type SketchVerdict =
-  | { kind: 'accepted'; part: SketchPart }
-  /** Categorical sketches are not drift-checked here. */
-  | { kind: 'skipped' }
-  | { kind: 'refused'; reason: string };
+export type SketchVerdict = { kind: 'accepted'; part: SketchPart } | { kind: 'refused'; reason: string };
 
 /** Checks a decoded snapshot; `accepted` parts never make a later merge or write throw. */
 export function checkSnapshot(snapshot: SketchSnapshot, context: SketchContext): SketchVerdict {
-  if (snapshot.kind !== 'numeric') return { kind: 'skipped' };
   const problems = [...identityProblems(snapshot), ...paneProblems(snapshot, context)];
   const part = partOf(snapshot);
-  problems.push(...sketchProblems(part.sketch));
+  problems.push(...sketchProblems(part));
   if (problems.length > 0) return { kind: 'refused', reason: `invalid sketch snapshot: ${problems.join('; ')}` };
   return { kind: 'accepted', part };
 }
 
-/** A numeric snapshot as a window part (unchecked: `checkSnapshot` decides whether to take it). */
+/** A snapshot as a window part (unchecked: `checkSnapshot` decides whether to take it). */
 export function partOf(snapshot: SketchSnapshot): SketchPart {
   return {
     model: snapshot.model_name,
@@ -69,7 +76,7 @@ export function partOf(snapshot: SketchSnapshot): SketchPart {
     paneStart: snapshot.pane_start.getTime(),
     paneEnd: snapshot.pane_end.getTime(),
     source: sourceName(snapshot.source_topic, snapshot.source_partition),
-    sketch: numericSketchJsonOf(snapshot),
+    ...columnSketchJsonOf(snapshot),
   };
 }
 
@@ -131,19 +138,50 @@ export function paneProblems(s: Pick<SketchSnapshot, 'pane_start' | 'pane_end'>,
   return problems;
 }
 
+/** Why a numeric or categorical sketch would fail a rebuild or a merge. */
+export function sketchProblems(part: ColumnSketchJSON): string[] {
+  return part.kind === 'numeric' ? numericSketchProblems(part.sketch) : categoricalSketchProblems(part.sketch);
+}
+
 /**
- * Why a sketch would fail a rebuild or a merge: NumericSketch's own validation, plus the bounds
- * that keep merges of up to MAX_PARTS_PER_WINDOW sketches finite and their counts exact — values
- * within ±1e15 (the event contract's bound), whole centroid counts, at most MAX_SKETCH_ROWS rows,
- * m2 no larger than the values' range allows, the mean between min and max.
+ * Why a categorical sketch would fail a rebuild or a merge: CategoricalSketch's own validation
+ * (counts that add up), at most MAX_SKETCH_ROWS rows, at most as many categories as the store
+ * tracks, and categories no longer than the event contract lets a string be.
  */
-export function sketchProblems(sketch: NumericSketchJSON): string[] {
+function categoricalSketchProblems(sketch: CategoricalSketchJSON): string[] {
+  const rebuilt = validationProblems(() => CategoricalSketch.fromJSON(sketch));
+  if (rebuilt.length > 0) return rebuilt;
+  const problems: string[] = [];
+  const rows = sketch.count + sketch.nullCount;
+  if (rows > MAX_SKETCH_ROWS) problems.push(`at most ${MAX_SKETCH_ROWS} rows per sketch; got ${rows}`);
+  if (sketch.values.length > DEFAULT_MAX_CATEGORIES) {
+    problems.push(`at most ${DEFAULT_MAX_CATEGORIES} categories per sketch; got ${sketch.values.length}`);
+  }
+  const long = sketch.values.find((v) => v.length > MAX_STRING_LENGTH);
+  if (long !== undefined)
+    problems.push(`categories must be at most ${MAX_STRING_LENGTH} characters; got ${long.length}`);
+  return problems;
+}
+
+function validationProblems(rebuild: () => unknown): string[] {
   try {
-    NumericSketch.fromJSON(sketch);
+    rebuild();
+    return [];
   } catch (error) {
     const problems = (error as { details?: { problems?: unknown } }).details?.problems;
     return Array.isArray(problems) ? problems.map(String) : [String((error as Error).message)];
   }
+}
+
+/**
+ * Why a numeric sketch would fail a rebuild or a merge: NumericSketch's own validation, plus the bounds
+ * that keep merges of up to MAX_PARTS_PER_WINDOW sketches finite and their counts exact — values
+ * within ±1e15 (the event contract's bound), whole centroid counts, at most MAX_SKETCH_ROWS rows,
+ * m2 no larger than the values' range allows, the mean between min and max.
+ */
+function numericSketchProblems(sketch: NumericSketchJSON): string[] {
+  const rebuilt = validationProblems(() => NumericSketch.fromJSON(sketch));
+  if (rebuilt.length > 0) return rebuilt;
   const problems: string[] = [];
   const rows = sketch.count + sketch.nullCount + sketch.nonFiniteCount;
   if (rows > MAX_SKETCH_ROWS) problems.push(`at most ${MAX_SKETCH_ROWS} rows per sketch; got ${rows}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateColumn } from '../../core/drift/index.ts';
 import { mulberry32, shuffleInPlace } from '../../core/random.ts';
-import { NumericSketch } from '../../core/sketch/index.ts';
+import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
 import { DriftWindows, type SketchPart, type Window, type WindowOptions } from './windows.ts';
 
 const PANE = 1_000;
@@ -16,6 +16,7 @@ function part(source: string, pane: number, column: string, values: number[], ve
     paneStart: T0 + pane * PANE,
     paneEnd: T0 + (pane + 1) * PANE,
     source,
+    kind: 'numeric',
     sketch: NumericSketch.of(values).toJSON(),
   };
 }
@@ -48,6 +49,31 @@ function drain(windows: DriftWindows, now = 0): [number, string][] {
 }
 
 describe('window merging', () => {
+  it('merges categorical parts into category counts; a part of the other kind is left out of the column', () => {
+    const windows = make({ windowPanes: 2 });
+    const categorical = (source: string, pane: number, values: string[]): SketchPart => ({
+      ...part(source, pane, 'region', []),
+      kind: 'categorical',
+      sketch: CategoricalSketch.of(values).toJSON(),
+    });
+    windows.add(categorical('t:0', 0, ['north', 'north', 'south']), 0);
+    windows.add(categorical('t:1', 0, ['south']), 0);
+    windows.add(categorical('t:0', 1, ['east']), 0);
+    // Pane 1 of t:1 says the column is numeric: a schema that disagrees, not more of the column.
+    windows.add(part('t:1', 1, 'region', [1, 2]), 0);
+    // Every partition passes pane 1 with every column.
+    addPanes(windows, ['t:0', 't:1'], [2], ['x', 'region']);
+    const window = windows.next(0) as Window;
+    expect(window).toMatchObject({ end: T0 + 2 * PANE, completion: 'all_sources' });
+    const region = window.columns.get('region') as CategoricalSketch;
+    expect(region).toBeInstanceOf(CategoricalSketch);
+    expect(region.entries()).toEqual([
+      ['north', 2],
+      ['south', 2],
+      ['east', 1],
+    ]);
+  });
+
   it('merges the partial sketches of several partitions and panes into the sketch of all their values', () => {
     const random = mulberry32(11);
     const sources = ['predictions.m:0', 'predictions.m:1', 'predictions.m:2'];
@@ -198,7 +224,7 @@ describe('completeness rule', () => {
     windows.markEvaluated(revision);
     const window = windows.next(0);
     expect(window).toMatchObject({ end: T0 + 3 * PANE, completion: 'all_sources', revision: 0 });
-    expect(window?.columns.get('x')?.max).toBe(100);
+    expect((window?.columns.get('x') as NumericSketch | undefined)?.max).toBe(100);
   });
 
   it('evaluates pending panes once no sketch of the model came for graceMs (the stream stopped)', () => {
@@ -387,7 +413,7 @@ describe('revisions of partial windows', () => {
     // Quiet for graceMs: the revision (still partial: t:2 has not passed pane 0), then pane 1.
     const revision = windows.next(6_000) as Window;
     expect(revision).toMatchObject({ end: T0 + PANE, revision: 1, completion: 'grace_time', partial: true });
-    expect(revision.columns.get('x')?.max).toBe(7);
+    expect((revision.columns.get('x') as NumericSketch | undefined)?.max).toBe(7);
     windows.markEvaluated(revision);
     expect(drain(windows, 6_000)).toEqual([[1, 'grace_time']]);
     windows.add(part('t:2', 1, 'x', [8]), 7_000); // passes pane 0, having sent nothing more for it

@@ -6,7 +6,13 @@
  * The window ending at pane P merges every source partition's sketches of panes P−W+1 … P
  * (W = `windowPanes`); windows slide by one pane and are evaluated in pane order.
  */
-import { NumericSketch, type NumericSketchJSON } from '../../core/sketch/index.ts';
+import {
+  type ColumnSketch,
+  type ColumnSketchJSON,
+  columnSketchOf,
+  mergeColumnSketch,
+  rowsOf,
+} from '../../core/sketch/index.ts';
 import type { MonitorState } from './state.ts';
 
 /** `topic:partition`, the name of a source partition in windows, events and state. */
@@ -14,8 +20,8 @@ export function sourceName(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
 
-/** One pane's sketch of one column from one source partition. */
-export interface SketchPart {
+/** One pane's sketch of one column (numeric or categorical: `kind`) from one source partition. */
+export type SketchPart = {
   model: string;
   version: number;
   column: string;
@@ -23,8 +29,7 @@ export interface SketchPart {
   paneEnd: number;
   /** `topic:partition` of the predictions partition the sketch summarizes. */
   source: string;
-  sketch: NumericSketchJSON;
-}
+} & ColumnSketchJSON;
 
 /** Where a part was read in the sketches topic. */
 export interface Position {
@@ -69,7 +74,7 @@ export interface Window {
   /** Pane sketches (pane × source × column) merged into the window. */
   sketchCount: number;
   /** Merged sketch per column. */
-  columns: Map<string, NumericSketch>;
+  columns: Map<string, ColumnSketch>;
   completion: Completion;
   /** Not every source partition had passed the window's newest pane: sketches may be missing. */
   partial: boolean;
@@ -119,7 +124,7 @@ export interface RestoredVersion {
 interface Part {
   source: string;
   column: string;
-  sketch: NumericSketchJSON;
+  sketch: ColumnSketchJSON;
   rows: number;
   position: Position | undefined;
 }
@@ -130,7 +135,7 @@ interface Pane {
   /** `source \0 column` → part */
   parts: Map<string, Part>;
   /** Sketch per column over all sources, built when first needed, dropped when a part changes. */
-  merged: Map<string, NumericSketch> | undefined;
+  merged: Map<string, ColumnSketch> | undefined;
 }
 
 interface Revisable {
@@ -263,12 +268,13 @@ export class DriftWindows {
     }
     const key = `${part.source}\u0000${part.column}`;
     const existing = pane.parts.get(key);
-    const sketch = part.sketch;
+    const sketch: ColumnSketchJSON =
+      part.kind === 'numeric' ? { kind: 'numeric', sketch: part.sketch } : { kind: 'categorical', sketch: part.sketch };
     pane.parts.set(key, {
       source: part.source,
       column: part.column,
       sketch,
-      rows: sketch.count + sketch.nullCount + sketch.nonFiniteCount,
+      rows: part.sketch.count + part.sketch.nullCount + (part.kind === 'numeric' ? part.sketch.nonFiniteCount : 0),
       // The earliest copy's position: the commit may not pass it while the pane is undecided.
       position: existing?.position ?? position,
     });
@@ -627,7 +633,7 @@ export class DriftWindows {
     const panes = [...track.panes.values()]
       .filter((pane) => pane.start >= start && pane.end <= end && pane.parts.size > 0)
       .sort((a, b) => a.start - b.start);
-    const columns = new Map<string, NumericSketch>();
+    const columns = new Map<string, ColumnSketch>();
     const sources = new Set<string>();
     let sketchCount = 0;
     for (const pane of panes) {
@@ -635,14 +641,13 @@ export class DriftWindows {
       for (const part of pane.parts.values()) sources.add(part.source);
       for (const [column, sketch] of mergedPane(pane)) {
         const into = columns.get(column);
-        if (into) into.merge(sketch);
+        // A pane of the other kind (writer schemas that disagree) is left out of the column.
+        if (into) mergeColumnSketch(into, sketch);
         else columns.set(column, sketch.clone());
       }
     }
     let rowCount = 0;
-    for (const sketch of columns.values()) {
-      rowCount = Math.max(rowCount, sketch.count + sketch.nullCount + sketch.nonFiniteCount);
-    }
+    for (const sketch of columns.values()) rowCount = Math.max(rowCount, rowsOf(sketch));
     const modelTrack = this.models.get(track.model);
     return {
       model: track.model,
@@ -668,7 +673,7 @@ export class DriftWindows {
  * One sketch per column over every source of the pane, merged in source order so that the same
  * parts always give the same sketch (a restart reproduces the windows it would have produced).
  */
-function mergedPane(pane: Pane): Map<string, NumericSketch> {
+function mergedPane(pane: Pane): Map<string, ColumnSketch> {
   if (pane.merged) return pane.merged;
   const byColumn = new Map<string, Part[]>();
   for (const part of pane.parts.values()) {
@@ -676,11 +681,11 @@ function mergedPane(pane: Pane): Map<string, NumericSketch> {
     if (list) list.push(part);
     else byColumn.set(part.column, [part]);
   }
-  const merged = new Map<string, NumericSketch>();
+  const merged = new Map<string, ColumnSketch>();
   for (const [column, parts] of byColumn) {
     parts.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
-    const sketch = NumericSketch.fromJSON((parts[0] as Part).sketch);
-    for (const part of parts.slice(1)) sketch.merge(NumericSketch.fromJSON(part.sketch));
+    const sketch = columnSketchOf((parts[0] as Part).sketch);
+    for (const part of parts.slice(1)) mergeColumnSketch(sketch, columnSketchOf(part.sketch));
     merged.set(column, sketch);
   }
   pane.merged = merged;

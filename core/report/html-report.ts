@@ -11,10 +11,10 @@ import {
   type NumericDistribution,
   numericDistribution,
 } from '../drift/numeric-distribution.ts';
-import { CategoricalSketch, OTHER_CATEGORY } from '../sketch/categorical-sketch.ts';
+import { CategoricalSketch } from '../sketch/categorical-sketch.ts';
 import type { ColumnSketch } from '../sketch/index.ts';
 import { NumericSketch } from '../sketch/numeric-sketch.ts';
-import { binDensities, centralRange } from './histogram.ts';
+import { binDensities, categoryShares, centralRange } from './histogram.ts';
 
 export interface DriftReportInput {
   result: DatasetDriftResult;
@@ -306,25 +306,11 @@ function cdfPanel(
 // ---- categorical chart: grouped horizontal bars of category shares ------------------------
 
 function categoricalChart(reference: CategoricalSketch, current: CategoricalSketch): string {
-  const shares = (s: CategoricalSketch): Map<string, number> => {
-    const m = new Map<string, number>();
-    if (s.count === 0) return m;
-    for (const [k, v] of s.entries()) m.set(k, v / s.count);
-    if (s.otherCount > 0) m.set(OTHER_CATEGORY, (m.get(OTHER_CATEGORY) ?? 0) + s.otherCount / s.count);
-    return m;
-  };
-  const r = shares(reference);
-  const c = shares(current);
-  const keys = [...new Set([...r.keys(), ...c.keys()])].sort(
-    (a, b) => Math.max(r.get(b) ?? 0, c.get(b) ?? 0) - Math.max(r.get(a) ?? 0, c.get(a) ?? 0) || (a < b ? -1 : 1),
-  );
-  const shown = keys.slice(0, MAX_CATEGORY_BARS);
-  const rest = keys.slice(MAX_CATEGORY_BARS);
-  const rows = shown.map((k) => ({ label: k, r: r.get(k) ?? 0, c: c.get(k) ?? 0 }));
-  if (rest.length > 0) {
-    const sum = (m: Map<string, number>) => rest.reduce((a, k) => a + (m.get(k) ?? 0), 0);
-    rows.push({ label: `(${rest.length} more)`, r: sum(r), c: sum(c) });
-  }
+  const rows = categoryShares(reference, current, MAX_CATEGORY_BARS).map((s) => ({
+    label: s.label,
+    r: s.reference,
+    c: s.current,
+  }));
   if (rows.length === 0) return '';
   const rowHeight = 26;
   const labelWidth = 180;

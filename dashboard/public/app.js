@@ -358,7 +358,28 @@
     loaded('model');
   }
 
+  /** A categorical column: each category's share of the reference and of the window, as paired bars. */
+  function renderCategories(d) {
+    const el = document.getElementById('chart-distribution');
+    const max = Math.max(1e-12, ...d.reference, ...d.current);
+    const pct = (v) => `${(v * 100).toFixed(1)} %`;
+    el.innerHTML = `<div class="category-bars">${d.categories
+      .map(
+        (c, i) => `<div class="category-row"><span class="category-label" title="${esc(c)}">${esc(c)}</span>
+          <span class="category-pair">
+            <span class="bar ref" style="width:${((d.reference[i] / max) * 100).toFixed(1)}%"></span>
+            <span class="bar cur" style="width:${((d.current[i] / max) * 100).toFixed(1)}%"></span>
+          </span><span class="muted">${pct(d.reference[i])} → ${pct(d.current[i])}</span></div>`,
+      )
+      .join('')}</div>`;
+    el.dataset.points = String(d.categories.length);
+    document.getElementById('distribution-note').textContent =
+      `v${d.version}: category shares, reference (n ${d.referenceCount}) → current (n ${d.currentCount})` +
+      (d.windowEnd ? ` (window ${time(d.windowStart)} – ${time(d.windowEnd)})` : ' (no sketches yet)');
+  }
+
   function renderDistribution(column, d) {
+    if (d.kind === 'categorical') return renderCategories(d);
     const el = document.getElementById('chart-distribution');
     const xs = d.edges.slice(0, -1).map((e, i) => (e + d.edges[i + 1]) / 2);
     const chart = new uPlot(
