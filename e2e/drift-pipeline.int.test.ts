@@ -15,13 +15,12 @@ import { writeModelReport } from '../cli/report.ts';
 import { type DriftConsumer, type DriftSettings, startDriftConsumer } from '../consumers/drift/consumer.ts';
 import { type StoreConsumer, startStoreConsumer } from '../consumers/store/consumer.ts';
 import { parseConfig } from '../core/config.ts';
-import { AvroCodec } from '../core/kafka/avro.ts';
-import { connectAdmin, createKafka, ensureTopics, startNewGroupAtEnd } from '../core/kafka/client.ts';
+import type { AvroCodec } from '../core/kafka/avro.ts';
+import { connectAdmin, startNewGroupAtEnd } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
-import { migrate } from '../core/migrations.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
 import type { DriftEvent } from '../core/schemas.ts';
-import { openStorage, type Storage, sql } from '../core/storage/index.ts';
+import { type Storage, sql } from '../core/storage/index.ts';
 import { predictionsTopic, TOPICS } from '../core/topics.ts';
 import { type Dataset, loadCaliforniaHousing } from '../model/dataset.ts';
 import { ModelLoader as ModelRegistry } from '../model/model-loader.ts';
@@ -30,8 +29,9 @@ import { createKafkaSink } from '../producers/predict-service/kafka-sink.ts';
 import { kafkaSender } from '../producers/replay/kafka-sender.ts';
 import { type ReplaySender, replay } from '../producers/replay/replay.ts';
 import { type ColumnStats, columnStats, createScenario, type ScenarioOptions } from '../producers/replay/scenarios.ts';
+import { driftEventsEnd, readDriftEvents } from '../test-support/drift-events.ts';
+import { openPipelineServices } from '../test-support/pipeline-services.ts';
 import { completeWindows, eventTimePanes, QUICK_RETRIES } from '../test-support/pipeline-settings.ts';
-import { readTopic } from '../test-support/read-topic.ts';
 import { until } from '../test-support/until.ts';
 
 const services = inject('services');
@@ -89,19 +89,13 @@ describe('drift consumer on the real pipeline', () => {
   const cleanup: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers: services.kafkaBrokers, clientId: 'drift-test', connectTimeoutMs: 10_000, logger });
-    codec = new AvroCodec({ url: services.schemaRegistryUrl });
-    const admin = await connectAdmin(kafka, connect);
-    await ensureTopics(
-      admin,
-      [{ topic: TOPICS.groundTruth }, { topic: TOPICS.featureSketches }, { topic: TOPICS.driftEvents }],
-      PARTITIONS,
-    );
-    await admin.disconnect();
-    storage = await openStorage(parseConfig({ CLICKHOUSE_DATABASE: DATABASE }), logger, {
-      clickhouseUrl: services.clickhouseUrl,
-    });
-    await migrate(storage);
+    ({ kafka, codec, storage } = await openPipelineServices({
+      clientId: 'drift-test',
+      database: DATABASE,
+      topics: [TOPICS.groundTruth, TOPICS.featureSketches, TOPICS.driftEvents],
+      partitions: PARTITIONS,
+      logger,
+    }));
     home = await mkdtemp(join(tmpdir(), 'dl-drift-'));
     registry = new ModelRegistry(join(home, 'models'));
     // A short training (10 epochs, ~2 s): holdout RMSE ≈ 0.57; the reference profile is what matters.
@@ -159,9 +153,7 @@ describe('drift consumer on the real pipeline', () => {
       [driftGroup, TOPICS.featureSketches],
     ] as const)
       await startNewGroupAtEnd(admin, groupId, topic);
-    const eventsFrom = new Map(
-      (await admin.fetchTopicOffsets(TOPICS.driftEvents)).map((o) => [o.partition, BigInt(o.high)]),
-    );
+    const eventsFrom = await driftEventsEnd(admin);
     await admin.disconnect();
 
     const store = await startStoreConsumer({
@@ -221,11 +213,7 @@ describe('drift consumer on the real pipeline', () => {
           eventTimeStepMs: STEP_MS,
         });
       },
-      async events() {
-        const messages = await readTopic(kafka, TOPICS.driftEvents, (m) => m.key?.toString() === model, eventsFrom);
-        const events = await Promise.all(messages.map((m) => codec.decode<DriftEvent>(m.value as Buffer)));
-        return events.sort((a, b) => a.window_end.getTime() - b.window_end.getTime());
-      },
+      events: () => readDriftEvents(kafka, codec, model, eventsFrom),
       async close() {
         for (const drift of drifts) await drift.stop().catch(() => {});
         await store.stop();

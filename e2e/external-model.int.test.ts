@@ -15,22 +15,22 @@ import { modelsCommand } from '../cli/models.ts';
 import { startDriftConsumer } from '../consumers/drift/consumer.ts';
 import { startStoreConsumer } from '../consumers/store/consumer.ts';
 import { parseConfig } from '../core/config.ts';
-import { AvroCodec } from '../core/kafka/avro.ts';
-import { connectAdmin, createKafka, createProducer, ensureTopics, startNewGroupAtEnd } from '../core/kafka/client.ts';
+import type { AvroCodec } from '../core/kafka/avro.ts';
+import { connectAdmin, createProducer, startNewGroupAtEnd } from '../core/kafka/client.ts';
 import { createLogger } from '../core/logger.ts';
-import { migrate } from '../core/migrations.ts';
 import { predictionsTable } from '../core/prediction-table.ts';
 import type { DriftEvent, PredictionEvent } from '../core/schemas.ts';
-import { identifier, openStorage, type Storage, sql } from '../core/storage/index.ts';
+import { identifier, type Storage, sql } from '../core/storage/index.ts';
 import { TOPICS } from '../core/topics.ts';
 import { startDashboard } from '../dashboard/main.ts';
 import { loadCaliforniaHousing, splitDataset } from '../model/dataset.ts';
 import { ModelRegistry } from '../model/registry.ts';
 import { columnStats } from '../producers/replay/scenarios.ts';
 import { launchChromium } from '../test-support/browser.ts';
+import { driftEventsEnd, readDriftEvents } from '../test-support/drift-events.ts';
 import { createModelTopic } from '../test-support/model-topic.ts';
+import { openPipelineServices } from '../test-support/pipeline-services.ts';
 import { completeWindows, eventTimePanes, QUICK_RETRIES } from '../test-support/pipeline-settings.ts';
-import { readTopic } from '../test-support/read-topic.ts';
 import { until } from '../test-support/until.ts';
 
 const services = inject('services');
@@ -63,24 +63,13 @@ describe('a model served elsewhere', () => {
   const cleanup: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
-    kafka = createKafka({
-      brokers: services.kafkaBrokers,
+    ({ kafka, codec, storage } = await openPipelineServices({
       clientId: 'external-test',
-      connectTimeoutMs: 10_000,
+      database: DATABASE,
+      topics: [TOPICS.groundTruth, TOPICS.featureSketches, TOPICS.driftEvents],
+      partitions: PARTITIONS,
       logger,
-    });
-    codec = new AvroCodec({ url: services.schemaRegistryUrl });
-    const admin = await connectAdmin(kafka, connect);
-    await ensureTopics(
-      admin,
-      [{ topic: TOPICS.groundTruth }, { topic: TOPICS.featureSketches }, { topic: TOPICS.driftEvents }],
-      PARTITIONS,
-    );
-    await admin.disconnect();
-    storage = await openStorage(parseConfig({ CLICKHOUSE_DATABASE: DATABASE }), logger, {
-      clickhouseUrl: services.clickhouseUrl,
-    });
-    await migrate(storage);
+    }));
     producer = createProducer(kafka);
     await producer.connect();
     home = await mkdtemp(join(tmpdir(), 'dl-external-'));
@@ -125,9 +114,7 @@ describe('a model served elsewhere', () => {
     const admin = await connectAdmin(kafka, connect);
     await startNewGroupAtEnd(admin, storeGroup, TOPICS.groundTruth);
     await startNewGroupAtEnd(admin, driftGroup, TOPICS.featureSketches);
-    const eventsFrom = new Map(
-      (await admin.fetchTopicOffsets(TOPICS.driftEvents)).map((o) => [o.partition, BigInt(o.high)]),
-    );
+    const eventsFrom = await driftEventsEnd(admin);
     await admin.disconnect();
     const store = await startStoreConsumer({
       kafka,
@@ -187,10 +174,7 @@ describe('a model served elsewhere', () => {
     // 4. Windows end at panes 4 … 18 (pane 19 stays open): 15 evaluations.
     const expected = ROWS / ROWS_PER_PANE - 2 - (WINDOW_PANES - 1);
     await until(() => drift.stats().eventsEmitted >= expected, `${expected} drift events`, 120_000);
-    const messages = await readTopic(kafka, TOPICS.driftEvents, (m) => m.key?.toString() === model, eventsFrom);
-    const events = (await Promise.all(messages.map((m) => codec.decode<DriftEvent>(m.value as Buffer)))).sort(
-      (a, b) => a.window_end.getTime() - b.window_end.getTime(),
-    );
+    const events = await readDriftEvents(kafka, codec, model, eventsFrom);
     expect(events).toHaveLength(expected);
     const paneOf = (e: DriftEvent) => (e.window_end.getTime() - BASE_TIME) / PANE_MS - 1;
     const before = events.filter((e) => paneOf(e) < SHIFT_PANE);

@@ -26,6 +26,7 @@ import { NumericSketch } from '../../core/sketch/index.ts';
 import { featureSketchRow, type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
 import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
+import { driftEventsEnd, readDriftEvents } from '../../test-support/drift-events.ts';
 import { completeWindows } from '../../test-support/pipeline-settings.ts';
 import { readTopic } from '../../test-support/read-topic.ts';
 import { until } from '../../test-support/until.ts';
@@ -152,9 +153,7 @@ describe('drift consumer on hand-made sketches', () => {
     const admin = await connectAdmin(kafka, connect);
     await ensureTopics(admin, [{ topic: predictionsTopic(model), partitions }], partitions);
     await startNewGroupAtEnd(admin, groupId, TOPICS.featureSketches);
-    const eventsFrom = new Map(
-      (await admin.fetchTopicOffsets(TOPICS.driftEvents)).map((o) => [o.partition, BigInt(o.high)]),
-    );
+    const eventsFrom = await driftEventsEnd(admin);
     const lettersFrom = new Map(
       (await admin.fetchTopicOffsets(TOPICS.deadLetter)).map((o) => [o.partition, BigInt(o.high)]),
     );
@@ -195,16 +194,7 @@ describe('drift consumer on hand-made sketches', () => {
         const base = BigInt(meta.baseOffset ?? '0');
         return snapshots.map((_, i) => base + BigInt(i));
       },
-      async events() {
-        const messages = await readTopic(kafka, TOPICS.driftEvents, (m) => m.key?.toString() === model, eventsFrom);
-        const events = await Promise.all(messages.map((m) => codec.decode<DriftEvent>(m.value as Buffer)));
-        return events.sort(
-          (a, b) =>
-            a.window_end.getTime() - b.window_end.getTime() ||
-            a.model_version - b.model_version ||
-            a.revision - b.revision,
-        );
-      },
+      events: () => readDriftEvents(kafka, codec, model, eventsFrom),
       deadLetters() {
         return readTopic(kafka, TOPICS.deadLetter, (m) => m.key?.toString() === model, lettersFrom);
       },
