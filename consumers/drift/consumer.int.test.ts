@@ -214,7 +214,7 @@ describe('drift consumer on hand-made sketches', () => {
   const pane = (model: string, version: number, panes: number[], partitions: number[]) =>
     panes.flatMap((p) => partitions.map((partition) => snapshot(model, version, p, partition)));
 
-  it('dead-letters a sketch that would break a merge and a far-future pane, with the reason, and goes on', async () => {
+  it('dead-letters a sketch that would break a merge, a far-future pane and category counts that do not add up, with the reason, and goes on', async () => {
     const h = await harness(2);
     const drift = await h.start({ windowPanes: 2 });
     await h.send(pane(h.model, 1, [0, 1], [0, 1]));
@@ -224,9 +224,26 @@ describe('drift consumer on hand-made sketches', () => {
     // A pane a day ahead of the message's timestamp: it would complete every pane before it and
     // make every later sketch expire.
     const future = snapshot(h.model, 1, 86_400, 1);
-    await h.send([broken, future]);
+    // Category counts that do not add up to the count they claim.
+    const categories = {
+      ...snapshot(h.model, 1, 2, 1),
+      column: 'region',
+      kind: 'categorical' as const,
+      count: 9,
+      null_count: 0,
+      min: null,
+      max: null,
+      mean: null,
+      m2: 0,
+      compression: 0,
+      centroid_means: [],
+      centroid_counts: [],
+      centroid_point_masses: [],
+      categories: [{ value: 'north', count: 3 }],
+    };
+    await h.send([broken, future, categories]);
     await h.send(pane(h.model, 1, [2, 3], [0, 1]));
-    await until(() => drift.stats().eventsEmitted >= 2 && drift.stats().deadLettered >= 2, '2 events, 2 dead letters');
+    await until(() => drift.stats().eventsEmitted >= 2 && drift.stats().deadLettered >= 3, '2 events, 3 dead letters');
     await new Promise((r) => setTimeout(r, 300));
     const events = await h.events();
     // Windows ending at panes 1 and 2 (pane 3 waits for a later pane), on both partitions.
@@ -240,10 +257,12 @@ describe('drift consumer on hand-made sketches', () => {
     }
     const letters = await h.deadLetters();
     const reasons = letters.map((m) => m.headers?.['dl-reason']?.toString() ?? '');
-    expect(reasons).toHaveLength(2);
+    expect(reasons).toHaveLength(3);
     expect(reasons[0]).toMatch(/m2 1e\+308 is larger than 200 values within \[min, max\] allow/);
     expect(reasons[1]).toMatch(/pane_start .* after the message's timestamp .*MAX_CLOCK_SKEW_SECONDS/);
+    expect(reasons[2]).toMatch(/counts and otherCount sum to 3, not count 9/);
     expect(letters.map((m) => m.headers?.['dl-error-code']?.toString())).toEqual([
+      ErrorCode.EVENT_INVALID,
       ErrorCode.EVENT_INVALID,
       ErrorCode.EVENT_INVALID,
     ]);
