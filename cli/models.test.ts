@@ -91,6 +91,18 @@ describe('driftline models register', () => {
     expect((loading as Error).message).toContain('registered for monitoring only');
   });
 
+  it('refuses a reference file that is empty or has a row longer than its header, naming it', async () => {
+    const empty = join(home, 'empty.csv');
+    await writeFile(empty, '');
+    const ragged = join(home, 'ragged.csv');
+    await writeFile(ragged, 'x,y,p\n1,2,3\n4,5,6,7\n');
+    const register = (file: string) =>
+      models('register', 'bad', '--reference', file, '--prediction', 'p', '--target', 'y');
+    await expect(register(empty)).rejects.toMatchObject({ code: 'DL_USAGE' });
+    await expect(register(ragged)).rejects.toThrow(`${ragged} line 3: 4 fields, but the header has 3`);
+    await expect(register(join(home, 'missing.csv'))).rejects.toThrow(/missing\.csv/);
+  });
+
   it('takes --features and --categorical, and refuses options of register on other actions', async () => {
     const registered = await models(
       'register',

@@ -28,45 +28,87 @@ export async function readReferenceCsv(
   options: { categorical?: ReadonlySet<string>; encoding?: Encoding } = {},
 ): Promise<ReferenceFile> {
   const categorical = options.categorical ?? new Set<string>();
-  let header: string[] | undefined;
-  let fields: (string | null)[][] = [];
+  // Two passes, so that a numeric column is held as numbers, never as the text of every field:
+  // the first decides each column's kind, the second reads the values as that kind.
+  const counts = await countKinds(path, options.encoding);
+  for (const name of categorical) {
+    if (!counts.header.includes(name)) {
+      throw new DriftlineError(ErrorCode.USAGE, `--categorical ${JSON.stringify(name)} is not a column of ${path}`);
+    }
+  }
+  const numeric = counts.header.map(
+    (name, j) =>
+      !categorical.has(name) &&
+      (counts.numbers[j] ?? 0) > 0 &&
+      (counts.nonNumeric[j] ?? 0) <= MAX_NON_NUMERIC_SHARE * (counts.present[j] ?? 0),
+  );
+  const values: (number | string | null)[][] = counts.header.map(() => []);
+  const unreadable = counts.header.map(() => 0);
+  let header = true;
   for await (const record of csvRecords(path, options.encoding)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    counts.header.forEach((_, j) => {
+      const field = record.fields[j];
+      const column = values[j] as (number | string | null)[];
+      if (field === undefined || isMissing(field)) column.push(null);
+      else if (!numeric[j]) column.push(field);
+      else {
+        // Text among numbers, and ±inf, are missing values of a numeric column (and reported).
+        const n = parseNumber(field);
+        if (n !== undefined && Number.isFinite(n)) column.push(n);
+        else {
+          column.push(null);
+          unreadable[j] = (unreadable[j] ?? 0) + 1;
+        }
+      }
+    });
+  }
+  const columns = new Map<string, ReferenceColumn>(
+    counts.header.map((name, j) => [
+      name,
+      numeric[j]
+        ? { kind: 'numeric', values: values[j] as (number | null)[] }
+        : { kind: 'categorical', values: values[j] as (string | null)[] },
+    ]),
+  );
+  return {
+    rows: counts.rows,
+    columns,
+    unreadable: new Map(
+      counts.header.flatMap((name, j) => ((unreadable[j] ?? 0) > 0 ? [[name, unreadable[j] ?? 0]] : [])),
+    ),
+  };
+}
+
+/** Per column: values present, numbers among them, and values that are not numbers. */
+async function countKinds(path: string, encoding: Encoding | undefined) {
+  let header: string[] | undefined;
+  let present: number[] = [];
+  let numbers: number[] = [];
+  let nonNumeric: number[] = [];
+  let rows = 0;
+  for await (const record of csvRecords(path, encoding)) {
     if (!header) {
       header = normalizeHeader(record.fields, path);
-      fields = header.map(() => []);
+      present = header.map(() => 0);
+      numbers = header.map(() => 0);
+      nonNumeric = header.map(() => 0);
       continue;
     }
     if (record.fields.length > header.length)
       throw tooManyFields(path, record.line, record.fields.length, header.length);
-    header.forEach((_, j) => {
+    rows++;
+    for (let j = 0; j < header.length; j++) {
       const field = record.fields[j];
-      fields[j]?.push(field === undefined || isMissing(field) ? null : field);
-    });
+      if (field === undefined || isMissing(field)) continue;
+      present[j] = (present[j] ?? 0) + 1;
+      if (parseNumber(field) === undefined) nonNumeric[j] = (nonNumeric[j] ?? 0) + 1;
+      else numbers[j] = (numbers[j] ?? 0) + 1;
+    }
   }
   if (!header) throw emptyFile(path);
-  for (const name of categorical) {
-    if (!header.includes(name)) {
-      throw new DriftlineError(ErrorCode.USAGE, `--categorical ${JSON.stringify(name)} is not a column of ${path}`);
-    }
-  }
-  const columns = new Map<string, ReferenceColumn>();
-  const unreadable = new Map<string, number>();
-  header.forEach((name, j) => {
-    const texts = fields[j] ?? [];
-    const numbers = texts.map((t) => (t === null ? undefined : parseNumber(t)));
-    const present = texts.filter((t) => t !== null).length;
-    const nonNumeric = texts.filter((t, i) => t !== null && numbers[i] === undefined).length;
-    const numeric =
-      !categorical.has(name) && numbers.some((n) => n !== undefined) && nonNumeric <= MAX_NON_NUMERIC_SHARE * present;
-    if (!numeric) {
-      columns.set(name, { kind: 'categorical', values: texts });
-      return;
-    }
-    // Text among numbers, and ±inf, are missing values of a numeric column (and reported).
-    const values = numbers.map((n) => (n !== undefined && Number.isFinite(n) ? n : null));
-    const lost = values.filter((v, i) => v === null && texts[i] !== null).length;
-    if (lost > 0) unreadable.set(name, lost);
-    columns.set(name, { kind: 'numeric', values });
-  });
-  return { rows: fields[0]?.length ?? 0, columns, unreadable };
+  return { header, rows, present, numbers, nonNumeric };
 }
