@@ -22,7 +22,7 @@ import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { mulberry32 } from '../../core/random.ts';
 import { type DriftEvent, sketchSnapshotSchema } from '../../core/schemas.ts';
-import { NumericSketch } from '../../core/sketch/index.ts';
+import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
 import { featureSketchRow, type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
 import { openStorage, type Storage, sql } from '../../core/storage/index.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../../core/topics.ts';
@@ -225,22 +225,20 @@ describe('drift consumer on hand-made sketches', () => {
     // make every later sketch expire.
     const future = snapshot(h.model, 1, 86_400, 1);
     // Category counts that do not add up to the count they claim.
-    const categories = {
-      ...snapshot(h.model, 1, 2, 1),
-      column: 'region',
-      kind: 'categorical' as const,
-      count: 9,
-      null_count: 0,
-      min: null,
-      max: null,
-      mean: null,
-      m2: 0,
-      compression: 0,
-      centroid_means: [],
-      centroid_counts: [],
-      centroid_point_masses: [],
-      categories: [{ value: 'north', count: 3 }],
-    };
+    const regions = snapshotOf(
+      {
+        modelName: h.model,
+        modelVersion: 1,
+        column: 'region',
+        paneStart: BASE_TIME + 2 * PANE_MS,
+        paneEnd: BASE_TIME + 3 * PANE_MS,
+        sketch: CategoricalSketch.of(['north', 'north', 'north']),
+        lateCount: 0,
+      },
+      predictionsTopic(h.model),
+      1,
+    );
+    const categories = { ...regions, count: 9 };
     await h.send([broken, future, categories]);
     await h.send(pane(h.model, 1, [2, 3], [0, 1]));
     await until(() => drift.stats().eventsEmitted >= 2 && drift.stats().deadLettered >= 3, '2 events, 3 dead letters');

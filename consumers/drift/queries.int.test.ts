@@ -10,6 +10,7 @@ import { createLogger } from '../../core/logger.ts';
 import { migrate } from '../../core/migrations.ts';
 import { ensurePredictionsTable, predictionsTable } from '../../core/prediction-table.ts';
 import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
+import { featureSketchRow, snapshotOf } from '../../core/sketch-snapshot.ts';
 import type { Storage } from '../../core/storage/index.ts';
 import { storageAdapters } from '../../test-support/storage.ts';
 import { evaluateWindow, realizedPerformance, referenceOf } from './evaluation.ts';
@@ -222,32 +223,28 @@ describe.each(adapters)('drift queries on ClickHouse $name', (adapter) => {
   });
 
   it('reloads categorical pane sketches as category counts, for restores as for arrivals', async () => {
-    const categorical = {
-      ...sketchRow(model, 'region', 5, 0, [], new Date(T0)),
-      column_kind: 'categorical',
-      count: 5,
-      null_count: 1,
-      min: null,
-      max: null,
-      mean: null,
-      m2: 0,
-      compression: 0,
-      centroid_means: [],
-      centroid_counts: [],
-      category_values: ['north', 'south', '__other__'],
-      category_counts: [3, 1, 1],
-    };
-    await storage.insert('feature_sketches', [categorical]);
+    // A bounded sketch that lumped one value into __other__: three categories kept, one lumped.
+    const sketch = CategoricalSketch.of(['north', 'north', 'north', 'south', 'east', null], { maxCategories: 2 });
+    const snapshot = snapshotOf(
+      {
+        modelName: model,
+        modelVersion: 1,
+        column: 'region',
+        paneStart: T0 + 5_000,
+        paneEnd: T0 + 6_000,
+        sketch,
+        lateCount: 0,
+      },
+      `predictions.${model}`,
+      0,
+    );
+    await storage.insert('feature_sketches', [featureSketchRow(snapshot, new Date(T0))]);
     const parts = await queryPaneSketches(storage, model, 1, T0 + 5_000, T0 + 6_000);
     expect(parts).toHaveLength(1);
     expect(parts[0]).toMatchObject({ column: 'region', kind: 'categorical' });
-    expect(CategoricalSketch.fromJSON(parts[0]?.sketch).toJSON()).toMatchObject({
-      count: 5,
-      nullCount: 1,
-      otherCount: 1,
-      values: ['north', 'south'],
-      counts: [3, 1],
-    });
+    const restored = CategoricalSketch.fromJSON(parts[0]?.sketch);
+    expect(restored).toMatchObject({ count: 5, nullCount: 1, otherCount: sketch.otherCount });
+    expect(restored.entries()).toEqual(sketch.entries());
   });
 
   it('restores from the newest revision of the newest window, and keeps partial windows open to revision', async () => {

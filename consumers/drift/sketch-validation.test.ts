@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NumericSketch } from '../../core/sketch/index.ts';
-import { numericSketchJsonOf, type SketchSnapshot } from '../../core/sketch-snapshot.ts';
+import { CategoricalSketch, NumericSketch } from '../../core/sketch/index.ts';
+import { numericSketchJsonOf, type SketchSnapshot, snapshotOf } from '../../core/sketch-snapshot.ts';
 import { checkSnapshot, MAX_SKETCH_ROWS, type SketchContext, sketchProblems } from './sketch-validation.ts';
 import { DriftWindows } from './windows.ts';
 
@@ -43,23 +43,29 @@ function reason(s: SketchSnapshot, ctx: SketchContext = context): string {
 
 describe('sketch snapshots on arrival', () => {
   it('takes a categorical snapshot as a window part of category counts, __other__ as the lumped mass', () => {
-    const categorical = snapshot({
-      kind: 'categorical',
+    const { model_name, model_version, column, pane_start, pane_end, source_topic, source_partition } = snapshot();
+    const categorical = {
+      ...snapshotOf(
+        {
+          modelName: model_name,
+          modelVersion: model_version,
+          column,
+          paneStart: pane_start.getTime(),
+          paneEnd: pane_end.getTime(),
+          sketch: CategoricalSketch.of(['north', 'north', 'north', 'north', 'south', 'south', null, null]),
+          lateCount: 0,
+        },
+        source_topic,
+        source_partition,
+      ),
+      // As a bounded sketch sends the mass it lumped together.
       count: 7,
-      null_count: 2,
-      min: null,
-      max: null,
-      mean: null,
-      m2: 0,
-      compression: 0,
-      centroid_means: [],
-      centroid_counts: [],
       categories: [
         { value: 'north', count: 4 },
         { value: 'south', count: 2 },
         { value: '__other__', count: 1 },
       ],
-    });
+    };
     const verdict = checkSnapshot(categorical, context);
     expect(verdict).toMatchObject({ kind: 'accepted', part: { kind: 'categorical', column: 'a' } });
     const part = verdict.kind === 'accepted' ? verdict.part : undefined;
