@@ -165,8 +165,11 @@ interface Item {
 
 interface VersionState {
   track: AlertTrack;
-  /** Per alert, per channel: its thread (the first message delivered there). */
-  threads: Map<string, Map<ChannelName, string>>;
+  /**
+   * Per alert, per channel: its thread (the first message delivered there). A promise, so that
+   * lanes asking at once after a restart share one read of `alerts` and one map.
+   */
+  threads: Map<string, Promise<Map<ChannelName, string>>>;
 }
 
 const DEFAULT_GROUP = 'driftline-alert';
@@ -309,7 +312,7 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     await storage.insert('alerts', [row]);
     state.track = step.track;
     if (step.decision.kind === 'open') {
-      state.threads.set(row.alert_id, new Map());
+      state.threads.set(row.alert_id, Promise.resolve(new Map()));
       stats.opened++;
     } else if (step.decision.kind === 'update') stats.updated++;
     else stats.resolved++;
@@ -410,8 +413,10 @@ export async function startAlertConsumer(options: AlertConsumerOptions): Promise
     const { alert_id: alertId, model_name: model, model_version: version } = plan.decision;
     let threads = state.threads.get(alertId);
     if (!threads) {
-      threads = await alertThreads(storage, model, version, alertId);
+      threads = alertThreads(storage, model, version, alertId);
       state.threads.set(alertId, threads);
+      // A failed read is read again by the next attempt.
+      threads.catch(() => state.threads.delete(alertId));
     }
     return threads;
   }
