@@ -4,12 +4,14 @@
  * one-pass profiler that turns a file into one sketch per column without holding the rows in
  * memory (the sketch path; the exact path is `compare-values.ts`).
  */
+
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pipeline, Readable } from 'node:stream';
 import type { Options, Parser } from 'csv-parse';
+import { FEW_VALUES } from '../core/drift/few-values.ts';
 import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import { CategoricalSketch } from '../core/sketch/categorical-sketch.ts';
 import { NumericSketch } from '../core/sketch/numeric-sketch.ts';
@@ -262,7 +264,7 @@ export interface ColumnProfile extends ColumnCounts {
  * Evidently's rule (`_get_default_stattest`): a numerical column with at most this many distinct
  * values in both files together is tested as categorical.
  */
-export const FEW_VALUES = 5;
+export { FEW_VALUES };
 
 export interface CsvProfile {
   path: string;

@@ -5,12 +5,14 @@
  * straight from the bytes, numbers parsed without making strings; a file with a quote character
  * anywhere is read through csv-parse (`csvRecords`), as the sketch path reads every file.
  */
+
 import { isUtf8 } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { sortNumbers } from '../core/drift/exact.ts';
+import { categoricalOfCounts } from '../core/drift/few-values.ts';
 import { DriftlineError, type ErrorCode } from '../core/errors.ts';
-import { CategoricalSketch } from '../core/sketch/categorical-sketch.ts';
+import type { CategoricalSketch } from '../core/sketch/categorical-sketch.ts';
 import {
   type ColumnCounts,
   csvRecords,
@@ -368,7 +370,7 @@ export function textSketch(column: ColumnValues): CategoricalSketch {
   if (!column.allTexts && column.numbers > 0) {
     throw new Error(`column ${JSON.stringify(column.name)} was read without the text of its numbers`);
   }
-  return exactSketch(column.texts, column.missing);
+  return categoricalOfCounts(column.texts, column.missing);
 }
 
 /**
@@ -386,8 +388,8 @@ export function fewValueSketches(
   if (distinct > FEW_VALUES) return undefined;
   // Missing here: everything that is not a finite number, as in the sketch path's `fewValues`.
   return {
-    reference: exactSketch(ref, reference.missing + reference.present - reference.finite.length),
-    current: exactSketch(cur, current.missing + current.present - current.finite.length),
+    reference: categoricalOfCounts(ref, reference.missing + reference.present - reference.finite.length),
+    current: categoricalOfCounts(cur, current.missing + current.present - current.finite.length),
     distinct,
   };
 }
@@ -406,18 +408,4 @@ function distinctCounts(sorted: Float64Array): Map<string, number> | undefined {
     i = j;
   }
   return counts;
-}
-
-function exactSketch(counts: ReadonlyMap<string, number>, nullCount: number): CategoricalSketch {
-  const entries = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return CategoricalSketch.fromJSON({
-    format: 1,
-    maxCategories: Math.max(1, entries.length),
-    count: entries.reduce((sum, [, c]) => sum + c, 0),
-    nullCount,
-    otherCount: 0,
-    maxError: 0,
-    values: entries.map(([v]) => v),
-    counts: entries.map(([, c]) => c),
-  });
 }

@@ -3,6 +3,7 @@
  * with the statistics the stream consumer uses: computed exactly on the values when the files
  * fit in memory (`EXACT_MAX_FILE_BYTES`), else from the same sketches the stream uses.
  */
+
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,9 +20,9 @@ import {
   defaultMethod,
   evaluateColumn,
   evaluateDataset,
-  METHODS_BY_KIND,
   overrideProblems,
 } from '../core/drift/evaluate.ts';
+import { numericOnly } from '../core/drift/few-values.ts';
 import type { ColumnSketch } from '../core/sketch/index.ts';
 import { NumericSketch } from '../core/sketch/numeric-sketch.ts';
 import { type Command, usageError } from './command.ts';
@@ -248,8 +249,7 @@ function sketchesOf(
   method: DriftMethod | undefined,
 ): { reference: ColumnSketch; current: ColumnSketch } {
   if (isNumericColumn(ref, cur)) {
-    const numericOnly = method !== undefined && !METHODS_BY_KIND.categorical.includes(method);
-    if (!numericOnly && fewDistinctValues(ref, cur) !== undefined && ref.fewValues && cur.fewValues) {
+    if (!numericOnly(method) && fewDistinctValues(ref, cur) !== undefined && ref.fewValues && cur.fewValues) {
       return { reference: ref.fewValues, current: cur.fewValues };
     }
     return { reference: ref.numericSketch, current: cur.numericSketch };
@@ -400,9 +400,8 @@ function columnProblems(options: CompareOptions, column: string, kind: ColumnKin
 }
 
 /** `--method` asks for a test only numbers have (ks, wasserstein): no few-values rule then. */
-function numericOnly(options: CompareOptions, column: string): boolean {
-  const method = options.overrides.get(column)?.method;
-  return method !== undefined && !METHODS_BY_KIND.categorical.includes(method);
+function numericOnlyColumn(options: CompareOptions, column: string): boolean {
+  return numericOnly(options.overrides.get(column)?.method);
 }
 
 /** The sketch path: both files streamed into per-column sketches, as the stream consumer has them. */
@@ -468,7 +467,7 @@ async function compareValues(options: CompareOptions, compared: string[]): Promi
     const [ref, cur] = [column(reference, name), column(current, name)];
     const opts = columnOptions(options, name);
     if (isNumericColumn(ref, cur)) {
-      const few = numericOnly(options, name) ? undefined : fewValueSketches(ref, cur);
+      const few = numericOnlyColumn(options, name) ? undefined : fewValueSketches(ref, cur);
       notes.set(name, inputNotes(ref, cur, few?.distinct));
       if (few) {
         problems.push(...columnProblems(options, name, 'categorical', few.reference.count));

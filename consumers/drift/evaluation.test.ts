@@ -65,4 +65,32 @@ describe('a window against a reference with a categorical feature', () => {
       });
     }
   });
+
+  it('tests a numeric feature with at most 5 distinct values as categories, as Evidently does, unless ks or wasserstein is asked', () => {
+    const flag = (ones: number, n: number) => NumericSketch.of(Array.from({ length: n }, (_, i) => (i < ones ? 1 : 0)));
+    const binary = referenceOf(
+      'm',
+      1,
+      { features: { flag: flag(500, 2_000).toJSON() }, prediction: numbers(2_000).toJSON() },
+      {
+        rmse: 0.5,
+        mae: 0.4,
+      },
+    );
+    const window = columnsOf([
+      ['flag', flag(600, 1_000)],
+      ['prediction', numbers(1_000)],
+    ]);
+    const byDefault = evaluateWindow(binary, window).result.columns.find((c) => c.column === 'flag');
+    // A quarter of ones in the reference, 60 % now: Jensen–Shannon on the two categories.
+    expect(byDefault).toMatchObject({ kind: 'categorical', method: 'jensenshannon', drifted: true });
+    expect(evaluateWindow(binary, window).sketches.get('flag')?.reference).toBeInstanceOf(CategoricalSketch);
+    const byWasserstein = evaluateWindow(binary, window, { columns: { flag: { method: 'wasserstein' } } });
+    expect(byWasserstein.result.columns.find((c) => c.column === 'flag')).toMatchObject({
+      kind: 'numerical',
+      method: 'wasserstein',
+    });
+    // The prediction, with 100 distinct values, stays numerical.
+    expect(byDefault && evaluateWindow(binary, window).result.columns.at(-1)).toMatchObject({ kind: 'numerical' });
+  });
 });

@@ -2,6 +2,8 @@
  * A window against a model version's reference profile, and realized error against its holdout
  * metrics. Pure: the profile and the error sums are passed in.
  */
+
+import { fewValueSketches, numericOnly } from '../../core/drift/few-values.ts';
 import {
   type ColumnPair,
   type DatasetDriftOptions,
@@ -62,11 +64,24 @@ export function evaluateWindow(
   window: Pick<Window, 'columns'>,
   options: DatasetDriftOptions = {},
 ): WindowEvaluation {
-  const pairs: ColumnPair[] = reference.columns.map((column) => ({
-    column: column.name,
-    reference: column.sketch,
-    current: currentOf(column.sketch, window.columns.get(column.name)),
-  }));
+  const pairs: ColumnPair[] = reference.columns.map((column) => {
+    const pair = {
+      column: column.name,
+      reference: column.sketch,
+      current: currentOf(column.sketch, window.columns.get(column.name)),
+    };
+    // Evidently's few-values rule: numbers with at most 5 distinct values (both sides together)
+    // are tested as categories, unless a numbers-only method was asked for the column.
+    if (
+      pair.reference instanceof NumericSketch &&
+      pair.current instanceof NumericSketch &&
+      !numericOnly(options.columns?.[column.name]?.method)
+    ) {
+      const few = fewValueSketches(pair.reference, pair.current);
+      if (few) return { ...pair, reference: few.reference, current: few.current };
+    }
+    return pair;
+  });
   const result = evaluateDataset(pairs, options);
   return {
     result,
