@@ -420,9 +420,16 @@ export const MAX_NON_NUMERIC_SHARE = 0.01;
  * with the same method. Either way the non-numeric values are reported, never dropped silently.
  */
 export function isNumericColumn(reference: ColumnCounts, current: ColumnCounts): boolean {
-  const numbers = reference.numbers + current.numbers;
-  const present = reference.present + current.present;
-  return numbers > 0 && reference.nonNumeric + current.nonNumeric <= MAX_NON_NUMERIC_SHARE * present;
+  return isNumericCounts({
+    present: reference.present + current.present,
+    numbers: reference.numbers + current.numbers,
+    nonNumeric: reference.nonNumeric + current.nonNumeric,
+  });
+}
+
+/** The same rule on one set of counts (a single file: `driftline models register`). */
+export function isNumericCounts(counts: Pick<ColumnCounts, 'present' | 'numbers' | 'nonNumeric'>): boolean {
+  return counts.numbers > 0 && counts.nonNumeric <= MAX_NON_NUMERIC_SHARE * counts.present;
 }
 
 /**

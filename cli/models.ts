@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { publishDeployment } from '../core/deployments.ts';
+import { ErrorCode, isDriftlineError } from '../core/errors.ts';
 import { predictionEventSchema } from '../core/schemas.ts';
 import { predictionsTopic, TOPICS, valueSubject } from '../core/topics.ts';
 import { monitoredVersion } from '../model/reference-version.ts';
@@ -67,9 +68,7 @@ function parseModelsArgs(args: readonly string[]) {
     }
     return { positionals, values, local: values.local === true, json: values.json === true };
   } catch (error) {
-    throw error instanceof Error && 'code' in error && error.code === 'DL_USAGE'
-      ? error
-      : usageError((error as Error).message);
+    throw isDriftlineError(error, ErrorCode.USAGE) ? error : usageError((error as Error).message);
   }
 }
 

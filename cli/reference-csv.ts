@@ -10,7 +10,7 @@ import {
   type Encoding,
   emptyFile,
   isMissing,
-  MAX_NON_NUMERIC_SHARE,
+  isNumericCounts,
   normalizeHeader,
   parseNumber,
   tooManyFields,
@@ -39,8 +39,11 @@ export async function readReferenceCsv(
   const numeric = counts.header.map(
     (name, j) =>
       !categorical.has(name) &&
-      (counts.numbers[j] ?? 0) > 0 &&
-      (counts.nonNumeric[j] ?? 0) <= MAX_NON_NUMERIC_SHARE * (counts.present[j] ?? 0),
+      isNumericCounts({
+        present: counts.present[j] ?? 0,
+        numbers: counts.numbers[j] ?? 0,
+        nonNumeric: counts.nonNumeric[j] ?? 0,
+      }),
   );
   const values: (number | string | null)[][] = counts.header.map(() => []);
   const unreadable = counts.header.map(() => 0);

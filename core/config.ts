@@ -3,10 +3,12 @@
  * reads `process.env`. A bad value fails fast with every problem listed and the expected
  * format shown. README's "Configuration" table lists the same variables.
  */
+
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { type ColumnDriftOverride, DRIFT_DEFAULTS, DriftMethod, overrideProblems } from './drift/evaluate.ts';
 import { DriftlineError, ErrorCode } from './errors.ts';
+import { IDENTIFIER_PATTERN } from './storage/sql.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type ServicesMode = 'auto' | 'containers' | 'local';
@@ -164,9 +166,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SERVICES_MODES: readonly ServicesMode[] = ['auto', 'containers', 'local'];
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DECIMAL = /^\d+(\.\d+)?$/;
-const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Parses the environment; throws a CONFIG_INVALID error listing every problem. */
 export function parseConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
@@ -437,7 +437,7 @@ class EnvReader {
 
   identifier(name: string): string | undefined {
     const value = this.string(name);
-    if (value === undefined || IDENTIFIER.test(value)) return value;
+    if (value === undefined || IDENTIFIER_PATTERN.test(value)) return value;
     this.problems.push(
       `${name} must be letters, digits and underscores, not starting with a digit; got ${JSON.stringify(value)}`,
     );
@@ -498,7 +498,7 @@ class EnvReader {
         const at = item.indexOf('=');
         const column = item.slice(0, at).trim();
         const setting = item.slice(at + 1).trim();
-        if (at <= 0 || setting === '' || !COLUMN_NAME.test(column)) {
+        if (at <= 0 || setting === '' || !IDENTIFIER_PATTERN.test(column)) {
           this.problems.push(
             `${name} must be column=value[,column=value] (for example ${example}); got ${JSON.stringify(value)}`,
           );

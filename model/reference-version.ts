@@ -10,6 +10,7 @@ import { DriftlineError, ErrorCode } from '../core/errors.ts';
 import { type FeatureSpec, MODEL_NAME_PATTERN, type ModelSpec } from '../core/feature-spec.ts';
 import { FIXED_PREDICTION_COLUMN_TYPES } from '../core/prediction-table.ts';
 import { CategoricalSketch, NumericSketch } from '../core/sketch/index.ts';
+import { IDENTIFIER_PATTERN } from '../core/storage/index.ts';
 import { regressionMetrics } from './metrics.ts';
 import type { ReferenceProfile } from './profile.ts';
 import type { VersionToSave } from './registry.ts';
@@ -33,9 +34,6 @@ export interface MonitoredVersionInput {
   reference: string;
   registeredAt: Date;
 }
-
-/** Avro field and ClickHouse column names alike. */
-const FEATURE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Fewer rows with both a prediction and a target than this give no usable reference error. */
 const MIN_SCORED_ROWS = 2;
@@ -134,7 +132,7 @@ function featureSpec(
   if (name === input.prediction || name === input.target) {
     throw usage(`${JSON.stringify(name)} is the prediction or the target; it cannot also be a feature`);
   }
-  if (!FEATURE_NAME.test(name)) {
+  if (!IDENTIFIER_PATTERN.test(name)) {
     throw usage(
       `column ${JSON.stringify(name)} cannot be a feature name: letters, digits and underscores, not starting with a digit (it becomes an Avro field and a ClickHouse column)`,
     );

@@ -10,7 +10,16 @@ import { openServerStorage } from './clickhouse-server.ts';
 import type { Storage } from './port.ts';
 
 export type { Storage, StorageKind } from './port.ts';
-export { assertIdentifier, identifier, join, literal, SqlFragment, type SqlValue, sql } from './sql.ts';
+export {
+  assertIdentifier,
+  IDENTIFIER_PATTERN,
+  identifier,
+  join,
+  literal,
+  SqlFragment,
+  type SqlValue,
+  sql,
+} from './sql.ts';
 
 export interface StorageOverrides {
   /** Use this ClickHouse server instead of `config.clickhouseUrl`. */

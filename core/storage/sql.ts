@@ -13,7 +13,8 @@ import { DriftlineError, ErrorCode } from '../errors.ts';
 /** A value `literal()` can render. */
 export type SqlValue = string | number | bigint | boolean | null | Date | readonly SqlValue[];
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A name ClickHouse takes unquoted (and an Avro field name too): letters, digits, underscores, not starting with a digit. */
+export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Largest Unix second a ClickHouse DateTime (UInt32) can hold. */
 export const MAX_DATETIME_SECONDS = 4_294_967_295;
 /** A lone UTF-16 surrogate: it has no UTF-8 form, so it would not come back unchanged. */
@@ -75,7 +76,7 @@ export function identifier(...parts: readonly string[]): SqlFragment {
 
 /** Throws SQL_VALUE_INVALID unless `name` is letters, digits and underscores, not starting with a digit. */
 export function assertIdentifier(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !IDENTIFIER.test(name)) {
+  if (typeof name !== 'string' || !IDENTIFIER_PATTERN.test(name)) {
     throw invalid(
       `Not a valid SQL name: ${JSON.stringify(String(name)).slice(0, 80)}; use letters, digits and underscores, not starting with a digit`,
       { name: String(name).slice(0, 80) },
